@@ -1,0 +1,56 @@
+package bot
+
+import "context"
+
+// Chat is the port to the chat platform a run lives on (Mattermost, Slack).
+// NoChat is the implementation for a server with no platform configured.
+type Chat interface {
+	// CreateChannel creates the run's channel and adds its members, and
+	// returns the channel's ID; "" when there is no platform.
+	CreateChannel(ctx context.Context, c NewChannel) (string, error)
+	// ChannelStats describes a channel. ENotFound.
+	ChannelStats(ctx context.Context, channelID string) (RunMetadata, error)
+	// User returns a user's name. ENotFound.
+	User(ctx context.Context, userID string) (User, error)
+	// RunCommand executes a slash command in a channel as a user and returns
+	// its trigger ID. EInvalid when there is no platform.
+	RunCommand(ctx context.Context, channelID, userID, command string) (string, error)
+}
+
+// NewChannel describes the channel to create for a run.
+type NewChannel struct {
+	TeamID      string
+	DisplayName string
+	Public      bool
+	MemberIDs   []string
+}
+
+// User is a chat user.
+type User struct {
+	ID       string
+	Username string
+}
+
+// NoChat is the Chat of a server with no chat platform configured: runs get
+// no channel, users are known by their IDs, and slash commands cannot run.
+type NoChat struct{}
+
+var _ Chat = NoChat{}
+
+// CreateChannel creates nothing and returns "".
+func (NoChat) CreateChannel(context.Context, NewChannel) (string, error) { return "", nil }
+
+// ChannelStats returns empty metadata: without a platform there is no channel.
+func (NoChat) ChannelStats(context.Context, string) (RunMetadata, error) {
+	return RunMetadata{}, nil
+}
+
+// User returns a user named by their ID.
+func (NoChat) User(_ context.Context, userID string) (User, error) {
+	return User{ID: userID, Username: userID}, nil
+}
+
+// RunCommand always fails with EInvalid.
+func (NoChat) RunCommand(context.Context, string, string, string) (string, error) {
+	return "", Errorf(EInvalid, "no chat platform configured")
+}

@@ -1,0 +1,95 @@
+package bot
+
+// Run statuses, as the API's statuses filter spells them.
+const (
+	StatusInProgress = "InProgress"
+	StatusFinished   = "Finished"
+)
+
+// Run is one incident being worked through a playbook's checklists. Its
+// checklists are a copy taken at creation: later edits of the playbook do
+// not change it.
+type Run struct {
+	ID                  string          `json:"id"`
+	Name                string          `json:"name"`
+	Description         string          `json:"description"`
+	IsActive            bool            `json:"is_active"`
+	CurrentStatus       string          `json:"current_status"`
+	OwnerUserID         string          `json:"owner_user_id"`
+	ReporterUserID      string          `json:"reporter_user_id"`
+	TeamID              string          `json:"team_id"`
+	ChannelID           string          `json:"channel_id"`
+	CreateAt            int64           `json:"create_at"`
+	EndAt               int64           `json:"end_at"`
+	DeleteAt            int64           `json:"delete_at"`
+	ActiveStage         int             `json:"active_stage"`
+	ActiveStageTitle    string          `json:"active_stage_title"`
+	PostID              string          `json:"post_id"`
+	PlaybookID          string          `json:"playbook_id"`
+	Checklists          []Checklist     `json:"checklists"`
+	ParticipantIDs      []string        `json:"participant_ids"`
+	BroadcastChannelIDs []string        `json:"broadcast_channel_ids"`
+	LastStatusUpdateAt  int64           `json:"last_status_update_at"`
+	PreviousReminder    int64           `json:"previous_reminder"` // seconds, of the latest status update
+	StatusUpdates       []StatusUpdate  `json:"status_updates"`
+	TimelineEvents      []TimelineEvent `json:"timeline_events"`
+}
+
+// StatusUpdate is one status message posted on a run. Reminder is the number
+// of seconds after which the owner is to be reminded to post the next one; 0
+// means no reminder.
+type StatusUpdate struct {
+	ID       string `json:"id"`
+	RunID    string `json:"playbook_run_id"`
+	UserID   string `json:"user_id"`
+	Message  string `json:"message"`
+	Reminder int64  `json:"reminder"`
+	CreateAt int64  `json:"create_at"`
+}
+
+// Sort fields for ListRuns, as the API spells them.
+var RunSortFields = []string{"id", "name", "is_active", "create_at", "end_at", "team_id", "owner_user_id"}
+
+// RunFilter selects and orders a page of runs of one team. Empty fields do
+// not filter.
+type RunFilter struct {
+	TeamID        string
+	Statuses      []string // InProgress, Finished
+	OwnerID       string
+	ParticipantID string
+	SearchTerm    string // case-insensitive substring of the name
+	Sort          string // one of RunSortFields
+	Direction     string // asc or desc
+	Page          int
+	PerPage       int
+}
+
+// RunList is one page of runs.
+type RunList struct {
+	TotalCount int   `json:"total_count"`
+	PageCount  int   `json:"page_count"`
+	HasMore    bool  `json:"has_more"`
+	Items      []Run `json:"items"`
+}
+
+// RunMetadata describes a run's channel as the chat platform sees it.
+type RunMetadata struct {
+	ChannelName        string `json:"channel_name"`
+	ChannelDisplayName string `json:"channel_display_name"`
+	TeamName           string `json:"team_name"`
+	NumMembers         int64  `json:"num_members"`
+	TotalPosts         int64  `json:"total_posts"`
+}
+
+// OwnerInfo names a user who owns at least one run.
+type OwnerInfo struct {
+	UserID   string `json:"user_id"`
+	Username string `json:"username"`
+}
+
+// AutocompleteItem is one checklist item offered to /playbook check.
+type AutocompleteItem struct {
+	Item     string `json:"item"`
+	Hint     string `json:"hint"`
+	HelpText string `json:"helptext"`
+}

@@ -1,0 +1,72 @@
+package bot
+
+import "context"
+
+// RunChange is what a run mutation writes besides the run row itself, in
+// the same transaction.
+type RunChange struct {
+	Events         []TimelineEvent // appended to the timeline
+	StatusUpdate   *StatusUpdate   // inserted when not nil
+	DeleteEventIDs []string        // timeline events to soft-delete (DeleteAt = now)
+}
+
+// PlaybookStore persists playbooks.
+type PlaybookStore interface {
+	// CreatePlaybook inserts p. EConflict if its ID exists.
+	CreatePlaybook(ctx context.Context, p Playbook) error
+	// Playbook returns the playbook with the given ID, archived or not. ENotFound.
+	Playbook(ctx context.Context, id string) (Playbook, error)
+	// UpdatePlaybook loads the playbook, calls fn on it and saves the result,
+	// in one transaction; an error from fn aborts without a change. ENotFound.
+	UpdatePlaybook(ctx context.Context, id string, fn func(*Playbook) error) (Playbook, error)
+	// ListPlaybooks returns one page of a team's playbooks.
+	ListPlaybooks(ctx context.Context, f PlaybookFilter) (PlaybookList, error)
+	// AutoFollows returns the IDs of the users following the playbook, sorted.
+	AutoFollows(ctx context.Context, playbookID string) ([]string, error)
+	// SetAutoFollow adds (follow) or removes the user from the playbook's followers.
+	SetAutoFollow(ctx context.Context, playbookID, userID string, follow bool) error
+}
+
+// RunStore persists runs with their participants, status updates and timeline.
+type RunStore interface {
+	// CreateRun inserts r, its participants and the given timeline events.
+	// EConflict if its ID exists.
+	CreateRun(ctx context.Context, r Run, events []TimelineEvent) error
+	// Run returns the run with its status updates and undeleted timeline
+	// events, oldest first. ENotFound.
+	Run(ctx context.Context, id string) (Run, error)
+	// RunByChannel returns the run whose channel is channelID. ENotFound.
+	RunByChannel(ctx context.Context, channelID string) (Run, error)
+	// UpdateRun locks the run, calls fn on it (timeline and status updates
+	// loaded) and saves the run and fn's change, in one transaction, so that
+	// concurrent updates of one run are applied one after the other and none
+	// is lost. An error from fn aborts without a change. It returns the run
+	// as saved. ENotFound.
+	UpdateRun(ctx context.Context, id string, fn func(*Run) (RunChange, error)) (Run, error)
+	// ListRuns returns one page of a team's runs, with the total count.
+	ListRuns(ctx context.Context, f RunFilter) (RunList, error)
+	// RunOwners returns the distinct owner IDs of a team's runs, sorted.
+	RunOwners(ctx context.Context, teamID string) ([]string, error)
+	// RunChannels returns the non-empty channel IDs of the runs matching f,
+	// all pages, in f's order.
+	RunChannels(ctx context.Context, f RunFilter) ([]string, error)
+}
+
+// TokenStore persists API tokens (their hashes only).
+type TokenStore interface {
+	// CreateToken inserts t. EConflict if its ID or hash exists.
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token with the given hash, revoked or not. ENotFound.
+	TokenByHash(ctx context.Context, hash string) (Token, error)
+	// ListTokens returns every token, oldest first.
+	ListTokens(ctx context.Context) ([]Token, error)
+	// RevokeToken sets the token's RevokeAt to at. ENotFound.
+	RevokeToken(ctx context.Context, id string, at int64) error
+}
+
+// Store is everything the core persists.
+type Store interface {
+	PlaybookStore
+	RunStore
+	TokenStore
+}
