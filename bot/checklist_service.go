@@ -1,0 +1,236 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// item returns the item at (checklist, item) of r, or an EInvalid error
+// naming the valid range.
+func item(r *Run, checklist, it int) (*ChecklistItem, error) {
+	c, err := list(r, checklist)
+	if err != nil {
+		return nil, err
+	}
+	if it < 0 || it >= len(c.Items) {
+		if len(c.Items) == 0 {
+			return nil, FieldErrorf("item", "checklist %d (%s) has no items", checklist, c.Title)
+		}
+		return nil, FieldErrorf("item", "item %d does not exist; checklist %d (%s) has items 0 to %d", it, checklist, c.Title, len(c.Items)-1)
+	}
+	return &c.Items[it], nil
+}
+
+// list returns checklist index i of r, or an EInvalid error.
+func list(r *Run, i int) (*Checklist, error) {
+	if i < 0 || i >= len(r.Checklists) {
+		if len(r.Checklists) == 0 {
+			return nil, FieldErrorf("checklist", "this run has no checklists")
+		}
+		return nil, FieldErrorf("checklist", "checklist %d does not exist; this run has checklists 0 to %d", i, len(r.Checklists)-1)
+	}
+	return &r.Checklists[i], nil
+}
+
+// AddItem appends an item to a checklist of a run. Its state and assignee
+// may be given, as the spec's add body allows.
+func (s *Service) AddItem(ctx context.Context, a Actor, id string, checklist int, in ChecklistItem) (Run, error) {
+	if err := checkItem(&in); err != nil {
+		return Run{}, err
+	}
+	if !ValidItemState(in.State) {
+		return Run{}, FieldErrorf("state", "state must be \"\", in_progress or closed, got %q", in.State)
+	}
+	if in.AssigneeID != "" {
+		if err := checkID("assignee_id", in.AssigneeID); err != nil {
+			return Run{}, err
+		}
+	}
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		c, err := list(r, checklist)
+		if err != nil {
+			return RunChange{}, err
+		}
+		if len(c.Items) >= MaxItemsPerList {
+			return RunChange{}, FieldErrorf("checklist", "checklist %d is full (%d items)", checklist, MaxItemsPerList)
+		}
+		now := s.now()
+		it := ChecklistItem{
+			ID: s.newID(), Title: in.Title, State: in.State, AssigneeID: in.AssigneeID,
+			Command: in.Command, Description: in.Description,
+			StateModified: in.StateModified, AssigneeModified: in.AssigneeModified, CommandLastRun: in.CommandLastRun,
+		}
+		if it.State != ItemOpen && it.StateModified == 0 {
+			it.StateModified = now
+		}
+		if it.AssigneeID != "" {
+			if it.AssigneeModified == 0 {
+				it.AssigneeModified = now
+			}
+			r.ParticipantIDs = dedupe(append(r.ParticipantIDs, it.AssigneeID))
+		}
+		c.Items = append(c.Items, it)
+		return one(s.event(r.ID, a, EventItemAdded,
+			fmt.Sprintf("Item added to %s: %s", c.Title, it.Title), it.ID)), nil
+	})
+}
+
+// MoveItem moves an item of a checklist to a new position in it.
+func (s *Service) MoveItem(ctx context.Context, a Actor, id string, checklist, from, to int) (Run, error) {
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		it, err := item(r, checklist, from)
+		if err != nil {
+			return RunChange{}, err
+		}
+		c := &r.Checklists[checklist]
+		if to < 0 || to >= len(c.Items) {
+			return RunChange{}, FieldErrorf("new_location", "new_location %d is out of range; checklist %d has positions 0 to %d", to, checklist, len(c.Items)-1)
+		}
+		moved := *it
+		c.Items = slices.Insert(slices.Delete(c.Items, from, from+1), to, moved)
+		return one(s.event(r.ID, a, EventItemMoved,
+			fmt.Sprintf("Item moved in %s: %s (%d to %d)", c.Title, moved.Title, from, to), moved.ID)), nil
+	})
+}
+
+// UpdateItem sets an item's title and slash command.
+func (s *Service) UpdateItem(ctx context.Context, a Actor, id string, checklist, idx int, title, command string) (Run, error) {
+	in := ChecklistItem{Title: title, Command: command}
+	if err := checkItem(&in); err != nil {
+		return Run{}, err
+	}
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		it, err := item(r, checklist, idx)
+		if err != nil {
+			return RunChange{}, err
+		}
+		old := it.Title
+		it.Title, it.Command = title, command
+		return one(s.event(r.ID, a, EventItemUpdated, fmt.Sprintf("Item renamed: %s to %s", old, title), it.ID)), nil
+	})
+}
+
+// DeleteItem removes an item from a checklist.
+func (s *Service) DeleteItem(ctx context.Context, a Actor, id string, checklist, idx int) (Run, error) {
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		it, err := item(r, checklist, idx)
+		if err != nil {
+			return RunChange{}, err
+		}
+		gone := *it
+		c := &r.Checklists[checklist]
+		c.Items = slices.Delete(c.Items, idx, idx+1)
+		return one(s.event(r.ID, a, EventItemDeleted, fmt.Sprintf("Item removed from %s: %s", c.Title, gone.Title), gone.ID)), nil
+	})
+}
+
+// SetItemState sets an item's state: "" (open), in_progress or closed.
+func (s *Service) SetItemState(ctx context.Context, a Actor, id string, checklist, idx int, state string) (Run, error) {
+	if !ValidItemState(state) {
+		return Run{}, FieldErrorf("new_state", "new_state must be \"\", in_progress or closed, got %q", state)
+	}
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		it, err := item(r, checklist, idx)
+		if err != nil {
+			return RunChange{}, err
+		}
+		if it.State == state {
+			return RunChange{}, nil // already so: nothing changes, nothing to record
+		}
+		it.State, it.StateModified = state, s.now()
+		return one(s.event(r.ID, a, EventTaskStateChanged,
+			fmt.Sprintf("%s %s", it.Title, stateName(state)), it.ID)), nil
+	})
+}
+
+// ToggleItem closes an open or in-progress item and reopens a closed one,
+// as a click on the item's checkbox does.
+func (s *Service) ToggleItem(ctx context.Context, a Actor, id string, checklist, idx int) (Run, error) {
+	var state string
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		it, err := item(r, checklist, idx)
+		if err != nil {
+			return RunChange{}, err
+		}
+		state = ItemClosed
+		if it.State == ItemClosed {
+			state = ItemOpen
+		}
+		it.State, it.StateModified = state, s.now()
+		return one(s.event(r.ID, a, EventTaskStateChanged,
+			fmt.Sprintf("%s %s", it.Title, stateName(state)), it.ID)), nil
+	})
+}
+
+// stateName is a state as a person reads it in the timeline.
+func stateName(state string) string {
+	switch state {
+	case ItemClosed:
+		return "checked"
+	case ItemInProgress:
+		return "in progress"
+	}
+	return "unchecked"
+}
+
+// SetItemAssignee assigns an item to a user ("" unassigns), who becomes a
+// participant of the run.
+func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, checklist, idx int, assigneeID string) (Run, error) {
+	if assigneeID != "" {
+		if err := checkID("assignee_id", assigneeID); err != nil {
+			return Run{}, err
+		}
+	}
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		it, err := item(r, checklist, idx)
+		if err != nil {
+			return RunChange{}, err
+		}
+		it.AssigneeID, it.AssigneeModified = assigneeID, s.now()
+		summary := fmt.Sprintf("%s unassigned", it.Title)
+		if assigneeID != "" {
+			r.ParticipantIDs = dedupe(append(r.ParticipantIDs, assigneeID))
+			summary = fmt.Sprintf("%s assigned to %s", it.Title, assigneeID)
+		}
+		e := s.event(r.ID, a, EventAssigneeChanged, summary, it.ID)
+		e.SubjectUserID = assigneeID
+		return one(e), nil
+	})
+}
+
+// RunItemCommand executes an item's slash command in the run's channel and
+// records when. EInvalid with no chat platform or no command.
+func (s *Service) RunItemCommand(ctx context.Context, a Actor, id string, checklist, idx int) (string, error) {
+	r, err := s.Run(ctx, a, id)
+	if err != nil {
+		return "", err
+	}
+	it, err := item(&r, checklist, idx)
+	if err != nil {
+		return "", err
+	}
+	if it.Command == "" {
+		return "", FieldErrorf("item", "item %q has no slash command to run", it.Title)
+	}
+	if _, ok := s.chat.(NoChat); ok {
+		return "", Errorf(EInvalid, "no chat platform configured")
+	}
+	trigger, err := s.chat.RunCommand(ctx, r.ChannelID, a.UserID, it.Command)
+	if err != nil {
+		return "", err
+	}
+	itemID := it.ID
+	_, err = s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		for ci := range r.Checklists {
+			for ii := range r.Checklists[ci].Items {
+				if it := &r.Checklists[ci].Items[ii]; it.ID == itemID {
+					it.CommandLastRun = s.now()
+					return one(s.event(r.ID, a, EventRanSlashCommand, "Ran "+it.Command, it.ID)), nil
+				}
+			}
+		}
+		return RunChange{}, Errorf(ENotFound, "the item was removed while its command ran")
+	})
+	return trigger, err
+}

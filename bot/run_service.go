@@ -1,0 +1,367 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// NewRun is what starting a run takes.
+type NewRun struct {
+	Name        string
+	Description string
+	OwnerUserID string // "" means the playbook's default owner if enabled, else the actor
+	TeamID      string
+	PlaybookID  string
+	PostID      string
+}
+
+// CreateRun starts a run from a playbook: the playbook's checklists are
+// copied, its channel is created on the chat platform (none without one),
+// and the creation is the first timeline event.
+func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error) {
+	if err := checkTitle("name", in.Name); err != nil {
+		return Run{}, err
+	}
+	if err := checkText("description", in.Description, MaxTextLen); err != nil {
+		return Run{}, err
+	}
+	if err := checkID("playbook_id", in.PlaybookID); err != nil {
+		return Run{}, err
+	}
+	if in.TeamID != "" {
+		if err := checkID("team_id", in.TeamID); err != nil {
+			return Run{}, err
+		}
+	}
+	if in.PostID != "" {
+		if err := checkID("post_id", in.PostID); err != nil {
+			return Run{}, err
+		}
+	}
+	pb, err := s.store.Playbook(ctx, in.PlaybookID)
+	if ErrorCode(err) == ENotFound {
+		return Run{}, FieldErrorf("playbook_id", "playbook %s does not exist", in.PlaybookID)
+	} else if err != nil {
+		return Run{}, err
+	}
+	if err := a.checkTeam(pb.TeamID); err != nil {
+		return Run{}, err
+	}
+	if in.TeamID != "" && in.TeamID != pb.TeamID {
+		return Run{}, FieldErrorf("team_id", "playbook %s belongs to team %s, not %s", pb.ID, pb.TeamID, in.TeamID)
+	}
+	if pb.DeleteAt != 0 {
+		return Run{}, FieldErrorf("playbook_id", "playbook %s is archived; restore it or pick another", pb.ID)
+	}
+	owner := in.OwnerUserID
+	if owner == "" && pb.DefaultOwnerEnabled {
+		owner = pb.DefaultOwnerID
+	}
+	if owner == "" {
+		owner = a.UserID
+	}
+	if err := checkID("owner_user_id", owner); err != nil {
+		return Run{}, err
+	}
+
+	now := s.now()
+	r := Run{
+		ID: s.newID(), Name: strings.TrimSpace(in.Name), Description: in.Description,
+		IsActive: true, CurrentStatus: StatusInProgress,
+		OwnerUserID: owner, ReporterUserID: a.UserID, TeamID: pb.TeamID,
+		CreateAt: now, PostID: in.PostID, PlaybookID: pb.ID,
+		Checklists:          copyChecklists(pb.Checklists, s.newID),
+		BroadcastChannelIDs: slices.Clone(nonNil(pb.BroadcastChannelIDs)),
+		StatusUpdates:       []StatusUpdate{},
+	}
+	if len(r.Checklists) > 0 {
+		r.ActiveStageTitle = r.Checklists[0].Title
+	}
+	r.ParticipantIDs = dedupe([]string{a.UserID, owner})
+	if pb.InviteUsersEnabled {
+		r.ParticipantIDs = dedupe(append(r.ParticipantIDs, pb.InvitedUserIDs...))
+	}
+	r.ChannelID, err = s.chat.CreateChannel(ctx, NewChannel{
+		TeamID: r.TeamID, DisplayName: r.Name, Public: pb.CreatePublicPlaybookRun,
+		MemberIDs: r.ParticipantIDs,
+	})
+	if err != nil {
+		return Run{}, fmt.Errorf("create channel for run %s: %w", r.ID, err)
+	}
+	ev := s.event(r.ID, a, EventRunCreated, fmt.Sprintf("Run started by %s", a.UserID), "")
+	ev.SubjectUserID = owner
+	r.TimelineEvents = []TimelineEvent{ev}
+	if err := s.store.CreateRun(ctx, r, r.TimelineEvents); err != nil {
+		return Run{}, err
+	}
+	return r, nil
+}
+
+// copyChecklists returns a deep copy of a playbook's checklists with new IDs
+// and every item open.
+func copyChecklists(cs []Checklist, newID func() string) []Checklist {
+	out := make([]Checklist, len(cs))
+	for i, c := range cs {
+		out[i] = Checklist{ID: newID(), Title: c.Title, Items: make([]ChecklistItem, len(c.Items))}
+		for j, it := range c.Items {
+			out[i].Items[j] = ChecklistItem{ID: newID(), Title: it.Title, Command: it.Command, Description: it.Description}
+		}
+	}
+	return out
+}
+
+// Run returns a run the actor may see. ENotFound, EForbidden.
+func (s *Service) Run(ctx context.Context, a Actor, id string) (Run, error) {
+	r, err := s.store.Run(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	return r, a.checkTeam(r.TeamID)
+}
+
+// RunByChannel returns the run whose channel is channelID.
+func (s *Service) RunByChannel(ctx context.Context, a Actor, channelID string) (Run, error) {
+	if channelID == "" {
+		return Run{}, Errorf(ENotFound, "no run for an empty channel ID")
+	}
+	r, err := s.store.RunByChannel(ctx, channelID)
+	if err != nil {
+		return Run{}, err
+	}
+	return r, a.checkTeam(r.TeamID)
+}
+
+// RunMetadata describes a run's channel; with no chat platform, its member
+// count is the run's participant count.
+func (s *Service) RunMetadata(ctx context.Context, a Actor, id string) (RunMetadata, error) {
+	r, err := s.Run(ctx, a, id)
+	if err != nil {
+		return RunMetadata{}, err
+	}
+	if r.ChannelID == "" {
+		return RunMetadata{NumMembers: int64(len(r.ParticipantIDs))}, nil
+	}
+	return s.chat.ChannelStats(ctx, r.ChannelID)
+}
+
+// ListRuns returns one page of a team's runs; "me" as owner or participant
+// is the actor.
+func (s *Service) ListRuns(ctx context.Context, a Actor, f RunFilter) (RunList, error) {
+	f, err := s.checkRunFilter(a, f)
+	if err != nil {
+		return RunList{}, err
+	}
+	if f.PerPage, err = checkPage(f.Page, f.PerPage); err != nil {
+		return RunList{}, err
+	}
+	l, err := s.store.ListRuns(ctx, f)
+	l.Items = nonNil(l.Items)
+	return l, err
+}
+
+// RunChannels returns the channel IDs of all runs matching f.
+func (s *Service) RunChannels(ctx context.Context, a Actor, f RunFilter) ([]string, error) {
+	f, err := s.checkRunFilter(a, f)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.store.RunChannels(ctx, f)
+	return nonNil(ids), err
+}
+
+// checkRunFilter validates a run filter and resolves "me".
+func (s *Service) checkRunFilter(a Actor, f RunFilter) (RunFilter, error) {
+	if err := checkID("team_id", f.TeamID); err != nil {
+		return f, err
+	}
+	if err := a.checkTeam(f.TeamID); err != nil {
+		return f, err
+	}
+	for _, st := range f.Statuses {
+		if st != StatusInProgress && st != StatusFinished {
+			return f, FieldErrorf("statuses", "status must be InProgress or Finished, got %q", st)
+		}
+	}
+	for _, p := range []*string{&f.OwnerID, &f.ParticipantID} {
+		if *p == "me" {
+			*p = a.UserID
+		}
+	}
+	if f.OwnerID != "" && !ValidID(f.OwnerID) {
+		return f, FieldErrorf("owner_user_id", "owner_user_id %q is not a valid ID or \"me\"", f.OwnerID)
+	}
+	if f.ParticipantID != "" && !ValidID(f.ParticipantID) {
+		return f, FieldErrorf("participant_id", "participant_id %q is not a valid ID or \"me\"", f.ParticipantID)
+	}
+	if err := checkText("search_term", f.SearchTerm, MaxTitleLen); err != nil {
+		return f, err
+	}
+	if f.Sort == "" {
+		f.Sort = "create_at"
+	} else if !slices.Contains(RunSortFields, f.Sort) {
+		return f, FieldErrorf("sort", "sort must be one of %s, got %q", strings.Join(RunSortFields, ", "), f.Sort)
+	}
+	var err error
+	f.Direction, err = checkDirection(f.Direction, "desc")
+	return f, err
+}
+
+// RunOwners lists the owners of a team's runs with their usernames.
+func (s *Service) RunOwners(ctx context.Context, a Actor, teamID string) ([]OwnerInfo, error) {
+	if err := checkID("team_id", teamID); err != nil {
+		return nil, err
+	}
+	if err := a.checkTeam(teamID); err != nil {
+		return nil, err
+	}
+	ids, err := s.store.RunOwners(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OwnerInfo, 0, len(ids))
+	for _, id := range ids {
+		name := id
+		if u, err := s.chat.User(ctx, id); err == nil && u.Username != "" {
+			name = u.Username
+		} else if err != nil && ErrorCode(err) != ENotFound {
+			return nil, fmt.Errorf("look up owner %s: %w", id, err)
+		}
+		out = append(out, OwnerInfo{UserID: id, Username: name})
+	}
+	return out, nil
+}
+
+// ChecklistAutocomplete lists the items of the run in channelID, as
+// "checklist item" index pairs for /playbook check.
+func (s *Service) ChecklistAutocomplete(ctx context.Context, a Actor, channelID string) ([]AutocompleteItem, error) {
+	r, err := s.RunByChannel(ctx, a, channelID)
+	if err != nil {
+		return nil, err
+	}
+	out := []AutocompleteItem{}
+	for i, c := range r.Checklists {
+		for j, it := range c.Items {
+			out = append(out, AutocompleteItem{Item: fmt.Sprintf("%d %d", i, j), Hint: it.Title, HelpText: "Check/uncheck this item"})
+		}
+	}
+	return out, nil
+}
+
+// change runs fn on the run under the store's lock, after checking the
+// actor may change it.
+func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) (RunChange, error)) (Run, error) {
+	return s.store.UpdateRun(ctx, id, func(r *Run) (RunChange, error) {
+		if err := a.checkTeam(r.TeamID); err != nil {
+			return RunChange{}, err
+		}
+		return fn(r)
+	})
+}
+
+// event returns a new timeline event of the run, created now by the actor.
+func (s *Service) event(runID string, a Actor, typ, summary, details string) TimelineEvent {
+	now := s.now()
+	return TimelineEvent{
+		ID: s.newID(), RunID: runID, CreateAt: now, EventAt: now, EventType: typ,
+		Summary: summary, Details: details, CreatorUserID: a.UserID, SubjectUserID: a.UserID,
+	}
+}
+
+// one wraps a single timeline event as a RunChange.
+func one(e TimelineEvent) RunChange { return RunChange{Events: []TimelineEvent{e}} }
+
+// SetActiveStage makes the checklist at index stage the active stage.
+func (s *Service) SetActiveStage(ctx context.Context, a Actor, id string, stage int) (Run, error) {
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		if stage < 0 || stage >= len(r.Checklists) {
+			return RunChange{}, FieldErrorf("active_stage", "stage %d does not exist; this run has stages 0 to %d", stage, len(r.Checklists)-1)
+		}
+		from := r.ActiveStage
+		r.ActiveStage, r.ActiveStageTitle = stage, r.Checklists[stage].Title
+		return one(s.event(r.ID, a, EventStageChanged,
+			fmt.Sprintf("Stage changed from %d to %d (%s)", from, stage, r.ActiveStageTitle), "")), nil
+	})
+}
+
+// EndRun ends (finishes) an active run. EInvalid when it has already ended.
+func (s *Service) EndRun(ctx context.Context, a Actor, id string) (Run, error) {
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		if !r.IsActive {
+			return RunChange{}, Errorf(EInvalid, "run %s has already ended", r.ID)
+		}
+		r.IsActive, r.CurrentStatus, r.EndAt = false, StatusFinished, s.now()
+		return one(s.event(r.ID, a, EventRunFinished, "Run finished", "")), nil
+	})
+}
+
+// RestartRun makes an ended run active again. EInvalid when it is active.
+func (s *Service) RestartRun(ctx context.Context, a Actor, id string) (Run, error) {
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		if r.IsActive {
+			return RunChange{}, Errorf(EInvalid, "run %s is in progress; only an ended run can be restarted", r.ID)
+		}
+		r.IsActive, r.CurrentStatus, r.EndAt = true, StatusInProgress, 0
+		return one(s.event(r.ID, a, EventRunRestarted, "Run restarted", "")), nil
+	})
+}
+
+// ChangeOwner makes ownerID the run's owner and a participant.
+func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) (Run, error) {
+	if err := checkID("owner_id", ownerID); err != nil {
+		return Run{}, err
+	}
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		if r.OwnerUserID == ownerID {
+			return RunChange{}, nil // already the owner: nothing changes
+		}
+		old := r.OwnerUserID
+		r.OwnerUserID = ownerID
+		r.ParticipantIDs = dedupe(append(r.ParticipantIDs, ownerID))
+		e := s.event(r.ID, a, EventOwnerChanged, fmt.Sprintf("Owner changed from %s to %s", old, ownerID), "")
+		e.SubjectUserID = ownerID
+		return one(e), nil
+	})
+}
+
+// UpdateStatus records a status update; reminder is the number of seconds
+// until the owner is to be reminded of the next one (0: none).
+func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string, reminder int64) (Run, error) {
+	if strings.TrimSpace(message) == "" {
+		return Run{}, FieldErrorf("message", "message is required: say what changed")
+	}
+	if err := checkText("message", message, MaxTextLen); err != nil {
+		return Run{}, err
+	}
+	if reminder < 0 || reminder > MaxReminderSecond {
+		return Run{}, FieldErrorf("reminder", "reminder must be between 0 and %d seconds, got %d", MaxReminderSecond, reminder)
+	}
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		now := s.now()
+		su := StatusUpdate{ID: s.newID(), RunID: r.ID, UserID: a.UserID, Message: message, Reminder: reminder, CreateAt: now}
+		r.LastStatusUpdateAt, r.PreviousReminder = now, reminder
+		r.ParticipantIDs = dedupe(append(r.ParticipantIDs, a.UserID))
+		return RunChange{
+			Events:       []TimelineEvent{s.event(r.ID, a, EventStatusUpdated, "Status updated", message)},
+			StatusUpdate: &su,
+		}, nil
+	})
+}
+
+// DeleteTimelineEvent hides one of the run's timeline events (it is kept,
+// marked deleted) and records who hid it, as its own event.
+func (s *Service) DeleteTimelineEvent(ctx context.Context, a Actor, id, eventID string) error {
+	_, err := s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		i := slices.IndexFunc(r.TimelineEvents, func(e TimelineEvent) bool { return e.ID == eventID })
+		if i < 0 {
+			return RunChange{}, Errorf(ENotFound, "timeline event %s not found in run %s", eventID, r.ID)
+		}
+		if r.TimelineEvents[i].EventType == EventEventDeleted {
+			return RunChange{}, Errorf(EInvalid, "the record of a deletion cannot itself be deleted")
+		}
+		e := s.event(r.ID, a, EventEventDeleted, "Timeline event removed: "+r.TimelineEvents[i].Summary, eventID)
+		return RunChange{Events: []TimelineEvent{e}, DeleteEventIDs: []string{eventID}}, nil
+	})
+	return err
+}
