@@ -206,15 +206,15 @@ func (s *Service) RunItemCommand(ctx context.Context, a Actor, id string, checkl
 	if err != nil {
 		return "", err
 	}
+	if _, ok := s.chat.(NoChat); ok {
+		return "", Errorf(EInvalid, "no chat platform configured")
+	}
 	it, err := item(&r, checklist, idx)
 	if err != nil {
 		return "", err
 	}
 	if it.Command == "" {
 		return "", FieldErrorf("item", "item %q has no slash command to run", it.Title)
-	}
-	if _, ok := s.chat.(NoChat); ok {
-		return "", Errorf(EInvalid, "no chat platform configured")
 	}
 	trigger, err := s.chat.RunCommand(ctx, r.ChannelID, a.UserID, it.Command)
 	if err != nil {

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+// migrations holds the schema, one numbered goose file per change. Files are
+// append-only: a released migration is never edited, a new one is added.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate brings the schema up to date, applying each pending migration in
+// its own transaction and recording it in goose's version table. It is a
+// no-op when nothing is pending. On Postgres, replicas starting together
+// take turns through a session advisory lock, keyed by the schema
+// (search_path), so each migration is applied once.
+func (db *DB) Migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	opts := []goose.ProviderOption{
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithLogger(goose.NopLogger()),
+	}
+	if db.dialect == postgresDialect {
+		locker, err := db.migrationLocker(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(db.dialect.goose, db.db.DB, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// migrationLocker returns a Postgres advisory lock whose key is derived from
+// the current schema: processes migrating the same schema exclude each
+// other, those migrating different schemas of one database (tests) do not.
+// The lock is polled every second, for up to five minutes.
+func (db *DB) migrationLocker(ctx context.Context) (lock.SessionLocker, error) {
+	var schema sql.NullString
+	if err := db.db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return nil, fmt.Errorf("current schema: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("playbooks migrations " + schema.String))
+	return lock.NewPostgresSessionLocker(
+		lock.WithLockID(int64(h.Sum64())),
+		lock.WithLockTimeout(1, 300),
+	)
+}
+
+// Migrate opens the database at url, brings its schema up to date and
+// closes it.
+func Migrate(ctx context.Context, url string) error {
+	db, err := Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Migrate(ctx)
+}

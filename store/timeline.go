@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"slices"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
+
+// A run's history: its timeline events, its status updates and who took
+// part. These are only written and read along with their run, in its
+// transaction.
+
+// eventRow is a row of timeline_events.
+type eventRow struct {
+	ID            string `db:"id"`
+	RunID         string `db:"run_id"`
+	CreateAt      int64  `db:"create_at"`
+	DeleteAt      int64  `db:"delete_at"`
+	EventAt       int64  `db:"event_at"`
+	EventType     string `db:"event_type"`
+	Summary       string `db:"summary"`
+	Details       string `db:"details"`
+	PostID        string `db:"post_id"`
+	SubjectUserID string `db:"subject_user_id"`
+	CreatorUserID string `db:"creator_user_id"`
+}
+
+const eventColumns = `id, run_id, create_at, delete_at, event_at, event_type, summary,
+	details, post_id, subject_user_id, creator_user_id`
+
+func (row eventRow) event() bot.TimelineEvent {
+	return bot.TimelineEvent(row)
+}
+
+// statusUpdateRow is a row of status_updates.
+type statusUpdateRow struct {
+	ID       string `db:"id"`
+	RunID    string `db:"run_id"`
+	UserID   string `db:"user_id"`
+	Message  string `db:"message"`
+	Reminder int64  `db:"reminder"`
+	CreateAt int64  `db:"create_at"`
+}
+
+const statusUpdateColumns = `id, run_id, user_id, message, reminder, create_at`
+
+func (row statusUpdateRow) statusUpdate() bot.StatusUpdate {
+	return bot.StatusUpdate(row)
+}
+
+// participantRow is a row of run_participants.
+type participantRow struct {
+	RunID  string `db:"run_id"`
+	UserID string `db:"user_id"`
+}
+
+// insertEvents appends events to the timeline of the run runID.
+func insertEvents(ctx context.Context, tx *sqlx.Tx, runID string, events []bot.TimelineEvent) error {
+	for _, e := range events {
+		row := eventRow(e)
+		row.RunID = runID
+		_, err := tx.NamedExecContext(ctx, `INSERT INTO timeline_events (`+eventColumns+`) VALUES (
+			:id, :run_id, :create_at, :delete_at, :event_at, :event_type, :summary,
+			:details, :post_id, :subject_user_id, :creator_user_id)`, row)
+		if err != nil {
+			return conflict(err, "timeline event %s already exists", e.ID)
+		}
+	}
+	return nil
+}
+
+// deleteEvents soft-deletes events of the run runID at the time at; IDs of
+// other runs' events, or of events already deleted, are ignored.
+func deleteEvents(ctx context.Context, tx *sqlx.Tx, runID string, ids []string, at int64) error {
+	q, args, err := sqlx.In(`UPDATE timeline_events SET delete_at = ?
+		WHERE run_id = ? AND delete_at = 0 AND id IN (?)`, at, runID, ids)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(q), args...)
+	return err
+}
+
+// insertStatusUpdate records a status update of the run runID.
+func insertStatusUpdate(ctx context.Context, tx *sqlx.Tx, runID string, u bot.StatusUpdate) error {
+	row := statusUpdateRow(u)
+	row.RunID = runID
+	_, err := tx.NamedExecContext(ctx, `INSERT INTO status_updates (`+statusUpdateColumns+`)
+		VALUES (:id, :run_id, :user_id, :message, :reminder, :create_at)`, row)
+	return conflict(err, "status update %s already exists", u.ID)
+}
+
+// loadRunDetails fills in the participants (sorted), status updates (oldest
+// first) and undeleted timeline events (by event time) of runs, with one
+// query for each kind whatever the number of runs.
+func loadRunDetails(ctx context.Context, tx *sqlx.Tx, runs []bot.Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(runs))
+	byID := make(map[string]*bot.Run, len(runs))
+	for i := range runs {
+		ids[i] = runs[i].ID
+		byID[runs[i].ID] = &runs[i]
+	}
+
+	var participants []participantRow
+	if err := selectIn(ctx, tx, &participants,
+		`SELECT run_id, user_id FROM run_participants WHERE run_id IN (?)`, ids); err != nil {
+		return err
+	}
+	for _, p := range participants {
+		r := byID[p.RunID]
+		r.ParticipantIDs = append(r.ParticipantIDs, p.UserID)
+	}
+	for i := range runs {
+		slices.Sort(runs[i].ParticipantIDs) // in Go: collations differ
+	}
+
+	var updates []statusUpdateRow
+	if err := selectIn(ctx, tx, &updates, `SELECT `+statusUpdateColumns+` FROM status_updates
+		WHERE run_id IN (?) ORDER BY create_at, id`, ids); err != nil {
+		return err
+	}
+	for _, u := range updates {
+		r := byID[u.RunID]
+		r.StatusUpdates = append(r.StatusUpdates, u.statusUpdate())
+	}
+
+	var events []eventRow
+	if err := selectIn(ctx, tx, &events, `SELECT `+eventColumns+` FROM timeline_events
+		WHERE run_id IN (?) AND delete_at = 0 ORDER BY event_at, create_at, id`, ids); err != nil {
+		return err
+	}
+	for _, e := range events {
+		r := byID[e.RunID]
+		r.TimelineEvents = append(r.TimelineEvents, e.event())
+	}
+	return nil
+}
