@@ -42,6 +42,13 @@ func (s *Service) AddItem(ctx context.Context, a Actor, id string, checklist int
 	if !ValidItemState(in.State) {
 		return Run{}, FieldErrorf("state", "state must be \"\", in_progress or closed, got %q", in.State)
 	}
+	for field, v := range map[string]int64{
+		"state_modified": in.StateModified, "assignee_modified": in.AssigneeModified, "command_last_run": in.CommandLastRun,
+	} {
+		if v < 0 {
+			return Run{}, FieldErrorf(field, "%s must be a time in milliseconds since the epoch (0 or more), got %d", field, v)
+		}
+	}
 	if in.AssigneeID != "" {
 		if err := checkID("assignee_id", in.AssigneeID); err != nil {
 			return Run{}, err
@@ -186,6 +193,9 @@ func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, check
 		it, err := item(r, checklist, idx)
 		if err != nil {
 			return RunChange{}, err
+		}
+		if it.AssigneeID == assigneeID {
+			return RunChange{}, nil // no change
 		}
 		it.AssigneeID, it.AssigneeModified = assigneeID, s.now()
 		summary := fmt.Sprintf("%s unassigned", it.Title)

@@ -83,6 +83,7 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	if pb.InviteUsersEnabled {
 		r.ParticipantIDs = dedupe(append(r.ParticipantIDs, pb.InvitedUserIDs...))
 	}
+	slices.Sort(r.ParticipantIDs) // as the store returns them
 	r.ChannelID, err = s.chat.CreateChannel(ctx, NewChannel{
 		TeamID: r.TeamID, DisplayName: r.Name, Public: pb.CreatePublicPlaybookRun,
 		MemberIDs: r.ParticipantIDs,
@@ -118,7 +119,10 @@ func (s *Service) Run(ctx context.Context, a Actor, id string) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
-	return r, a.checkTeam(r.TeamID)
+	if err := a.checkTeam(r.TeamID); err != nil {
+		return Run{}, err
+	}
+	return r, nil
 }
 
 // RunByChannel returns the run whose channel is channelID.
@@ -130,7 +134,10 @@ func (s *Service) RunByChannel(ctx context.Context, a Actor, channelID string) (
 	if err != nil {
 		return Run{}, err
 	}
-	return r, a.checkTeam(r.TeamID)
+	if err := a.checkTeam(r.TeamID); err != nil {
+		return Run{}, err
+	}
+	return r, nil
 }
 
 // RunMetadata describes a run's channel; with no chat platform, its member
@@ -285,22 +292,23 @@ func (s *Service) SetActiveStage(ctx context.Context, a Actor, id string, stage 
 	})
 }
 
-// EndRun ends (finishes) an active run. EInvalid when it has already ended.
+// EndRun ends (finishes) a run; ending an ended run changes nothing.
 func (s *Service) EndRun(ctx context.Context, a Actor, id string) (Run, error) {
 	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		if !r.IsActive {
-			return RunChange{}, Errorf(EInvalid, "run %s has already ended", r.ID)
+			return RunChange{}, nil // already ended: as in the plugin, nothing to do
 		}
 		r.IsActive, r.CurrentStatus, r.EndAt = false, StatusFinished, s.now()
 		return one(s.event(r.ID, a, EventRunFinished, "Run finished", "")), nil
 	})
 }
 
-// RestartRun makes an ended run active again. EInvalid when it is active.
+// RestartRun makes an ended run active again; restarting an active run
+// changes nothing.
 func (s *Service) RestartRun(ctx context.Context, a Actor, id string) (Run, error) {
 	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		if r.IsActive {
-			return RunChange{}, Errorf(EInvalid, "run %s is in progress; only an ended run can be restarted", r.ID)
+			return RunChange{}, nil // already in progress: nothing to do
 		}
 		r.IsActive, r.CurrentStatus, r.EndAt = true, StatusInProgress, 0
 		return one(s.event(r.ID, a, EventRunRestarted, "Run restarted", "")), nil
