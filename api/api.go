@@ -1,0 +1,187 @@
+// Package api is the REST API v0 of playbooks, a drop-in for the Mattermost
+// Playbooks plugin's API (shared/openapi/playbooks-v0.yaml). Every route is
+// under BasePath and registered in routes.go. A request is authenticated by
+// its bearer token, decoded (decode.go), handed to exactly one bot.Service
+// use case, and its error, if any, translated once (error.go) to a status
+// code and the spec's {"error","details"} body. Each request is logged once,
+// when it ends, with log/slog.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
+
+// BasePath is the prefix of every route, as the plugin serves them.
+const BasePath = "/plugins/playbooks/api/v0"
+
+// Config holds what the API needs.
+type Config struct {
+	Service *bot.Service // required
+	Logger  *slog.Logger // slog.Default() when nil
+}
+
+// New returns the handler of the REST API. It panics when cfg.Service is
+// nil, a wiring mistake no request could recover from.
+func New(cfg Config) http.Handler {
+	if cfg.Service == nil {
+		panic("api.New: Config.Service is required")
+	}
+	s := &server{svc: cfg.Service, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.router = s.routes()
+	return s.logRequests(s.router)
+}
+
+// server holds the dependencies of the handlers.
+type server struct {
+	svc    *bot.Service
+	log    *slog.Logger
+	router *mux.Router
+}
+
+// handlerFunc is a handler that returns its error for handle to translate,
+// so that errors are written in one place.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts h: it names the request's operation (the spec's
+// operationId) for the error details and the log, authenticates the bearer
+// token, puts the actor in the context, and writes h's error, if any.
+func (s *server) handle(op string, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rl := requestLogFrom(r.Context())
+		rl.op = op
+		a, err := s.authenticate(r)
+		if err == nil {
+			rl.userID = a.UserID
+			r = r.WithContext(context.WithValue(r.Context(), actorKey{}, a))
+			err = h(w, r)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// writeJSON writes v as the JSON body of a response with the given status.
+// It writes nothing when v cannot be encoded, so the caller can still send
+// an error.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n')) // the client is gone if this fails; nothing to tell it
+	return nil
+}
+
+// requestLog collects what the single log line of a request reports.
+type requestLog struct {
+	id     string
+	op     string
+	userID string
+	err    error // the error the response was made from
+}
+
+type requestLogKey struct{}
+
+// requestLogFrom returns the request's log record; a throwaway one when the
+// handler runs without logRequests (it always does within New).
+func requestLogFrom(ctx context.Context) *requestLog {
+	if rl, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
+		return rl
+	}
+	return &requestLog{}
+}
+
+// statusWriter remembers the status code written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests is the edge: it gives each request an ID (X-Request-Id), turns
+// a panic into a 500, and logs the request once when it ends, with the
+// cause of an internal error.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rl := &requestLog{id: bot.NewID()}
+		sw := &statusWriter{ResponseWriter: w}
+		sw.Header().Set("X-Request-Id", rl.id)
+		r = r.WithContext(context.WithValue(r.Context(), requestLogKey{}, rl))
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				err := fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+				if sw.status == 0 {
+					s.writeError(sw, r, err)
+				}
+				rl.err = err
+			}
+			s.logRequest(r, rl, sw.status, time.Since(start))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// logRequest writes the one log line of a request: at error level with the
+// cause for a 5xx, at info level otherwise.
+func (s *server) logRequest(r *http.Request, rl *requestLog, status int, d time.Duration) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", rl.id),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Int64("duration_ms", d.Milliseconds()),
+	}
+	if rl.op != "" {
+		attrs = append(attrs, slog.String("operation", rl.op))
+	}
+	if rl.userID != "" {
+		attrs = append(attrs, slog.String("user_id", rl.userID))
+	}
+	level := slog.LevelInfo
+	if rl.err != nil {
+		attrs = append(attrs, slog.String("error", rl.err.Error()))
+	}
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(r.Context(), level, "http request", attrs...)
+}

@@ -1,0 +1,120 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
+
+// errorBody is the body of every error response: the spec's Error schema,
+// both keys always present.
+type errorBody struct {
+	Error   string `json:"error"`
+	Details string `json:"details"`
+}
+
+// statusError is an error of HTTP itself, which bot has no code for: a path
+// no route serves, a method a path does not serve, a body over the limit.
+type statusError struct {
+	status  int
+	message string
+	details string
+}
+
+func (e *statusError) Error() string { return e.message }
+
+// statusOf is the one translation of errors to status codes.
+func statusOf(err error) int {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.status
+	}
+	switch bot.ErrorCode(err) {
+	case bot.ENotFound:
+		return http.StatusNotFound
+	case bot.EInvalid:
+		return http.StatusBadRequest
+	case bot.EConflict:
+		return http.StatusConflict
+	case bot.EForbidden:
+		return http.StatusForbidden
+	case bot.EUnauthenticated:
+		return http.StatusUnauthorized
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError writes err as an error response. The user sees the message of a
+// *bot.Error or *statusError; any other error shows as "internal error", its
+// cause only logged, under the request ID that the details give.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	rl := requestLogFrom(r.Context())
+	rl.err = err
+	status := statusOf(err)
+	body := errorBody{Error: bot.ErrorMessage(err), Details: where(r, rl)}
+	var (
+		se *statusError
+		be *bot.Error
+	)
+	switch {
+	case status == http.StatusInternalServerError:
+		body.Error = "internal error"
+		body.Details = fmt.Sprintf("%s failed on the server; its cause is logged under request_id %s", where(r, rl), rl.id)
+	case errors.As(err, &se):
+		body.Error = se.message
+		if se.details != "" {
+			body.Details += ": " + se.details
+		}
+	case errors.As(err, &be) && be.Field != "":
+		body.Details += ": field " + be.Field
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
+	}
+	if err := writeJSON(w, status, body); err != nil { // a struct of two strings always encodes
+		w.WriteHeader(http.StatusInternalServerError)
+	}
+}
+
+// where names the request: its operation (the spec's operationId), method
+// and path.
+func where(r *http.Request, rl *requestLog) string {
+	if rl.op == "" {
+		return fmt.Sprintf("%s %s", r.Method, r.URL.Path)
+	}
+	return fmt.Sprintf("%s (%s %s)", rl.op, r.Method, r.URL.Path)
+}
+
+// notFound answers a path no route serves.
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, &statusError{
+		status:  http.StatusNotFound,
+		message: "no such API route",
+		details: "the API is served under " + BasePath,
+	})
+}
+
+// methodNotAllowed answers a known path asked with a method it does not
+// serve, and lists those it does in the Allow header.
+func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodDelete, http.MethodGet, http.MethodPatch, http.MethodPost, http.MethodPut} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	s.writeError(w, r, &statusError{
+		status:  http.StatusMethodNotAllowed,
+		message: fmt.Sprintf("method %s is not allowed on this path", r.Method),
+		details: "allowed: " + strings.Join(allowed, ", "),
+	})
+}

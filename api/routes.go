@@ -1,0 +1,72 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+)
+
+// routes registers every route of the API, each with the spec's
+// operationId. The forms the spec lacks but the plugin (or the spec's own
+// examples) serve are marked compat. Fixed paths come before the {id} ones
+// they would otherwise match.
+func (s *server) routes() *mux.Router {
+	// SkipClean: a path like /runs//x gets the JSON 404 rather than mux's
+	// redirect, which clients may follow with another method.
+	r := mux.NewRouter().SkipClean(true)
+	r.NotFoundHandler = http.HandlerFunc(s.notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
+
+	const (
+		runs      = BasePath + "/runs"
+		run       = runs + "/{id}"
+		checklist = run + "/checklists/{checklist}"
+		item      = checklist + "/item/{item}"
+		playbooks = BasePath + "/playbooks"
+		playbook  = playbooks + "/{id}"
+	)
+	for _, rt := range []struct {
+		method, path, op string
+		h                handlerFunc
+	}{
+		{"GET", runs, "listPlaybookRuns", s.listRuns},
+		{"POST", runs, "createPlaybookRunFromPost", s.createRun},
+		{"POST", runs + "/dialog", "createPlaybookRunFromDialog", s.createRunFromDialog},
+		{"GET", runs + "/owners", "getOwners", s.runOwners},
+		{"GET", runs + "/channels", "getChannels", s.runChannels},
+		{"GET", runs + "/checklist-autocomplete", "getChecklistAutocomplete", s.checklistAutocomplete},
+		{"GET", runs + "/channel/{channel_id}", "getPlaybookRunByChannelId", s.runByChannel},
+		{"GET", run, "getPlaybookRun", s.getRun},
+		{"PATCH", run, "updatePlaybookRun", s.patchRun},
+		{"GET", run + "/metadata", "getPlaybookRunMetadata", s.runMetadata},
+		{"PUT", run + "/end", "endPlaybookRun", s.endRun},
+		{"POST", run + "/end", "endPlaybookRunDialog", s.endRunDialog},
+		{"PUT", run + "/restart", "restartPlaybookRun", s.restartRun},
+		{"POST", run + "/status", "status", s.updateStatus},
+		{"PUT", run + "/finish", "finish", s.endRun},
+		{"POST", run + "/owner", "changeOwner", s.changeOwner},
+		{"POST", run + "/next-stage-dialog", "nextStageDialog", s.nextStageDialog},
+		{"POST", checklist + "/add", "addChecklistItem", s.addItem},
+		{"PUT", checklist + "/add", "addChecklistItem", s.addItem}, // compat: the plugin's method
+		{"PUT", checklist + "/reorder", "reoderChecklistItem", s.reorderItem},
+		{"PUT", item, "itemRename", s.renameItem},
+		{"DELETE", item, "itemDelete", s.deleteItem},
+		{"PUT", item + "/state", "itemSetState", s.setItemState},
+		{"PUT", item + "/assignee", "itemSetAssignee", s.setItemAssignee},
+		{"PUT", item + "/run", "itemRun", s.runItem},
+		{"POST", item + "/run", "itemRun", s.runItem}, // compat: the spec's example and the plugin
+		{"DELETE", run + "/timeline/{event_id}/", "removeTimelineEvent", s.deleteTimelineEvent},
+		{"DELETE", run + "/timeline/{event_id}", "removeTimelineEvent", s.deleteTimelineEvent}, // compat: no trailing slash
+		{"GET", playbooks, "getPlaybooks", s.listPlaybooks},
+		{"POST", playbooks, "createPlaybook", s.createPlaybook},
+		{"GET", playbook, "getPlaybook", s.getPlaybook},
+		{"PUT", playbook, "updatePlaybook", s.updatePlaybook},
+		{"DELETE", playbook, "deletePlaybook", s.deletePlaybook},
+		{"GET", playbook + "/autofollows", "getAutoFollows", s.autoFollows},
+		{"PUT", playbook + "/autofollows/{user_id}", "followPlaybook", s.follow},        // compat: the plugin's
+		{"DELETE", playbook + "/autofollows/{user_id}", "unfollowPlaybook", s.unfollow}, // compat: the plugin's
+	} {
+		r.Handle(rt.path, s.handle(rt.op, rt.h)).Methods(rt.method)
+	}
+	return r
+}
