@@ -360,15 +360,22 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 // DeleteTimelineEvent hides one of the run's timeline events (it is kept,
 // marked deleted) and records who hid it, as its own event.
 func (s *Service) DeleteTimelineEvent(ctx context.Context, a Actor, id, eventID string) error {
-	_, err := s.change(ctx, a, id, func(r *Run) (RunChange, error) {
-		i := slices.IndexFunc(r.TimelineEvents, func(e TimelineEvent) bool { return e.ID == eventID })
-		if i < 0 {
-			return RunChange{}, Errorf(ENotFound, "timeline event %s not found in run %s", eventID, r.ID)
-		}
-		if r.TimelineEvents[i].EventType == EventEventDeleted {
-			return RunChange{}, Errorf(EInvalid, "the record of a deletion cannot itself be deleted")
-		}
-		e := s.event(r.ID, a, EventEventDeleted, "Timeline event removed: "+r.TimelineEvents[i].Summary, eventID)
+	r, err := s.Run(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(r.TimelineEvents, func(e TimelineEvent) bool { return e.ID == eventID })
+	if i < 0 {
+		return Errorf(ENotFound, "timeline event %s not found in run %s", eventID, r.ID)
+	}
+	if r.TimelineEvents[i].EventType == EventEventDeleted {
+		return Errorf(EInvalid, "the record of a deletion cannot itself be deleted")
+	}
+	summary := r.TimelineEvents[i].Summary
+	// The store checks again, under the run's lock, that the event is still
+	// there: a concurrent delete of the same event gets ENotFound.
+	_, err = s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		e := s.event(r.ID, a, EventEventDeleted, "Timeline event removed: "+summary, eventID)
 		return RunChange{Events: []TimelineEvent{e}, DeleteEventIDs: []string{eventID}}, nil
 	})
 	return err

@@ -37,11 +37,13 @@ type RunStore interface {
 	Run(ctx context.Context, id string) (Run, error)
 	// RunByChannel returns the run whose channel is channelID. ENotFound.
 	RunByChannel(ctx context.Context, channelID string) (Run, error)
-	// UpdateRun locks the run, calls fn on it (timeline and status updates
-	// loaded) and saves the run and fn's change, in one transaction, so that
-	// concurrent updates of one run are applied one after the other and none
-	// is lost. An error from fn aborts without a change. It returns the run
-	// as saved. ENotFound.
+	// UpdateRun locks the run, calls fn on it and saves the run and fn's
+	// change, in one transaction, so that concurrent updates of one run are
+	// applied one after the other and none is lost. The run fn sees, and the
+	// one returned, carry the participants but not the status updates or
+	// timeline (nil), so an update costs the same however old the run. An
+	// error from fn aborts without a change. ENotFound, also when a
+	// DeleteEventIDs entry is not an undeleted event of the run.
 	UpdateRun(ctx context.Context, id string, fn func(*Run) (RunChange, error)) (Run, error)
 	// ListRuns returns one page of a team's runs, with the total count.
 	ListRuns(ctx context.Context, f RunFilter) (RunList, error)

@@ -70,8 +70,6 @@ func (row runRow) run() (bot.Run, error) {
 		PlaybookID: row.PlaybookID, LastStatusUpdateAt: row.LastStatusUpdateAt,
 		PreviousReminder: row.PreviousReminder,
 		ParticipantIDs:   []string{},
-		StatusUpdates:    []bot.StatusUpdate{},
-		TimelineEvents:   []bot.TimelineEvent{},
 	}
 	if row.IsActive {
 		r.CurrentStatus = bot.StatusInProgress
@@ -136,7 +134,7 @@ func (db *DB) Run(ctx context.Context, id string) (bot.Run, error) {
 	var r bot.Run
 	err := db.read(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		r, err = findRun(ctx, tx, "id", id, "")
+		r, err = findRun(ctx, tx, "id", id, "", true)
 		return err
 	})
 	if err != nil {
@@ -153,7 +151,7 @@ func (db *DB) RunByChannel(ctx context.Context, channelID string) (bot.Run, erro
 			return bot.Errorf(bot.ENotFound, "no run has channel %q", channelID)
 		}
 		var err error
-		r, err = findRun(ctx, tx, "channel_id", channelID, "")
+		r, err = findRun(ctx, tx, "channel_id", channelID, "", true)
 		return err
 	})
 	if err != nil {
@@ -163,9 +161,9 @@ func (db *DB) RunByChannel(ctx context.Context, channelID string) (bot.Run, erro
 }
 
 // findRun loads the run whose column ("id" or "channel_id", never user
-// input) is value, with everything Run returns. lock is "" or the dialect's
-// FOR UPDATE.
-func findRun(ctx context.Context, tx *sqlx.Tx, column, value, lock string) (bot.Run, error) {
+// input) is value, with its participants and, when history is set, its
+// status updates and timeline. lock is "" or the dialect's FOR UPDATE.
+func findRun(ctx context.Context, tx *sqlx.Tx, column, value, lock string, history bool) (bot.Run, error) {
 	var row runRow
 	q := `SELECT ` + runColumns + ` FROM runs WHERE ` + column + ` = ?` + lock
 	if err := tx.GetContext(ctx, &row, tx.Rebind(q), value); err != nil {
@@ -179,20 +177,22 @@ func findRun(ctx context.Context, tx *sqlx.Tx, column, value, lock string) (bot.
 		return bot.Run{}, err
 	}
 	runs := []bot.Run{r}
-	if err := loadRunDetails(ctx, tx, runs); err != nil {
+	if err := loadRunDetails(ctx, tx, runs, history); err != nil {
 		return bot.Run{}, err
 	}
 	return runs[0], nil
 }
 
-// UpdateRun locks the run, calls fn on it (timeline and status updates
-// loaded) and saves the run and fn's change, in one transaction, so that
+// UpdateRun locks the run, calls fn on it (with its participants, but not
+// its timeline or status updates, whose loading would grow with the run's
+// age) and saves the run and fn's change, in one transaction, so that
 // concurrent updates of one run are applied one after the other and none is
 // lost. Participants fn adds are saved; removed ones are kept. Events of
 // the change are recorded as the run's whatever their RunID; deleted events
 // get as DeleteAt the CreateAt of the change's first event, or now. An
 // error from fn aborts without a change and is returned as it is. It
-// returns the run as saved, reloaded. ENotFound.
+// returns the run as saved, reloaded without its history. ENotFound, also
+// for a DeleteEventIDs entry that is not an undeleted event of the run.
 func (db *DB) UpdateRun(ctx context.Context, id string, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
 	var (
 		r     bot.Run
@@ -200,7 +200,7 @@ func (db *DB) UpdateRun(ctx context.Context, id string, fn func(*bot.Run) (bot.R
 	)
 	err := db.write(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		if r, err = findRun(ctx, tx, "id", id, db.dialect.forUpdate); err != nil {
+		if r, err = findRun(ctx, tx, "id", id, db.dialect.forUpdate, false); err != nil {
 			return err
 		}
 		old := slices.Clone(r.ParticipantIDs)
@@ -224,7 +224,7 @@ func (db *DB) UpdateRun(ctx context.Context, id string, fn func(*bot.Run) (bot.R
 		if err := db.saveChange(ctx, tx, id, change); err != nil {
 			return err
 		}
-		r, err = findRun(ctx, tx, "id", id, "")
+		r, err = findRun(ctx, tx, "id", id, "", false)
 		return err
 	})
 	if fnErr != nil {
@@ -387,7 +387,7 @@ func listRuns(ctx context.Context, tx *sqlx.Tx, f bot.RunFilter) (bot.RunList, e
 		}
 		list.Items = append(list.Items, r)
 	}
-	if err := loadRunDetails(ctx, tx, list.Items); err != nil {
+	if err := loadRunDetails(ctx, tx, list.Items, true); err != nil {
 		return bot.RunList{}, err
 	}
 	return list, nil

@@ -125,8 +125,9 @@ func TestUpdateRun(t *testing.T) {
 		}
 		update := bot.StatusUpdate{ID: "su1", UserID: "u1", Message: "All good", Reminder: 3600, CreateAt: 30}
 		got, err := db.UpdateRun(ctx, "run1", func(r *bot.Run) (bot.RunChange, error) {
-			if len(r.TimelineEvents) != 2 || len(r.ParticipantIDs) != 1 {
-				t.Errorf("fn got %d events and %d participants, want 2 and 1", len(r.TimelineEvents), len(r.ParticipantIDs))
+			if r.TimelineEvents != nil || r.StatusUpdates != nil || len(r.ParticipantIDs) != 1 {
+				t.Errorf("fn got %d events, %d status updates and %d participants, want no history and 1 participant",
+					len(r.TimelineEvents), len(r.StatusUpdates), len(r.ParticipantIDs))
 			}
 			r.Checklists[0].Items[1].State = bot.ItemClosed
 			r.Checklists[0].Items[1].StateModified = 30
@@ -161,7 +162,9 @@ func TestUpdateRun(t *testing.T) {
 		e2, e3 := testEvent("e2", 20, 20), testEvent("e3", 30, 30)
 		e2.RunID, e3.RunID = "run1", "run1"
 		want.TimelineEvents = []bot.TimelineEvent{e2, e3}
-		if diff := cmp.Diff(want, got); diff != "" {
+		wantNoHistory := want
+		wantNoHistory.StatusUpdates, wantNoHistory.TimelineEvents = nil, nil
+		if diff := cmp.Diff(wantNoHistory, got); diff != "" {
 			t.Errorf("UpdateRun result mismatch (-want +got):\n%s", diff)
 		}
 		stored, err := db.Run(ctx, "run1")
@@ -172,11 +175,21 @@ func TestUpdateRun(t *testing.T) {
 			t.Errorf("stored run mismatch (-want +got):\n%s", diff)
 		}
 
+		// An unknown (or already deleted) event ID rolls the whole change back.
+		_, err = db.UpdateRun(ctx, "run1", func(r *bot.Run) (bot.RunChange, error) {
+			r.OwnerUserID = "u9"
+			return bot.RunChange{DeleteEventIDs: []string{"e3", "e1"}}, nil
+		})
+		wantCode(t, err, bot.ENotFound)
+		if stored, _ := db.Run(ctx, "run1"); stored.OwnerUserID != "u3" || len(stored.TimelineEvents) != 2 {
+			t.Errorf("after a refused delete: owner %s and %d events, want u3 and 2", stored.OwnerUserID, len(stored.TimelineEvents))
+		}
+
 		// Participants are never removed; a change may delete events without
-		// adding any; unknown event IDs are ignored.
+		// adding any.
 		got, err = db.UpdateRun(ctx, "run1", func(r *bot.Run) (bot.RunChange, error) {
 			r.ParticipantIDs = nil
-			return bot.RunChange{DeleteEventIDs: []string{"e3", "no-such-event"}}, nil
+			return bot.RunChange{DeleteEventIDs: []string{"e3"}}, nil
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -184,8 +197,8 @@ func TestUpdateRun(t *testing.T) {
 		if diff := cmp.Diff([]string{"u0", "u1", "u3"}, got.ParticipantIDs); diff != "" {
 			t.Errorf("participants mismatch (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]bot.TimelineEvent{e2}, got.TimelineEvents); diff != "" {
-			t.Errorf("events after deleting e3 mismatch (-want +got):\n%s", diff)
+		if stored, _ = db.Run(ctx, "run1"); !cmp.Equal([]bot.TimelineEvent{e2}, stored.TimelineEvents) {
+			t.Errorf("events after deleting e3 = %+v, want only e2", stored.TimelineEvents)
 		}
 
 		_, err = db.UpdateRun(ctx, "missing", func(*bot.Run) (bot.RunChange, error) {

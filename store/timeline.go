@@ -72,16 +72,26 @@ func insertEvents(ctx context.Context, tx *sqlx.Tx, runID string, events []bot.T
 	return nil
 }
 
-// deleteEvents soft-deletes events of the run runID at the time at; IDs of
-// other runs' events, or of events already deleted, are ignored.
+// deleteEvents soft-deletes events of the run runID at the time at. It
+// fails with ENotFound, so that the transaction rolls back, when one of ids
+// is not an undeleted event of that run.
 func deleteEvents(ctx context.Context, tx *sqlx.Tx, runID string, ids []string, at int64) error {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	q, args, err := sqlx.In(`UPDATE timeline_events SET delete_at = ?
 		WHERE run_id = ? AND delete_at = 0 AND id IN (?)`, at, runID, ids)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(q), args...)
-	return err
+	res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != int64(len(ids)) {
+		return bot.Errorf(bot.ENotFound, "timeline event not found in run %s (or already deleted)", runID)
+	}
+	return nil
 }
 
 // insertStatusUpdate records a status update of the run runID.
@@ -93,10 +103,11 @@ func insertStatusUpdate(ctx context.Context, tx *sqlx.Tx, runID string, u bot.St
 	return conflict(err, "status update %s already exists", u.ID)
 }
 
-// loadRunDetails fills in the participants (sorted), status updates (oldest
-// first) and undeleted timeline events (by event time) of runs, with one
-// query for each kind whatever the number of runs.
-func loadRunDetails(ctx context.Context, tx *sqlx.Tx, runs []bot.Run) error {
+// loadRunDetails fills in the participants (sorted) of runs and, when
+// history is set, their status updates (oldest first) and undeleted
+// timeline events (by event time), with one query for each kind whatever
+// the number of runs.
+func loadRunDetails(ctx context.Context, tx *sqlx.Tx, runs []bot.Run, history bool) error {
 	if len(runs) == 0 {
 		return nil
 	}
@@ -118,6 +129,12 @@ func loadRunDetails(ctx context.Context, tx *sqlx.Tx, runs []bot.Run) error {
 	}
 	for i := range runs {
 		slices.Sort(runs[i].ParticipantIDs) // in Go: collations differ
+	}
+	if !history {
+		return nil
+	}
+	for i := range runs {
+		runs[i].StatusUpdates, runs[i].TimelineEvents = []bot.StatusUpdate{}, []bot.TimelineEvent{}
 	}
 
 	var updates []statusUpdateRow
