@@ -264,6 +264,15 @@ func (fakeChat) RunCommand(context.Context, string, string, string) (string, err
 	return bot.NewID(), nil
 }
 
+func (fakeChat) Post(context.Context, string, string) (string, error) { return bot.NewID(), nil }
+
+func (fakeChat) ShowRun(_ context.Context, r bot.Run) (string, error) {
+	if r.ChecklistPostID != "" {
+		return r.ChecklistPostID, nil
+	}
+	return bot.NewID(), nil
+}
+
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
 type syncBuffer struct {
 	mu  sync.Mutex

@@ -15,6 +15,13 @@ type Chat interface {
 	// RunCommand executes a slash command in a channel as a user and returns
 	// its trigger ID. EInvalid when there is no platform.
 	RunCommand(ctx context.Context, channelID, userID, command string) (string, error)
+	// Post posts a message (Markdown) as the bot in a channel and returns the
+	// post's ID.
+	Post(ctx context.Context, channelID, message string) (string, error)
+	// ShowRun posts the run's checklist message in its channel, with a
+	// control per item to check it, or, when r.ChecklistPostID is set,
+	// rewrites that post in place. It returns the post's ID.
+	ShowRun(ctx context.Context, r Run) (string, error)
 }
 
 // NewChannel describes the channel to create for a run.
@@ -49,6 +56,12 @@ func (NoChat) ChannelStats(context.Context, string) (RunMetadata, error) {
 func (NoChat) User(_ context.Context, userID string) (User, error) {
 	return User{ID: userID, Username: userID}, nil
 }
+
+// Post posts nothing.
+func (NoChat) Post(context.Context, string, string) (string, error) { return "", nil }
+
+// ShowRun shows nothing.
+func (NoChat) ShowRun(context.Context, Run) (string, error) { return "", nil }
 
 // RunCommand always fails with EInvalid.
 func (NoChat) RunCommand(context.Context, string, string, string) (string, error) {

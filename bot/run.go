@@ -19,6 +19,7 @@ type Run struct {
 	ReporterUserID      string          `json:"reporter_user_id"`
 	TeamID              string          `json:"team_id"`
 	ChannelID           string          `json:"channel_id"`
+	ChecklistPostID     string          `json:"checklist_post_id"`
 	CreateAt            int64           `json:"create_at"`
 	EndAt               int64           `json:"end_at"`
 	DeleteAt            int64           `json:"delete_at"`

@@ -97,6 +97,16 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	if err := s.store.CreateRun(ctx, r, r.TimelineEvents); err != nil {
 		return Run{}, err
 	}
+	if r.ChannelID != "" {
+		s.show(ctx, r.ID)
+		if pb.AnnouncementChannelEnabled {
+			s.announce(ctx, r.ID, fmt.Sprintf("#### New run: %s\nStarted by %s, owned by %s, from playbook %s.",
+				r.Name, s.username(ctx, a.UserID), s.username(ctx, owner), pb.Title), pb.AnnouncementChannelID)
+		}
+		if fresh, err := s.store.RunState(ctx, r.ID); err == nil {
+			r.ChecklistPostID = fresh.ChecklistPostID
+		}
+	}
 	return r, nil
 }
 
@@ -257,14 +267,22 @@ func (s *Service) ChecklistAutocomplete(ctx context.Context, a Actor, channelID 
 }
 
 // change runs fn on the run under the store's lock, after checking the
-// actor may change it.
+// actor may change it, then refreshes the run's checklist post when fn
+// recorded a change.
 func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) (RunChange, error)) (Run, error) {
-	return s.store.UpdateRun(ctx, id, func(r *Run) (RunChange, error) {
+	changed := false
+	r, err := s.store.UpdateRun(ctx, id, func(r *Run) (RunChange, error) {
 		if err := a.checkTeam(r.TeamID); err != nil {
 			return RunChange{}, err
 		}
-		return fn(r)
+		c, err := fn(r)
+		changed = len(c.Events) > 0
+		return c, err
 	})
+	if err == nil && changed && r.ChannelID != "" {
+		s.show(ctx, r.ID)
+	}
+	return r, err
 }
 
 // event returns a new timeline event of the run, created now by the actor.
@@ -345,7 +363,7 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 	if reminder < 0 || reminder > MaxReminderSecond {
 		return Run{}, FieldErrorf("reminder", "reminder must be between 0 and %d seconds, got %d", MaxReminderSecond, reminder)
 	}
-	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+	r, err := s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		now := s.now()
 		su := StatusUpdate{ID: s.newID(), RunID: r.ID, UserID: a.UserID, Message: message, Reminder: reminder, CreateAt: now}
 		r.LastStatusUpdateAt, r.PreviousReminder = now, reminder
@@ -355,6 +373,11 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 			StatusUpdate: &su,
 		}, nil
 	})
+	if err == nil && r.ChannelID != "" {
+		msg := statusMessage(r, s.username(ctx, a.UserID), message)
+		s.announce(ctx, r.ID, msg, append([]string{r.ChannelID}, r.BroadcastChannelIDs...)...)
+	}
+	return r, err
 }
 
 // DeleteTimelineEvent hides one of the run's timeline events (it is kept,

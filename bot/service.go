@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -13,6 +15,10 @@ type Config struct {
 	Now   func() time.Time // time.Now when nil
 	NewID func() string    // NewID when nil
 	Admin BootstrapAdmin   // no bootstrap admin when Secret is empty
+	// Logger receives the failures of chat follow-ups (posting a checklist,
+	// a broadcast) that happen after a change is committed; slog.Default()
+	// when nil.
+	Logger *slog.Logger
 }
 
 // Service holds the use cases every edge (REST, slash commands, dialogs)
@@ -24,11 +30,17 @@ type Service struct {
 	clock func() time.Time
 	newID func() string
 	admin BootstrapAdmin
+	log   *slog.Logger
+
+	showLocks [showStripes]sync.Mutex
 }
 
 // NewService returns a Service over the given configuration.
 func NewService(c Config) *Service {
-	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin}
+	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin, log: c.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	if s.chat == nil {
 		s.chat = NoChat{}
 	}

@@ -35,6 +35,10 @@ type RunStore interface {
 	// Run returns the run with its status updates and undeleted timeline
 	// events, oldest first. ENotFound.
 	Run(ctx context.Context, id string) (Run, error)
+	// RunState returns the run with its participants but without its
+	// status updates and timeline (nil): a read whose cost does not grow
+	// with the run's age. ENotFound.
+	RunState(ctx context.Context, id string) (Run, error)
 	// RunByChannel returns the run whose channel is channelID. ENotFound.
 	RunByChannel(ctx context.Context, channelID string) (Run, error)
 	// UpdateRun locks the run, calls fn on it and saves the run and fn's

@@ -22,6 +22,7 @@ type runRow struct {
 	ReporterUserID      string `db:"reporter_user_id"`
 	TeamID              string `db:"team_id"`
 	ChannelID           string `db:"channel_id"`
+	ChecklistPostID     string `db:"checklist_post_id"`
 	CreateAt            int64  `db:"create_at"`
 	EndAt               int64  `db:"end_at"`
 	DeleteAt            int64  `db:"delete_at"`
@@ -38,7 +39,7 @@ type runRow struct {
 const runColumns = `id, name, description, is_active, owner_user_id, reporter_user_id,
 	team_id, channel_id, create_at, end_at, delete_at, active_stage, active_stage_title,
 	post_id, playbook_id, checklists, broadcast_channel_ids, last_status_update_at,
-	previous_reminder`
+	previous_reminder, checklist_post_id`
 
 func newRunRow(r bot.Run) (runRow, error) {
 	row := runRow{
@@ -47,7 +48,7 @@ func newRunRow(r bot.Run) (runRow, error) {
 		ChannelID: r.ChannelID, CreateAt: r.CreateAt, EndAt: r.EndAt, DeleteAt: r.DeleteAt,
 		ActiveStage: r.ActiveStage, ActiveStageTitle: r.ActiveStageTitle, PostID: r.PostID,
 		PlaybookID: r.PlaybookID, LastStatusUpdateAt: r.LastStatusUpdateAt,
-		PreviousReminder: r.PreviousReminder,
+		PreviousReminder: r.PreviousReminder, ChecklistPostID: r.ChecklistPostID,
 	}
 	var err error
 	if row.Checklists, err = toJSON(r.Checklists); err != nil {
@@ -68,8 +69,8 @@ func (row runRow) run() (bot.Run, error) {
 		ChannelID: row.ChannelID, CreateAt: row.CreateAt, EndAt: row.EndAt, DeleteAt: row.DeleteAt,
 		ActiveStage: row.ActiveStage, ActiveStageTitle: row.ActiveStageTitle, PostID: row.PostID,
 		PlaybookID: row.PlaybookID, LastStatusUpdateAt: row.LastStatusUpdateAt,
-		PreviousReminder: row.PreviousReminder,
-		ParticipantIDs:   []string{},
+		PreviousReminder: row.PreviousReminder, ChecklistPostID: row.ChecklistPostID,
+		ParticipantIDs: []string{},
 	}
 	if row.IsActive {
 		r.CurrentStatus = bot.StatusInProgress
@@ -112,7 +113,7 @@ func insertRun(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		:id, :name, :description, :is_active, :owner_user_id, :reporter_user_id,
 		:team_id, :channel_id, :create_at, :end_at, :delete_at, :active_stage, :active_stage_title,
 		:post_id, :playbook_id, :checklists, :broadcast_channel_ids, :last_status_update_at,
-		:previous_reminder)`, row)
+		:previous_reminder, :checklist_post_id)`, row)
 	return conflict(err, "run %s already exists, or channel %s has a run", r.ID, r.ChannelID)
 }
 
@@ -156,6 +157,21 @@ func (db *DB) RunByChannel(ctx context.Context, channelID string) (bot.Run, erro
 	})
 	if err != nil {
 		return bot.Run{}, fmt.Errorf("get run of channel %s: %w", channelID, err)
+	}
+	return r, nil
+}
+
+// RunState returns the run with its participants but not its history.
+// ENotFound.
+func (db *DB) RunState(ctx context.Context, id string) (bot.Run, error) {
+	var r bot.Run
+	err := db.read(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		r, err = findRun(ctx, tx, "id", id, "", false)
+		return err
+	})
+	if err != nil {
+		return bot.Run{}, fmt.Errorf("get run state %s: %w", id, err)
 	}
 	return r, nil
 }
@@ -250,7 +266,8 @@ func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		playbook_id = :playbook_id, checklists = :checklists,
 		broadcast_channel_ids = :broadcast_channel_ids,
 		last_status_update_at = :last_status_update_at,
-		previous_reminder = :previous_reminder
+		previous_reminder = :previous_reminder,
+		checklist_post_id = :checklist_post_id
 		WHERE id = :id`, row)
 	return conflict(err, "channel %s already has a run", r.ChannelID)
 }
