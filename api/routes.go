@@ -25,6 +25,7 @@ func (s *server) routes() *mux.Router {
 		playbooks = BasePath + "/playbooks"
 		playbook  = playbooks + "/{id}"
 	)
+	dialog := map[string]bool{"createPlaybookRunFromDialog": true, "endPlaybookRunDialog": true, "nextStageDialog": true}
 	for _, rt := range []struct {
 		method, path, op string
 		h                handlerFunc
@@ -66,7 +67,11 @@ func (s *server) routes() *mux.Router {
 		{"PUT", playbook + "/autofollows/{user_id}", "followPlaybook", s.follow},        // compat: the plugin's
 		{"DELETE", playbook + "/autofollows/{user_id}", "unfollowPlaybook", s.unfollow}, // compat: the plugin's
 	} {
-		r.Handle(rt.path, s.handle(rt.op, rt.h)).Methods(rt.method)
+		h := s.handle(rt.op, rt.h)
+		if dialog[rt.op] {
+			h = s.dialog(rt.op, rt.h)
+		}
+		r.Handle(rt.path, h).Methods(rt.method)
 	}
 	return r
 }

@@ -15,6 +15,9 @@ type Config struct {
 	Now   func() time.Time // time.Now when nil
 	NewID func() string    // NewID when nil
 	Admin BootstrapAdmin   // no bootstrap admin when Secret is empty
+	// ExternalAuth, when set, authenticates bearer tokens this server did
+	// not issue (Mattermost tokens).
+	ExternalAuth ExternalAuth
 	// Logger receives the failures of chat follow-ups (posting a checklist,
 	// a broadcast) that happen after a change is committed; slog.Default()
 	// when nil.
@@ -31,13 +34,15 @@ type Service struct {
 	newID func() string
 	admin BootstrapAdmin
 	log   *slog.Logger
+	// external authenticates tokens issued elsewhere; nil for none.
+	external ExternalAuth
 
 	showLocks [showStripes]sync.Mutex
 }
 
 // NewService returns a Service over the given configuration.
 func NewService(c Config) *Service {
-	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin, log: c.Logger}
+	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin, log: c.Logger, external: c.ExternalAuth}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

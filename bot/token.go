@@ -48,6 +48,14 @@ func HashToken(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// ExternalAuth checks a bearer token that is not one of ours against
+// another system, such as a Mattermost personal access or session token.
+type ExternalAuth interface {
+	// Authenticate returns the actor the token belongs to.
+	// EUnauthenticated when the system does not know the token.
+	Authenticate(ctx context.Context, token string) (Actor, error)
+}
+
 // BootstrapAdmin is a token secret given in the server's configuration
 // (PLAYBOOKS_ADMIN_TOKEN) that acts as an admin for UserID.
 type BootstrapAdmin struct {
@@ -110,6 +118,9 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Actor, error
 		return Actor{UserID: s.admin.UserID, Admin: true}, nil
 	}
 	t, err := s.store.TokenByHash(ctx, HashToken(secret))
+	if ErrorCode(err) == ENotFound && s.external != nil {
+		return s.external.Authenticate(ctx, secret)
+	}
 	if ErrorCode(err) == ENotFound || (err == nil && t.RevokeAt != 0) {
 		return Actor{}, Errorf(EUnauthenticated, "invalid or revoked token")
 	}

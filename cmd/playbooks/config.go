@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/playbooks-bot/playbooks/bot"
 )
@@ -15,6 +18,17 @@ type config struct {
 	Listen      string
 	DatabaseURL string
 	Admin       bot.BootstrapAdmin
+	Mattermost  mattermostConfig
+}
+
+// mattermostConfig connects the bot to a Mattermost server; empty URL means
+// no Mattermost.
+type mattermostConfig struct {
+	URL           string
+	BotToken      string
+	CommandTokens []string
+	PublicURL     string
+	Secret        string
 }
 
 // loadConfig reads the PLAYBOOKS_* environment through getenv.
@@ -42,5 +56,42 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.Admin.Secret != "" && len(c.Admin.Secret) < 16 {
 		return c, fmt.Errorf("PLAYBOOKS_ADMIN_TOKEN is too short to be safe: use at least 16 characters")
 	}
+	m := mattermostConfig{
+		URL:       strings.TrimRight(getenv("PLAYBOOKS_MATTERMOST_URL"), "/"),
+		BotToken:  getenv("PLAYBOOKS_MATTERMOST_BOT_TOKEN"),
+		PublicURL: strings.TrimRight(getenv("PLAYBOOKS_PUBLIC_URL"), "/"),
+		Secret:    getenv("PLAYBOOKS_SECRET"),
+	}
+	for _, t := range strings.Split(getenv("PLAYBOOKS_MATTERMOST_COMMAND_TOKENS"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			m.CommandTokens = append(m.CommandTokens, t)
+		}
+	}
+	if m.URL == "" && m.BotToken == "" && len(m.CommandTokens) == 0 {
+		return c, nil
+	}
+	var missing []string
+	for name, v := range map[string]bool{
+		"PLAYBOOKS_MATTERMOST_URL": m.URL != "", "PLAYBOOKS_MATTERMOST_BOT_TOKEN": m.BotToken != "",
+		"PLAYBOOKS_MATTERMOST_COMMAND_TOKENS": len(m.CommandTokens) > 0,
+		"PLAYBOOKS_PUBLIC_URL":                m.PublicURL != "", "PLAYBOOKS_SECRET": m.Secret != "",
+	} {
+		if !v {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return c, fmt.Errorf("Mattermost is half configured: set %s too (see README, Connect to Mattermost)", strings.Join(missing, ", "))
+	}
+	for name, v := range map[string]string{"PLAYBOOKS_MATTERMOST_URL": m.URL, "PLAYBOOKS_PUBLIC_URL": m.PublicURL} {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("%s must be an http(s) URL, got %q", name, v)
+		}
+	}
+	if len(m.Secret) < 32 {
+		return c, fmt.Errorf("PLAYBOOKS_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)")
+	}
+	c.Mattermost = m
 	return c, nil
 }

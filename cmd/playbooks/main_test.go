@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -244,9 +245,45 @@ func TestConfig(t *testing.T) {
 	if c.Listen != ":8080" || c.DatabaseURL != "./data/playbooks.db" || c.Admin.UserID != defaultAdminUserID {
 		t.Errorf("defaults = %+v, want :8080, ./data/playbooks.db, %s", c, defaultAdminUserID)
 	}
-	bad := map[string]string{"PLAYBOOKS_ADMIN_USER_ID": "Nope"}
-	if _, err := loadConfig(func(k string) string { return bad[k] }); err == nil {
-		t.Errorf("invalid admin user id accepted")
+	secret := strings.Repeat("s", 32)
+	mm := func(kv ...string) map[string]string {
+		env := map[string]string{
+			"PLAYBOOKS_MATTERMOST_URL": "https://chat.example.com/", "PLAYBOOKS_MATTERMOST_BOT_TOKEN": "bot",
+			"PLAYBOOKS_MATTERMOST_COMMAND_TOKENS": "a, b,", "PLAYBOOKS_PUBLIC_URL": "https://bot.example.com",
+			"PLAYBOOKS_SECRET": secret,
+		}
+		for i := 0; i < len(kv); i += 2 {
+			env[kv[i]] = kv[i+1]
+		}
+		return env
+	}
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want string // in the error; "" for none
+	}{
+		{"invalid admin user id", map[string]string{"PLAYBOOKS_ADMIN_USER_ID": "Nope"}, "PLAYBOOKS_ADMIN_USER_ID"},
+		{"short admin token", map[string]string{"PLAYBOOKS_ADMIN_TOKEN": "short"}, "PLAYBOOKS_ADMIN_TOKEN"},
+		{"mattermost complete", mm(), ""},
+		{"mattermost half configured", mm("PLAYBOOKS_SECRET", "", "PLAYBOOKS_PUBLIC_URL", ""), "PLAYBOOKS_PUBLIC_URL, PLAYBOOKS_SECRET"},
+		{"mattermost bad url", mm("PLAYBOOKS_MATTERMOST_URL", "chat.example.com"), "PLAYBOOKS_MATTERMOST_URL must be"},
+		{"short secret", mm("PLAYBOOKS_SECRET", "x"), "PLAYBOOKS_SECRET must be at least 32"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(func(k string) string { return tt.env[k] })
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("loadConfig: %v", err)
+				}
+				if c.Mattermost.URL != "https://chat.example.com" || !slices.Equal(c.Mattermost.CommandTokens, []string{"a", "b"}) {
+					t.Errorf("mattermost config = %+v", c.Mattermost)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("loadConfig error = %v, want one mentioning %q", err, tt.want)
+			}
+		})
 	}
 	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
 		t.Errorf("unknown command accepted")
