@@ -5,6 +5,11 @@
 // format (a Mattermost interactive dialog, a Slack modal).
 package dialogs
 
+import (
+	"errors"
+	"fmt"
+)
+
 // Callback IDs name each dialog; a submission carries its dialog's.
 const (
 	StartRun     = "start_run"
@@ -64,3 +69,122 @@ type Option struct {
 // FieldErrors maps an element's Name to what is wrong with its value.
 // Errors not tied to one field are under the key "".
 type FieldErrors map[string]string
+
+// Limits of Mattermost's dialog validation (model.Dialog.IsValid), which
+// are also within Slack's modal limits.
+const (
+	MaxTitleLen       = 24   // dialog title, in bytes
+	MaxDisplayNameLen = 24   // element display name, in bytes
+	MaxNameLen        = 300  // element name
+	MaxHelpTextLen    = 150  // element help text
+	MaxTextDefaultLen = 150  // default and placeholder of a text element
+	MaxAreaDefaultLen = 3000 // default and placeholder of a textarea or select
+)
+
+// MaxLookupOptions is the most options a dynamic select lookup returns.
+const MaxLookupOptions = 25
+
+// Validate reports the first way d breaks the platforms' limits: title and
+// display names of at most 24 bytes, known element types, unique names,
+// selects with options unless dynamic, defaults among the options.
+func Validate(d Dialog) error {
+	if d.CallbackID == "" {
+		return errors.New("dialog has no callback ID")
+	}
+	if d.Title == "" || len(d.Title) > MaxTitleLen {
+		return fmt.Errorf("dialog %s: title %q must have 1 to %d bytes", d.CallbackID, d.Title, MaxTitleLen)
+	}
+	if len(d.SubmitLabel) > MaxTitleLen {
+		return fmt.Errorf("dialog %s: submit label %q is longer than %d bytes", d.CallbackID, d.SubmitLabel, MaxTitleLen)
+	}
+	seen := map[string]bool{}
+	for _, e := range d.Elements {
+		if seen[e.Name] {
+			return fmt.Errorf("dialog %s: duplicate element %q", d.CallbackID, e.Name)
+		}
+		seen[e.Name] = true
+		if err := validateElement(e); err != nil {
+			return fmt.Errorf("dialog %s: element %q: %w", d.CallbackID, e.Name, err)
+		}
+	}
+	return nil
+}
+
+// validateElement checks one element as Mattermost's DialogElement.IsValid does.
+func validateElement(e Element) error {
+	switch {
+	case e.Name == "" || len(e.Name) > MaxNameLen:
+		return fmt.Errorf("name must have 1 to %d bytes", MaxNameLen)
+	case e.DisplayName == "" || len(e.DisplayName) > MaxDisplayNameLen:
+		return fmt.Errorf("display name %q must have 1 to %d bytes", e.DisplayName, MaxDisplayNameLen)
+	case len(e.HelpText) > MaxHelpTextLen:
+		return fmt.Errorf("help text is longer than %d bytes", MaxHelpTextLen)
+	case e.MaxLength < 0:
+		return errors.New("max length is negative")
+	}
+	if e.DataSource != "" && e.Type != TypeSelect {
+		return fmt.Errorf("data source %q on a %s element", e.DataSource, e.Type)
+	}
+	switch e.Type {
+	case TypeText, TypeTextarea:
+		limit := MaxTextDefaultLen
+		if e.Type == TypeTextarea {
+			limit = MaxAreaDefaultLen
+		}
+		if len(e.Default) > limit || len(e.Placeholder) > limit {
+			return fmt.Errorf("default or placeholder is longer than %d bytes", limit)
+		}
+		switch e.SubType {
+		case "", "text", "email", "number", "tel", "url", "password":
+		default:
+			return fmt.Errorf("invalid subtype %q", e.SubType)
+		}
+	case TypeSelect:
+		if len(e.Default) > MaxAreaDefaultLen || len(e.Placeholder) > MaxAreaDefaultLen {
+			return fmt.Errorf("default or placeholder is longer than %d bytes", MaxAreaDefaultLen)
+		}
+		switch e.DataSource {
+		case DataSourceDynamic:
+			if len(e.Options) > 0 {
+				return errors.New("a dynamic select must not have static options")
+			}
+			return nil
+		case "":
+		default:
+			return fmt.Errorf("invalid data source %q", e.DataSource)
+		}
+		return validateOptions(e)
+	case TypeRadio:
+		return validateOptions(e)
+	case TypeBool:
+		if e.Default != "" && e.Default != "true" && e.Default != "false" {
+			return fmt.Errorf("bool default %q is not true or false", e.Default)
+		}
+	default:
+		return fmt.Errorf("invalid type %q", e.Type)
+	}
+	return nil
+}
+
+// validateOptions checks the static options of a select or radio element.
+func validateOptions(e Element) error {
+	if len(e.Options) == 0 {
+		return errors.New("no options")
+	}
+	found := e.Default == ""
+	values := map[string]bool{}
+	for _, o := range e.Options {
+		if o.Text == "" {
+			return fmt.Errorf("option %q has no text", o.Value)
+		}
+		if values[o.Value] {
+			return fmt.Errorf("duplicate option value %q", o.Value)
+		}
+		values[o.Value] = true
+		found = found || o.Value == e.Default
+	}
+	if !found {
+		return fmt.Errorf("default %q is not one of the options", e.Default)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package commands
+
+import (
+	"context"
+	"strings"
+)
+
+// Command is one /playbook subcommand. The registry (Commands) drives
+// dispatch, the help text and the autocomplete hint, so they cannot drift.
+type Command struct {
+	Name  string // what follows /playbook, e.g. "check"
+	Usage string // its arguments, e.g. "[<checklist> <item>]"; "" when none
+	Help  string // one sentence
+
+	needsRun bool // runs against the run of the request's channel
+	min, max int  // argument counts; max < 0 means any number
+	handle   handler
+}
+
+// UsageLine is the command as typed, e.g. "/playbook check [<checklist> <item>]".
+func (c Command) UsageLine() string {
+	return strings.TrimSpace("/playbook " + c.Name + " " + c.Usage)
+}
+
+// handler answers one command. c.run is set when the command needs a run.
+type handler func(d *Dispatcher, ctx context.Context, c *call) (Response, error)
+
+// registry is the table of subcommands, in the order help lists them.
+func registry() []Command {
+	return []Command{
+		{Name: "run", Help: "Start a run from one of the team's playbooks.",
+			handle: (*Dispatcher).startRun},
+		{Name: "end", Help: "End this channel's run, after a confirmation.",
+			needsRun: true, handle: (*Dispatcher).endRun},
+		{Name: "finish", Help: "End this channel's run at once.",
+			needsRun: true, handle: (*Dispatcher).finishRun},
+		{Name: "restart", Help: "Make this channel's ended run active again.",
+			needsRun: true, handle: (*Dispatcher).restartRun},
+		{Name: "update", Help: "Post a status update and set a reminder for the next one.",
+			needsRun: true, handle: (*Dispatcher).updateStatus},
+		{Name: "check", Usage: "[<checklist> <item>]",
+			Help:     "Check an open item or uncheck a checked one; without arguments, pick the item from a list.",
+			needsRun: true, max: 2, handle: (*Dispatcher).checkItem},
+		{Name: "checkadd", Usage: "<checklist> [<title>]",
+			Help:     "Add an item to a checklist; without a title, a dialog asks for it.",
+			needsRun: true, min: 1, max: -1, handle: (*Dispatcher).addItem},
+		{Name: "checkremove", Usage: "<checklist> <item>", Help: "Remove an item from a checklist.",
+			needsRun: true, min: 2, max: 2, handle: (*Dispatcher).removeItem},
+		{Name: "assign", Usage: "<checklist> <item> <@user|user-id>", Help: "Assign an item to someone.",
+			needsRun: true, min: 3, max: 3, handle: (*Dispatcher).assignItem},
+		{Name: "owner", Usage: "[<@user|user-id>]", Help: "Show the run's owner, or hand the run to someone else.",
+			needsRun: true, max: 1, handle: (*Dispatcher).owner},
+		{Name: "stage", Usage: "next|prev", Help: "Move the run to its next or previous stage.",
+			needsRun: true, min: 1, max: 1, handle: (*Dispatcher).stage},
+		{Name: "info", Help: "Show the run: owner, status, stage and numbered checklists.",
+			needsRun: true, handle: (*Dispatcher).info},
+		{Name: "list", Help: "List the team's runs in progress.",
+			handle: (*Dispatcher).listRuns},
+		{Name: "timeline", Help: "Show the run's latest timeline events.",
+			needsRun: true, handle: (*Dispatcher).timeline},
+		{Name: "playbooks", Help: "List the team's playbooks.",
+			handle: (*Dispatcher).listPlaybooks},
+		{Name: "help", Help: "Show this help.",
+			handle: (*Dispatcher).help},
+	}
+}
+
+// Commands returns the registry: every subcommand with its name, argument
+// usage and help text.
+func Commands() []Command { return registry() }
+
+// lookup returns the registered command named name.
+func lookup(name string) (Command, bool) {
+	for _, c := range registry() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Command{}, false
+}
+
+// AutocompleteHint is the one-line hint for the slash command registration,
+// e.g. "[run|end|update|check|...]".
+func AutocompleteHint() string {
+	names := make([]string, 0, len(registry()))
+	for _, c := range registry() {
+		names = append(names, c.Name)
+	}
+	return "[" + strings.Join(names, "|") + "]"
+}
+
+// indexNote says once how checklists and items are numbered.
+const indexNote = "Checklists and items are numbered from 0, as `/playbook info` shows them."
+
+// HelpText is the full help, as /playbook help shows it.
+func HelpText() string {
+	var b strings.Builder
+	b.WriteString("#### /playbook commands\n")
+	for _, c := range registry() {
+		b.WriteString("- `" + c.UsageLine() + "`: " + c.Help + "\n")
+	}
+	b.WriteString("\n" + indexNote + " Commands about a run work in the run's channel; `/playbook list` finds one.\n")
+	return b.String()
+}
