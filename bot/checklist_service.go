@@ -189,6 +189,10 @@ func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, check
 			return Run{}, err
 		}
 	}
+	name := ""
+	if assigneeID != "" {
+		name = s.username(ctx, assigneeID) // before the run is locked
+	}
 	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		it, err := item(r, checklist, idx)
 		if err != nil {
@@ -201,7 +205,7 @@ func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, check
 		summary := fmt.Sprintf("%s unassigned", it.Title)
 		if assigneeID != "" {
 			r.ParticipantIDs = dedupe(append(r.ParticipantIDs, assigneeID))
-			summary = fmt.Sprintf("%s assigned to %s", it.Title, assigneeID)
+			summary = fmt.Sprintf("%s assigned to %s", it.Title, name)
 		}
 		e := s.event(r.ID, a, EventAssigneeChanged, summary, it.ID)
 		e.SubjectUserID = assigneeID

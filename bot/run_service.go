@@ -91,7 +91,7 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	if err != nil {
 		return Run{}, fmt.Errorf("create channel for run %s: %w", r.ID, err)
 	}
-	ev := s.event(r.ID, a, EventRunCreated, fmt.Sprintf("Run started by %s", a.UserID), "")
+	ev := s.event(r.ID, a, EventRunCreated, fmt.Sprintf("Run started by %s", s.username(ctx, a.UserID)), "")
 	ev.SubjectUserID = owner
 	r.TimelineEvents = []TimelineEvent{ev}
 	if err := s.store.CreateRun(ctx, r, r.TimelineEvents); err != nil {
@@ -338,6 +338,9 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) 
 	if err := checkID("owner_id", ownerID); err != nil {
 		return Run{}, err
 	}
+	// Names are looked up before the run is locked: no chat round trip
+	// while others wait on the run.
+	newName := s.username(ctx, ownerID)
 	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		if r.OwnerUserID == ownerID {
 			return RunChange{}, nil // already the owner: nothing changes
@@ -345,7 +348,7 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) 
 		old := r.OwnerUserID
 		r.OwnerUserID = ownerID
 		r.ParticipantIDs = dedupe(append(r.ParticipantIDs, ownerID))
-		e := s.event(r.ID, a, EventOwnerChanged, fmt.Sprintf("Owner changed from %s to %s", old, ownerID), "")
+		e := s.event(r.ID, a, EventOwnerChanged, fmt.Sprintf("Owner changed to %s", newName), "previous owner: "+old)
 		e.SubjectUserID = ownerID
 		return one(e), nil
 	})
