@@ -34,6 +34,8 @@ commands:
                          issue an API token acting for USER_ID (printed once)
   token list             list issued tokens (never their secrets)
   token revoke TOKEN_ID  revoke a token
+  mattermost setup --url URL --token ADMIN_TOKEN --team TEAM --public-url BOT_URL
+                         create the bot account and register /playbook in a team
 
 environment:
   PLAYBOOKS_LISTEN          address to listen on (default :8080)
@@ -43,6 +45,9 @@ environment:
   PLAYBOOKS_ADMIN_TOKEN     optional bootstrap admin bearer token accepted by serve
   PLAYBOOKS_ADMIN_USER_ID   user the bootstrap admin token acts for
                             (default ` + defaultAdminUserID + `)
+  PLAYBOOKS_MATTERMOST_URL, PLAYBOOKS_MATTERMOST_BOT_TOKEN,
+  PLAYBOOKS_MATTERMOST_COMMAND_TOKENS, PLAYBOOKS_PUBLIC_URL, PLAYBOOKS_SECRET
+                            connect to Mattermost (see README)
 `
 
 // run is the whole program, so that a test can start it on port 0.
@@ -62,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, stdout)
 	case "token":
 		return tokenCommand(ctx, cfg, args[1:], stdout, stderr)
+	case "mattermost":
+		return mattermostCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

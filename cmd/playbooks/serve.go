@@ -13,6 +13,9 @@ import (
 
 	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/mattermost"
+	"github.com/playbooks-bot/playbooks/commands"
+	"github.com/playbooks-bot/playbooks/dialogs"
 	"github.com/playbooks-bot/playbooks/store"
 )
 
@@ -27,6 +30,43 @@ func openStore(ctx context.Context, cfg config) (*store.DB, error) {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
 	return db, nil
+}
+
+// routes builds the service over the configured chat platform and mounts
+// the REST API and, with Mattermost, its slash command, dialog, button and
+// lookup endpoints. It returns the handler and the platform's name.
+func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, string, error) {
+	m := cfg.Mattermost
+	if m.URL == "" {
+		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger})
+		return api.New(api.Config{Service: svc, Logger: logger}), "none", nil
+	}
+	signer, err := dialogs.NewSigner([]byte(m.Secret), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	client, err := mattermost.NewClient(mattermost.Config{
+		URL: m.URL, BotToken: m.BotToken, Signer: signer, PublicURL: m.PublicURL, Logger: logger,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	svc := bot.NewService(bot.Config{
+		Store: db, Chat: client, Admin: cfg.Admin, Logger: logger,
+		ExternalAuth: mattermost.NewTokenAuth(m.URL, nil, time.Minute),
+	})
+	disp := commands.NewDispatcher(svc).WithUsers(client).WithLogger(logger)
+	mm, err := mattermost.NewHandler(mattermost.HandlerConfig{
+		Client: client, Dispatcher: disp, Service: svc, Signer: signer,
+		CommandTokens: m.CommandTokens, Logger: logger,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mattermost/", mm)
+	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, DialogSubmissions: mm.DialogSubmission()}))
+	return mux, "mattermost", nil
 }
 
 // migrate applies pending migrations.
@@ -56,9 +96,12 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	}
 	defer db.Close()
 
-	svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin})
+	handler, platform, err := routes(cfg, db, logger)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           api.New(api.Config{Service: svc, Logger: logger}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -70,7 +113,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return err
 	}
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
-	logger.Info("serving", "addr", ln.Addr().String(), "chat", "none")
+	logger.Info("serving", "addr", ln.Addr().String(), "chat", platform)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

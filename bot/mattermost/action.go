@@ -1,0 +1,82 @@
+package mattermost
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
+
+// action serves a click on a checklist post's item button: the item is
+// toggled as the clicking user, and the service rewrites the post. A
+// context whose signature is missing, forged or expired, or that names a
+// run of another channel, gets 401 and changes nothing. Anything else gets
+// status 200: {} or {"ephemeral_text"} saying what went wrong.
+func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
+	var req model.PostActionIntegrationRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		http.Error(w, "malformed action request", http.StatusBadRequest)
+		return
+	}
+	if req.UserId == "" || req.TeamId == "" {
+		http.Error(w, "an action request needs user_id and team_id", http.StatusBadRequest)
+		return
+	}
+	st, err := verifyButton(h.signer, req.Context)
+	if err != nil {
+		h.refuseAction(w, r, req, err)
+		return
+	}
+	a := actor(req.UserId, req.TeamId)
+	run, err := h.svc.Run(r.Context(), a, st.RunID)
+	if err == nil && run.ChannelID != req.ChannelId {
+		h.refuseAction(w, r, req, bot.Errorf(bot.EUnauthenticated, "this button does not belong to this channel"))
+		return
+	}
+	if err == nil {
+		err = h.toggle(r.Context(), a, run, st)
+	}
+	if err != nil {
+		msg := h.userMessage(r, err, "user_id", req.UserId, "run_id", st.RunID)
+		writeJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: msg})
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+// toggle toggles the item a button was rendered for. The item is found by
+// its ID: if the checklist changed since the post was rendered, the
+// indices may now point at another item.
+func (h *Handler) toggle(ctx context.Context, a bot.Actor, r bot.Run, st buttonState) error {
+	ci, ii := st.Checklist, st.Item
+	if !itemAt(r, ci, ii, st.ItemID) {
+		ci, ii = -1, -1
+		for c, cl := range r.Checklists {
+			for i, it := range cl.Items {
+				if it.ID == st.ItemID {
+					ci, ii = c, i
+				}
+			}
+		}
+		if ci < 0 {
+			return bot.Errorf(bot.ENotFound, "this item was removed from the checklist")
+		}
+	}
+	_, err := h.svc.ToggleItem(ctx, a, r.ID, ci, ii)
+	return err
+}
+
+// itemAt reports whether item ii of checklist ci of r has ID id.
+func itemAt(r bot.Run, ci, ii int, id string) bool {
+	return ci >= 0 && ci < len(r.Checklists) && ii >= 0 && ii < len(r.Checklists[ci].Items) &&
+		r.Checklists[ci].Items[ii].ID == id
+}
+
+// refuseAction answers 401 to a click whose context cannot be trusted.
+func (h *Handler) refuseAction(w http.ResponseWriter, r *http.Request, req model.PostActionIntegrationRequest, err error) {
+	h.log.WarnContext(r.Context(), "button click with an invalid context refused",
+		"user_id", req.UserId, "channel_id", req.ChannelId, "post_id", req.PostId, "remote_addr", r.RemoteAddr)
+	writeJSON(w, http.StatusUnauthorized, model.PostActionIntegrationResponse{EphemeralText: bot.ErrorMessage(err)})
+}

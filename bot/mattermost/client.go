@@ -1,0 +1,216 @@
+// Package mattermost is the Mattermost adapter of playbooks. Client
+// implements bot.Chat over Mattermost's REST API v4 with the bot account's
+// personal access token: it creates run channels, posts, and keeps each
+// run's checklist post (message buttons, one per item) up to date. Handler
+// is the inbound side: it verifies and decodes the slash commands, dialog
+// submissions, button clicks and dynamic lookups Mattermost sends, hands
+// them to commands.Dispatcher or bot.Service, and answers as Mattermost
+// expects (always status 200 once the caller is authenticated).
+//
+// Mattermost authenticates nothing it sends to the bot except slash
+// commands (with the command token). Dialog states and button contexts
+// therefore carry tokens signed by dialogs.Signer: a dialog's is bound to
+// the user it was opened for, its callback ID and a 15-minute expiry; a
+// button's to the run and item it was rendered for.
+package mattermost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/commands"
+	"github.com/playbooks-bot/playbooks/dialogs"
+)
+
+// Config is what a Client needs.
+type Config struct {
+	// URL is the Mattermost site URL, e.g. https://chat.example.com.
+	URL string
+	// BotToken is the bot account's personal access token.
+	BotToken string
+	// BotUserID is the bot account's user ID; optional: the creator of a
+	// channel the bot creates is the bot.
+	BotUserID string
+	// Signer signs dialog states and button contexts. Required.
+	Signer *dialogs.Signer
+	// PublicURL is this server's base URL as Mattermost reaches it, for the
+	// URLs of buttons, dialogs and dynamic selects.
+	PublicURL string
+	// Logger receives what cannot be returned (a member that could not be
+	// added); slog.Default() when nil.
+	Logger *slog.Logger
+	// HTTPClient makes the REST calls; one with a 30-second timeout when nil.
+	HTTPClient *http.Client
+}
+
+// Client is a Mattermost bot account acting over the REST API v4. It is
+// safe for concurrent use.
+type Client struct {
+	api       *model.Client4
+	botUserID string
+	signer    *dialogs.Signer
+	publicURL string
+	log       *slog.Logger
+}
+
+var (
+	_ bot.Chat              = (*Client)(nil)
+	_ commands.UserResolver = (*Client)(nil)
+)
+
+// NewClient returns a Client for the bot account of c. It fails when a
+// required setting is missing.
+func NewClient(c Config) (*Client, error) {
+	switch {
+	case c.URL == "":
+		return nil, errors.New("mattermost: the site URL is required")
+	case c.BotToken == "":
+		return nil, errors.New("mattermost: the bot token is required")
+	case c.Signer == nil:
+		return nil, errors.New("mattermost: a signer is required")
+	case !model.IsValidHTTPURL(c.PublicURL):
+		return nil, fmt.Errorf("mattermost: the public URL must be an absolute http(s) URL, got %q", c.PublicURL)
+	}
+	api := model.NewAPIv4Client(c.URL)
+	api.HTTPClient = c.HTTPClient
+	if api.HTTPClient == nil {
+		api.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	api.SetToken(c.BotToken)
+	log := c.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Client{
+		api: api, botUserID: c.BotUserID, signer: c.Signer,
+		publicURL: strings.TrimRight(c.PublicURL, "/"), log: log,
+	}, nil
+}
+
+// URL returns the Mattermost site URL the client talks to.
+func (c *Client) URL() string { return c.api.URL }
+
+// User returns a Mattermost user by ID. ENotFound.
+func (c *Client) User(ctx context.Context, userID string) (bot.User, error) {
+	u, resp, err := c.api.GetUser(ctx, userID, "")
+	if err != nil {
+		return bot.User{}, apiError(resp, err, "user "+userID)
+	}
+	return bot.User{ID: u.Id, Username: u.Username}, nil
+}
+
+// UserByName returns a Mattermost user by username, with or without the
+// leading "@". ENotFound.
+func (c *Client) UserByName(ctx context.Context, name string) (bot.User, error) {
+	name = strings.TrimPrefix(strings.TrimSpace(name), "@")
+	if name == "" {
+		return bot.User{}, bot.Errorf(bot.EInvalid, "a username is required")
+	}
+	u, resp, err := c.api.GetUserByUsername(ctx, name, "")
+	if err != nil {
+		return bot.User{}, apiError(resp, err, "user @"+name)
+	}
+	return bot.User{ID: u.Id, Username: u.Username}, nil
+}
+
+// ChannelStats describes a channel: its names, its team's name, its member
+// count and its post count (the channel's total_msg_count, since
+// Mattermost's channel stats have no post count). ENotFound.
+func (c *Client) ChannelStats(ctx context.Context, channelID string) (bot.RunMetadata, error) {
+	ch, resp, err := c.api.GetChannel(ctx, channelID)
+	if err != nil {
+		return bot.RunMetadata{}, apiError(resp, err, "channel "+channelID)
+	}
+	team, resp, err := c.api.GetTeam(ctx, ch.TeamId, "")
+	if err != nil {
+		return bot.RunMetadata{}, apiError(resp, err, "team "+ch.TeamId)
+	}
+	stats, resp, err := c.api.GetChannelStats(ctx, channelID, "", true)
+	if err != nil {
+		return bot.RunMetadata{}, apiError(resp, err, "stats of channel "+channelID)
+	}
+	return bot.RunMetadata{
+		ChannelName: ch.Name, ChannelDisplayName: ch.DisplayName, TeamName: team.Name,
+		NumMembers: stats.MemberCount, TotalPosts: ch.TotalMsgCount,
+	}, nil
+}
+
+// RunCommand executes a slash command in a channel and returns its trigger
+// ID. The command runs as the bot account, not as userID: a bot token
+// cannot act for another user, so commands that check who runs them see
+// the bot.
+func (c *Client) RunCommand(ctx context.Context, channelID, userID, command string) (string, error) {
+	if !strings.HasPrefix(command, "/") {
+		return "", bot.FieldErrorf("command", "a slash command starts with /, got %q", command)
+	}
+	res, resp, err := c.api.ExecuteCommand(ctx, channelID, command)
+	if err != nil {
+		return "", apiError(resp, err, "command "+strings.Fields(command)[0])
+	}
+	return res.TriggerId, nil
+}
+
+// Post posts a Markdown message as the bot in a channel and returns the
+// post's ID.
+func (c *Client) Post(ctx context.Context, channelID, message string) (string, error) {
+	p, resp, err := c.api.CreatePost(ctx, &model.Post{ChannelId: channelID, Message: message})
+	if err != nil {
+		return "", apiError(resp, err, "post in channel "+channelID)
+	}
+	return p.Id, nil
+}
+
+// Ephemeral shows a message to one user in a channel, as a post only they
+// see and that disappears on reload. The bot account needs the
+// create_post_ephemeral permission.
+func (c *Client) Ephemeral(ctx context.Context, channelID, userID, message string) error {
+	_, resp, err := c.api.CreatePostEphemeral(ctx, &model.PostEphemeral{
+		UserID: userID, Post: &model.Post{ChannelId: channelID, Message: message},
+	})
+	if err != nil {
+		return apiError(resp, err, "ephemeral post in channel "+channelID)
+	}
+	return nil
+}
+
+// apiError translates a failed REST call: 404 to ENotFound and 400 to
+// EInvalid (each with what was asked for), anything else to an internal
+// error. The Mattermost error stays in the chain.
+func apiError(resp *model.Response, err error, what string) error {
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	var ae *model.AppError
+	if errors.As(err, &ae) && status == 0 {
+		status = ae.StatusCode
+	}
+	switch status {
+	case http.StatusNotFound:
+		return fmt.Errorf("mattermost: %s: %w (%w)", what, bot.Errorf(bot.ENotFound, "%s not found on Mattermost", what), err)
+	case http.StatusBadRequest:
+		msg := "Mattermost refused the request"
+		if ae != nil && ae.Message != "" {
+			msg += ": " + ae.Message
+		}
+		return fmt.Errorf("mattermost: %s: %w (%w)", what, bot.Errorf(bot.EInvalid, "%s", msg), err)
+	}
+	return fmt.Errorf("mattermost: %s: %w", what, err)
+}
+
+// appErrorID returns the ID of the Mattermost error in err's chain, or "".
+func appErrorID(err error) string {
+	var ae *model.AppError
+	if errors.As(err, &ae) {
+		return ae.Id
+	}
+	return ""
+}

@@ -1,0 +1,204 @@
+package mmtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mattermost/mattermost/server/public/model"
+)
+
+// createPost creates a post of the caller in a channel they may post in.
+// Attachments are validated (a real server only logs invalid ones, which
+// then render wrongly) and their actions get IDs.
+func (s *Server) createPost(w http.ResponseWriter, r *http.Request, me string) {
+	var p model.Post
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+		invalidParam(w, "post")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channel(w, p.ChannelId, me)
+	if !ok {
+		return
+	}
+	if ch.Type == model.ChannelTypePrivate && !s.members[ch.Id][me] {
+		forbidden(w)
+		return
+	}
+	now := s.millis()
+	p.Id, p.UserId, p.CreateAt, p.UpdateAt, p.EditAt, p.DeleteAt = model.NewId(), me, now, now, 0, 0
+	if !validPost(w, &p) {
+		return
+	}
+	s.storePost(&p)
+	ch.TotalMsgCount++
+	ch.LastPostAt = now
+	writeJSON(w, http.StatusCreated, &p)
+}
+
+// validPost checks a post as a real server does, answering 400 if not.
+func validPost(w http.ResponseWriter, p *model.Post) bool {
+	if utf8.RuneCountInString(p.Message) > model.PostMessageMaxRunesV2 {
+		appError(w, http.StatusBadRequest, "model.post.is_valid.message_length.app_error", "Message is too long.")
+		return false
+	}
+	if p.Message == "" && len(p.Attachments()) == 0 {
+		invalidParam(w, "post.message")
+		return false
+	}
+	for _, a := range p.Attachments() {
+		if err := a.IsValid(); err != nil {
+			appError(w, http.StatusBadRequest, "model.post.is_valid.props.app_error", "Invalid attachment: "+err.Error())
+			return false
+		}
+		for _, act := range a.Actions {
+			if act.Id != "" && !actionID.MatchString(act.Id) {
+				// Clicks are routed by /posts/{id}/actions/{action_id:[A-Za-z0-9]+}.
+				appError(w, http.StatusBadRequest, "model.post.is_valid.props.app_error", "Action IDs must be letters and digits: "+act.Id)
+				return false
+			}
+		}
+	}
+	if err := p.IsValid(model.PostMessageMaxRunesV2); err != nil {
+		appError(w, err.StatusCode, err.Id, err.Message)
+		return false
+	}
+	p.GenerateActionIds()
+	return true
+}
+
+// storePost records the current version of a post. Callers hold s.mu.
+func (s *Server) storePost(p *model.Post) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(err)
+	}
+	if _, ok := s.posts[p.Id]; !ok {
+		s.postOrder = append(s.postOrder, p.Id)
+	}
+	s.posts[p.Id] = b
+	s.history[p.Id] = append(s.history[p.Id], b)
+}
+
+func (s *Server) getPost(w http.ResponseWriter, r *http.Request, me string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.posts[r.PathValue("id")]
+	if !ok {
+		postNotFound(w)
+		return
+	}
+	p := decodePost(b)
+	if _, ok := s.channel(w, p.ChannelId, me); ok {
+		writeJSON(w, http.StatusOK, p)
+	}
+}
+
+// patchPost changes the fields of a post the patch has; props replace the
+// post's props whole. Only the author (or an admin) may.
+func (s *Server) patchPost(w http.ResponseWriter, r *http.Request, me string) {
+	var patch model.PostPatch
+	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
+		invalidParam(w, "post")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.posts[r.PathValue("id")]
+	if !ok {
+		postNotFound(w)
+		return
+	}
+	p := decodePost(b)
+	if p.UserId != me && !s.isAdmin(me) {
+		forbidden(w)
+		return
+	}
+	if patch.Message != nil && *patch.Message != p.Message {
+		p.Message = *patch.Message
+		p.EditAt = s.millis()
+	}
+	if patch.Props != nil {
+		p.SetProps(*patch.Props)
+	}
+	if patch.IsPinned != nil {
+		p.IsPinned = *patch.IsPinned
+	}
+	p.UpdateAt = s.millis()
+	if !validPost(w, p) {
+		return
+	}
+	s.storePost(p)
+	writeJSON(w, http.StatusOK, p)
+}
+
+// createEphemeral shows a post to one user; it needs
+// PermissionEphemeral, which only system admins have unless granted.
+func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request, me string) {
+	var body model.PostEphemeral
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Post == nil || !model.IsValidId(body.UserID) {
+		invalidParam(w, "ephemeral_post")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.can(me, PermissionEphemeral) {
+		forbidden(w)
+		return
+	}
+	if _, ok := s.channels[body.Post.ChannelId]; !ok {
+		invalidParam(w, "post.channel_id")
+		return
+	}
+	s.ephemerals = append(s.ephemerals, Ephemeral{UserID: body.UserID, ChannelID: body.Post.ChannelId,
+		Message: body.Post.Message, Source: "api"})
+	p := body.Post
+	p.Id, p.UserId, p.CreateAt, p.Type = model.NewId(), me, s.millis(), model.PostTypeEphemeral
+	writeJSON(w, http.StatusCreated, p)
+}
+
+// openDialog opens a dialog for the user of a trigger ID. The trigger is
+// the credential: unknown or older than TriggerTTL gets 400, as does a
+// dialog that fails Mattermost's own validation.
+func (s *Server) openDialog(w http.ResponseWriter, r *http.Request, me string) {
+	var req model.OpenDialogRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		invalidParam(w, "dialog")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.triggers[req.TriggerId]
+	switch {
+	case !ok:
+		appError(w, http.StatusBadRequest, "interactive_message.decode_trigger_id.base64_decode_failed", "Failed to decode base64 for trigger ID for interactive dialog.")
+		return
+	case s.now().Sub(t.issued) > TriggerTTL:
+		appError(w, http.StatusBadRequest, "interactive_message.decode_trigger_id.expired", "Trigger ID for interactive dialog is expired. Maximum time is 30s.")
+		return
+	}
+	if err := req.IsValid(); err != nil {
+		appError(w, http.StatusBadRequest, "api.dialog.open.invalid_request", "Invalid dialog: "+err.Error())
+		return
+	}
+	s.dialogs = append(s.dialogs, OpenedDialog{OpenDialogRequest: req, UserID: t.userID,
+		ChannelID: t.channelID, TeamID: t.teamID, OpenedBy: me})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+}
+
+func postNotFound(w http.ResponseWriter) {
+	appError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+}
+
+// isAdmin reports whether a user is a system admin.
+func (s *Server) isAdmin(userID string) bool {
+	u, ok := s.users[userID]
+	return ok && strings.Contains(u.Roles, model.SystemAdminRoleId)
+}
+
+// actionID is the shape of the action IDs Mattermost routes clicks by.
+var actionID = regexp.MustCompile(`^[A-Za-z0-9]+$`)

@@ -1,0 +1,464 @@
+// Package mmtest is a Mattermost server for tests: an httptest server that
+// speaks the parts of the REST API v4 the bot uses, with the statuses,
+// error IDs and validation of a real server (see
+// /work/shared/mattermost-wire.md), and records everything the bot did.
+// It also plays the platform toward the bot: it sends slash commands, dialog
+// submissions, button clicks and dynamic lookups exactly as Mattermost
+// forms them.
+//
+// It keeps no system messages (joins, header changes) and knows only the
+// permissions the bot's calls need: channel membership, team membership,
+// post authorship and create_post_ephemeral.
+package mmtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/model"
+)
+
+// TriggerTTL is how long a trigger ID is valid: the server's outgoing
+// request timeout.
+const TriggerTTL = 30 * time.Second
+
+// PermissionEphemeral is the permission POST /posts/ephemeral needs; only
+// system admins have it unless granted.
+const PermissionEphemeral = "create_post_ephemeral"
+
+// Server is a Mattermost server. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the site URL, e.g. http://127.0.0.1:PORT.
+	URL string
+
+	srv  *httptest.Server
+	http *http.Client
+	now  func() time.Time
+
+	mu           sync.Mutex
+	users        map[string]*model.User
+	tokens       map[string]string // access token → user ID
+	perms        map[string]map[string]bool
+	teams        map[string]*model.Team
+	teamMembers  map[string]map[string]bool
+	channels     map[string]*model.Channel
+	channelOrder []string
+	members      map[string]map[string]bool
+	posts        map[string][]byte // post ID → JSON of its current version
+	postOrder    []string
+	history      map[string][][]byte
+	ephemerals   []Ephemeral
+	dialogs      []OpenedDialog
+	executed     []ExecutedCommand
+	triggers     map[string]trigger
+	commands     []*model.Command
+	bots         map[string]*model.Bot
+	responseURLs map[string]trigger
+	requests     []Request
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock makes the server read the time from now, for trigger expiry
+// and timestamps.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// New starts a Server, closed when t ends.
+func New(t testing.TB, opts ...Option) *Server {
+	s := &Server{
+		now: time.Now, users: map[string]*model.User{}, tokens: map[string]string{},
+		perms: map[string]map[string]bool{}, teams: map[string]*model.Team{},
+		teamMembers: map[string]map[string]bool{}, channels: map[string]*model.Channel{},
+		members: map[string]map[string]bool{}, posts: map[string][]byte{},
+		history: map[string][][]byte{}, bots: map[string]*model.Bot{}, triggers: map[string]trigger{}, responseURLs: map[string]trigger{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.srv = httptest.NewServer(s.routes())
+	s.URL = s.srv.URL
+	s.http = &http.Client{Timeout: 30 * time.Second} // Mattermost's outgoing timeout
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// Ephemeral is a message shown to one user only: an ephemeral post of the
+// bot, or an ephemeral reply to a command or a button click.
+type Ephemeral struct {
+	UserID    string
+	ChannelID string
+	Message   string
+	// Source is "api" (POST /posts/ephemeral), "command" or "action".
+	Source string
+}
+
+// OpenedDialog is a dialog the bot opened, for the user and in the channel
+// of the trigger ID it used.
+type OpenedDialog struct {
+	model.OpenDialogRequest
+	UserID    string
+	ChannelID string
+	TeamID    string
+	OpenedBy  string // the user whose token opened it
+}
+
+// ExecutedCommand is a slash command run through POST /commands/execute.
+type ExecutedCommand struct {
+	UserID    string // whose token ran it
+	ChannelID string
+	Command   string
+	TriggerID string
+}
+
+// Request is one REST call received.
+type Request struct {
+	Method string
+	Path   string
+	UserID string // "" when unauthenticated
+}
+
+// trigger is an issued trigger ID (or response URL): who, where, when.
+type trigger struct {
+	userID, channelID, teamID string
+	issued                    time.Time
+}
+
+// AddTeam creates a team.
+func (s *Server) AddTeam(name string) *model.Team {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := &model.Team{Id: model.NewId(), Name: name, DisplayName: name, Type: model.TeamOpen, CreateAt: s.millis()}
+	s.teams[t.Id] = t
+	s.teamMembers[t.Id] = map[string]bool{}
+	return clone(t)
+}
+
+// AddUser creates a user who belongs to teamIDs.
+func (s *Server) AddUser(username string, teamIDs ...string) *model.User {
+	return s.addUser(username, false, model.SystemUserRoleId, teamIDs)
+}
+
+// AddAdmin creates a system admin who belongs to teamIDs.
+func (s *Server) AddAdmin(username string, teamIDs ...string) *model.User {
+	return s.addUser(username, false, model.SystemUserRoleId+" "+model.SystemAdminRoleId, teamIDs)
+}
+
+// AddBot creates a bot account that belongs to teamIDs and returns it with
+// a personal access token.
+func (s *Server) AddBot(username string, teamIDs ...string) (*model.User, string) {
+	u := s.addUser(username, true, model.SystemUserRoleId, teamIDs)
+	return u, s.AddToken(u.Id)
+}
+
+func (s *Server) addUser(username string, isBot bool, roles string, teamIDs []string) *model.User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := &model.User{Id: model.NewId(), Username: username, Email: username + "@example.com",
+		IsBot: isBot, Roles: roles, CreateAt: s.millis()}
+	s.users[u.Id] = u
+	for _, t := range teamIDs {
+		if s.teamMembers[t] == nil {
+			panic("mmtest: no team " + t)
+		}
+		s.teamMembers[t][u.Id] = true
+	}
+	return clone(u)
+}
+
+// AddToken issues a personal access token for a user.
+func (s *Server) AddToken(userID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok := model.NewId()
+	s.tokens[tok] = userID
+	return tok
+}
+
+// Grant gives a user a permission, such as PermissionEphemeral.
+func (s *Server) Grant(userID, permission string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perms[userID] == nil {
+		s.perms[userID] = map[string]bool{}
+	}
+	s.perms[userID][permission] = true
+}
+
+// Revoke takes a permission back from a user.
+func (s *Server) Revoke(userID, permission string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.perms[userID], permission)
+}
+
+// AddChannel creates a channel of a team ("O" open or "P" private) with
+// the given members.
+func (s *Server) AddChannel(teamID, name string, typ model.ChannelType, memberIDs ...string) *model.Channel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := &model.Channel{Id: model.NewId(), TeamId: teamID, Name: name, DisplayName: name, Type: typ,
+		CreateAt: s.millis(), UpdateAt: s.millis()}
+	s.channels[ch.Id] = ch
+	s.channelOrder = append(s.channelOrder, ch.Id)
+	s.members[ch.Id] = map[string]bool{}
+	for _, id := range memberIDs {
+		s.members[ch.Id][id] = true
+	}
+	return clone(ch)
+}
+
+// AddChannelMember makes a user a member of a channel.
+func (s *Server) AddChannelMember(channelID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members[channelID][userID] = true
+}
+
+// RegisterCommand registers a custom slash command of a team, as an admin
+// does in Integrations, and returns its token.
+func (s *Server) RegisterCommand(teamID, trigger, url string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &model.Command{Id: model.NewId(), Token: model.NewId(), TeamId: teamID, Trigger: trigger, URL: url,
+		Method: model.CommandMethodPost, CreateAt: s.millis(), UpdateAt: s.millis()}
+	s.commands = append(s.commands, c)
+	return c.Token
+}
+
+// Commands returns the custom slash commands of a team, deleted ones
+// included.
+func (s *Server) Commands(teamID string) []*model.Command {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*model.Command
+	for _, c := range s.commands {
+		if c.TeamId == teamID {
+			out = append(out, clone(c))
+		}
+	}
+	return out
+}
+
+// User returns a user.
+func (s *Server) User(id string) (*model.User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	return clone(u), ok
+}
+
+// Channel returns a channel.
+func (s *Server) Channel(id string) (*model.Channel, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[id]
+	return clone(ch), ok
+}
+
+// Channels returns the channels of a team in the order they were created.
+func (s *Server) Channels(teamID string) []*model.Channel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*model.Channel
+	for _, id := range s.channelOrder {
+		if ch := s.channels[id]; ch.TeamId == teamID {
+			out = append(out, clone(ch))
+		}
+	}
+	return out
+}
+
+// Members returns the user IDs of a channel's members, sorted.
+func (s *Server) Members(channelID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for id := range s.members[channelID] {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Posts returns the posts of a channel, oldest first, as they are now.
+func (s *Server) Posts(channelID string) []*model.Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*model.Post
+	for _, id := range s.postOrder {
+		if b, ok := s.posts[id]; !ok {
+			continue // deleted
+		} else if p := decodePost(b); p.ChannelId == channelID {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Post returns a post as it is now.
+func (s *Server) Post(id string) (*model.Post, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.posts[id]
+	if !ok {
+		return nil, false
+	}
+	return decodePost(b), true
+}
+
+// DeletePost deletes a post, as its author or an admin can in the app:
+// it is gone from the channel, and reading or patching it is a 404.
+func (s *Server) DeletePost(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.posts, id)
+}
+
+// PostJSON returns a post as Mattermost stores it, in JSON.
+func (s *Server) PostJSON(id string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.posts[id])
+}
+
+// PostHistory returns every version of a post: as created, then after
+// each patch.
+func (s *Server) PostHistory(id string) []*model.Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*model.Post, len(s.history[id]))
+	for i, b := range s.history[id] {
+		out[i] = decodePost(b)
+	}
+	return out
+}
+
+// Ephemerals returns the ephemeral messages shown so far.
+func (s *Server) Ephemerals() []Ephemeral {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.ephemerals)
+}
+
+// Dialogs returns the dialogs opened so far.
+func (s *Server) Dialogs() []OpenedDialog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.dialogs)
+}
+
+// LastDialog returns the dialog opened last.
+func (s *Server) LastDialog() (OpenedDialog, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.dialogs) == 0 {
+		return OpenedDialog{}, false
+	}
+	return s.dialogs[len(s.dialogs)-1], true
+}
+
+// Executed returns the slash commands run through the REST API.
+func (s *Server) Executed() []ExecutedCommand {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.executed)
+}
+
+// Requests returns the REST calls received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// CountRequests counts the REST calls with this method whose path starts
+// with prefix.
+func (s *Server) CountRequests(method, prefix string) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Method == method && strings.HasPrefix(r.Path, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// IssueTrigger issues a trigger ID for a user in a channel, as a slash
+// command or a click does.
+func (s *Server) IssueTrigger(userID, channelID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issueTrigger(userID, channelID)
+}
+
+func (s *Server) issueTrigger(userID, channelID string) string {
+	id := model.NewId() + model.NewId()
+	teamID := ""
+	if ch, ok := s.channels[channelID]; ok {
+		teamID = ch.TeamId
+	}
+	s.triggers[id] = trigger{userID: userID, channelID: channelID, teamID: teamID, issued: s.now()}
+	return id
+}
+
+// millis is the current time in Mattermost's milliseconds.
+func (s *Server) millis() int64 { return s.now().UnixMilli() }
+
+// can reports whether a user has a permission.
+func (s *Server) can(userID, permission string) bool {
+	return s.perms[userID][permission] || s.isAdmin(userID)
+}
+
+// canRead reports whether a user may read (and post in) a channel: a
+// member, or for an open channel a member of its team.
+func (s *Server) canRead(userID string, ch *model.Channel) bool {
+	if s.members[ch.Id][userID] || s.isAdmin(userID) {
+		return true
+	}
+	return ch.Type == model.ChannelTypeOpen && s.teamMembers[ch.TeamId][userID]
+}
+
+// StatusError is a response of the bot (or of this server's REST API) with
+// a status other than 200.
+type StatusError struct {
+	Status int
+	Body   string
+}
+
+// Error says the status and the body.
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("status %d: %s", e.Status, strings.TrimSpace(e.Body))
+}
+
+// clone returns a deep copy of v through JSON, so that callers cannot
+// change the server's state.
+func clone[T any](v *T) *T {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	out := new(T)
+	if err := json.Unmarshal(b, out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func decodePost(b []byte) *model.Post {
+	var p model.Post
+	if err := json.Unmarshal(b, &p); err != nil {
+		panic(err)
+	}
+	return &p
+}
