@@ -69,7 +69,9 @@ type server struct {
 // listens; it is stopped when the test ends.
 func startServer(t testing.TB, env map[string]string) *server {
 	t.Helper()
-	env["PLAYBOOKS_LISTEN"] = "127.0.0.1:0"
+	if env["PLAYBOOKS_LISTEN"] == "" {
+		env["PLAYBOOKS_LISTEN"] = "127.0.0.1:0"
+	}
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()

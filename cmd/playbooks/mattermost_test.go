@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
+)
+
+// freeAddr returns a loopback address nothing listens on, for a server
+// whose own URL must be known before it starts (Mattermost calls it back).
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+var envLine = regexp.MustCompile(`(?m)^(PLAYBOOKS_[A-Z_]+)=(\S+)$`)
+
+// TestMattermostEndToEnd runs the binary as an admin would: `mattermost
+// setup` against a Mattermost server, then `serve` with the environment it
+// printed; then drives it as Mattermost and a script do.
+func TestMattermostEndToEnd(t *testing.T) {
+	for kind, dbURL := range testDatabaseURLs(t) {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			mm := mmtest.New(t)
+			team := mm.AddTeam("acme")
+			admin := mm.AddAdmin("root", team.Id)
+			alice := mm.AddUser("alice", team.Id)
+			town := mm.AddChannel(team.Id, "town-square", model.ChannelTypeOpen, alice.Id)
+			addr := freeAddr(t)
+			public := "http://" + addr
+
+			var out bytes.Buffer
+			err := run(ctx, []string{"mattermost", "setup", "--url", mm.URL, "--token", mm.AddToken(admin.Id),
+				"--team", "acme", "--public-url", public}, func(string) string { return "" }, &out, io.Discard)
+			if err != nil {
+				t.Fatalf("mattermost setup: %v", err)
+			}
+			env := map[string]string{
+				"PLAYBOOKS_DATABASE_URL": dbURL, "PLAYBOOKS_LISTEN": addr,
+				"PLAYBOOKS_SECRET": strings.Repeat("s", 32),
+			}
+			for _, m := range envLine.FindAllStringSubmatch(out.String(), -1) {
+				env[m[1]] = m[2]
+			}
+			for _, k := range []string{"PLAYBOOKS_MATTERMOST_URL", "PLAYBOOKS_MATTERMOST_BOT_TOKEN", "PLAYBOOKS_MATTERMOST_COMMAND_TOKENS", "PLAYBOOKS_PUBLIC_URL"} {
+				if env[k] == "" {
+					t.Fatalf("setup printed no %s:\n%s", k, out.String())
+				}
+			}
+			if cmds := mm.Commands(team.Id); len(cmds) != 1 || cmds[0].URL != public+"/mattermost/command" {
+				t.Fatalf("registered commands = %+v, want /playbook at %s/mattermost/command", cmds, public)
+			}
+			// Setup again reuses the bot and the command.
+			if err := run(ctx, []string{"mattermost", "setup", "--url", mm.URL, "--token", mm.AddToken(admin.Id),
+				"--team", team.Id, "--public-url", public}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+				t.Fatalf("second setup: %v", err)
+			}
+			if n := len(mm.Commands(team.Id)); n != 1 {
+				t.Fatalf("after a second setup %d commands, want 1", n)
+			}
+			srv := startServer(t, env)
+			base := srv.URL + "/plugins/playbooks/api/v0"
+
+			// A script uses alice's Mattermost token on the REST API.
+			aliceToken := mm.AddToken(alice.Id)
+			var pb struct{ ID string }
+			if code := call(t, "POST", base+"/playbooks", aliceToken, map[string]any{
+				"title": "Outage", "team_id": team.Id, "create_public_playbook_run": false,
+				"checklists": []any{map[string]any{"title": "Triage", "items": []any{map[string]any{"title": "Page DBA"}}}},
+			}, &pb); code != 201 {
+				t.Fatalf("create playbook with a Mattermost token: got %d, want 201", code)
+			}
+			if code := call(t, "GET", base+"/playbooks?team_id="+bot.NewID(), aliceToken, nil, nil); code != 403 {
+				t.Errorf("another team's playbooks with a Mattermost token: got %d, want 403", code)
+			}
+			if code := call(t, "GET", base+"/playbooks?team_id="+team.Id, "not-a-token", nil, nil); code != 401 {
+				t.Errorf("unknown token: got %d, want 401", code)
+			}
+
+			// /playbook run → dialog → submitted to the spec's path, unauthenticated.
+			if _, err := mm.SlashCommand(ctx, mmtest.Slash{UserID: alice.Id, ChannelID: town.Id, Text: "run"}); err != nil {
+				t.Fatalf("/playbook run: %v", err)
+			}
+			d, ok := mm.LastDialog()
+			if !ok || !strings.HasPrefix(d.URL, public+"/plugins/playbooks/api/v0/runs/dialog") {
+				t.Fatalf("dialog = %+v, %v; want one submitted to the spec's runs/dialog", d, ok)
+			}
+			resp, err := mm.SubmitDialog(ctx, d, map[string]any{"playbook_id": pb.ID, "name": "DB down"})
+			if err != nil || resp.Error != "" || len(resp.Errors) > 0 {
+				t.Fatalf("submit start-run dialog: %v %+v", err, resp)
+			}
+			var channel *model.Channel
+			for _, c := range mm.Channels(team.Id) {
+				if c.DisplayName == "DB down" {
+					channel = c
+				}
+			}
+			if channel == nil || channel.Type != model.ChannelTypePrivate {
+				t.Fatalf("run channel = %+v, want a private channel named DB down", channel)
+			}
+			if len(mm.Posts(channel.Id)) == 0 {
+				t.Fatalf("no checklist post in the run channel")
+			}
+
+			// /playbook check from the channel, then read it back over REST.
+			if _, err := mm.SlashCommand(ctx, mmtest.Slash{UserID: alice.Id, ChannelID: channel.Id, Text: "check 0 0"}); err != nil {
+				t.Fatalf("/playbook check 0 0: %v", err)
+			}
+			var r bot.Run
+			if code := call(t, "GET", base+"/runs/channel/"+channel.Id, aliceToken, nil, &r); code != 200 {
+				t.Fatalf("run by channel: got %d", code)
+			}
+			if st := r.Checklists[0].Items[0].State; st != bot.ItemClosed {
+				t.Errorf("item state after /playbook check = %q, want closed", st)
+			}
+			var md bot.RunMetadata
+			if code := call(t, "GET", base+"/runs/"+r.ID+"/metadata", aliceToken, nil, &md); code != 200 || md.ChannelName != channel.Name || md.TeamName != "acme" {
+				t.Errorf("metadata = %d %+v, want channel %s of team acme", code, md, channel.Name)
+			}
+
+			// A command with a token Mattermost never issued is refused.
+			_, err = mm.SlashCommand(ctx, mmtest.Slash{UserID: alice.Id, ChannelID: town.Id, Text: "help", Token: "forged"})
+			var se *mmtest.StatusError
+			if !errors.As(err, &se) || !strings.Contains(fmt.Sprint(err), "401") {
+				t.Errorf("forged command token: got %v, want a 401", err)
+			}
+		})
+	}
+}
