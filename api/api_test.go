@@ -266,6 +266,8 @@ func (fakeChat) RunCommand(context.Context, string, string, string) (string, err
 
 func (fakeChat) Post(context.Context, string, string) (string, error) { return bot.NewID(), nil }
 
+func (fakeChat) IsChannelMember(context.Context, string, string) (bool, error) { return true, nil }
+
 func (fakeChat) ShowRun(_ context.Context, r bot.Run) (string, error) {
 	if r.ChecklistPostID != "" {
 		return r.ChecklistPostID, nil

@@ -18,6 +18,8 @@ type Chat interface {
 	// Post posts a message (Markdown) as the bot in a channel and returns the
 	// post's ID.
 	Post(ctx context.Context, channelID, message string) (string, error)
+	// IsChannelMember reports whether a user is in a channel.
+	IsChannelMember(ctx context.Context, channelID, userID string) (bool, error)
 	// ShowRun posts the run's checklist message in its channel, with a
 	// control per item to check it, or, when r.ChecklistPostID is set,
 	// rewrites that post in place. It returns the post's ID.
@@ -59,6 +61,10 @@ func (NoChat) User(_ context.Context, userID string) (User, error) {
 
 // Post posts nothing.
 func (NoChat) Post(context.Context, string, string) (string, error) { return "", nil }
+
+// IsChannelMember reports true: without a platform there are no channels
+// to be kept out of.
+func (NoChat) IsChannelMember(context.Context, string, string) (bool, error) { return true, nil }
 
 // ShowRun shows nothing.
 func (NoChat) ShowRun(context.Context, Run) (string, error) { return "", nil }

@@ -20,6 +20,7 @@ type Run struct {
 	TeamID              string          `json:"team_id"`
 	ChannelID           string          `json:"channel_id"`
 	ChecklistPostID     string          `json:"checklist_post_id"`
+	Public              bool            `json:"public"` // its channel is public (the playbook's create_public_playbook_run)
 	CreateAt            int64           `json:"create_at"`
 	EndAt               int64           `json:"end_at"`
 	DeleteAt            int64           `json:"delete_at"`
@@ -59,10 +60,13 @@ type RunFilter struct {
 	OwnerID       string
 	ParticipantID string
 	SearchTerm    string // case-insensitive substring of the name
-	Sort          string // one of RunSortFields
-	Direction     string // asc or desc
-	Page          int
-	PerPage       int
+	// VisibleTo, when set, keeps private runs only if this user is one of
+	// their participants (public runs are kept).
+	VisibleTo string
+	Sort      string // one of RunSortFields
+	Direction string // asc or desc
+	Page      int
+	PerPage   int
 }
 
 // RunList is one page of runs.

@@ -71,7 +71,7 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 		ID: s.newID(), Name: strings.TrimSpace(in.Name), Description: in.Description,
 		IsActive: true, CurrentStatus: StatusInProgress,
 		OwnerUserID: owner, ReporterUserID: a.UserID, TeamID: pb.TeamID,
-		CreateAt: now, PostID: in.PostID, PlaybookID: pb.ID,
+		CreateAt: now, PostID: in.PostID, PlaybookID: pb.ID, Public: pb.CreatePublicPlaybookRun,
 		Checklists:          copyChecklists(pb.Checklists, s.newID),
 		BroadcastChannelIDs: slices.Clone(nonNil(pb.BroadcastChannelIDs)),
 		StatusUpdates:       []StatusUpdate{},
@@ -129,7 +129,7 @@ func (s *Service) Run(ctx context.Context, a Actor, id string) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
-	if err := a.checkTeam(r.TeamID); err != nil {
+	if err := s.checkRun(ctx, a, r); err != nil {
 		return Run{}, err
 	}
 	return r, nil
@@ -144,10 +144,30 @@ func (s *Service) RunByChannel(ctx context.Context, a Actor, channelID string) (
 	if err != nil {
 		return Run{}, err
 	}
-	if err := a.checkTeam(r.TeamID); err != nil {
+	if err := s.checkRun(ctx, a, r); err != nil {
 		return Run{}, err
 	}
 	return r, nil
+}
+
+// checkRun returns EForbidden when the actor may not see or change the run:
+// another team's, or, for a channel-scoped actor, a private run whose
+// channel they are not in.
+func (s *Service) checkRun(ctx context.Context, a Actor, r Run) error {
+	if err := a.checkTeam(r.TeamID); err != nil {
+		return err
+	}
+	if !a.ChannelScoped || r.Public || r.ChannelID == "" || a.Admin {
+		return nil
+	}
+	in, err := s.chat.IsChannelMember(ctx, r.ChannelID, a.UserID)
+	if err != nil {
+		return fmt.Errorf("check membership of %s in channel %s: %w", a.UserID, r.ChannelID, err)
+	}
+	if !in {
+		return Errorf(EForbidden, "run %s is private to its channel, and you are not in it", r.ID)
+	}
+	return nil
 }
 
 // RunMetadata describes a run's channel; with no chat platform, its member
@@ -200,6 +220,9 @@ func (s *Service) checkRunFilter(a Actor, f RunFilter) (RunFilter, error) {
 		if st != StatusInProgress && st != StatusFinished {
 			return f, FieldErrorf("statuses", "status must be InProgress or Finished, got %q", st)
 		}
+	}
+	if a.ChannelScoped && !a.Admin {
+		f.VisibleTo = a.UserID
 	}
 	for _, p := range []*string{&f.OwnerID, &f.ParticipantID} {
 		if *p == "me" {
@@ -270,6 +293,17 @@ func (s *Service) ChecklistAutocomplete(ctx context.Context, a Actor, channelID 
 // actor may change it, then refreshes the run's checklist post when fn
 // recorded a change.
 func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) (RunChange, error)) (Run, error) {
+	if a.ChannelScoped && !a.Admin {
+		// Channel membership is asked of the chat platform before the run
+		// is locked: no network round trip while others wait.
+		r, err := s.store.RunState(ctx, id)
+		if err != nil {
+			return Run{}, err
+		}
+		if err := s.checkRun(ctx, a, r); err != nil {
+			return Run{}, err
+		}
+	}
 	changed := false
 	r, err := s.store.UpdateRun(ctx, id, func(r *Run) (RunChange, error) {
 		if err := a.checkTeam(r.TeamID); err != nil {

@@ -27,6 +27,10 @@ type Actor struct {
 	UserID  string
 	TeamIDs []string
 	Admin   bool
+	// ChannelScoped actors (chat users calling the REST API with their
+	// platform token) see a private run only when they are in its channel,
+	// and only the private runs they take part in when listing.
+	ChannelScoped bool
 }
 
 // CanTeam reports whether the actor may see and change data of the team.

@@ -33,8 +33,10 @@ func (fakeChat) ChannelStats(context.Context, string) (bot.RunMetadata, error) {
 }
 func (fakeChat) User(context.Context, string) (bot.User, error)                     { return bot.User{}, nil }
 func (fakeChat) RunCommand(context.Context, string, string, string) (string, error) { return "", nil }
-func (fakeChat) Post(context.Context, string, string) (string, error)               { return "", nil }
-func (fakeChat) ShowRun(context.Context, bot.Run) (string, error)                   { return "", nil }
+func (fakeChat) IsChannelMember(context.Context, string, string) (bool, error)      { return true, nil }
+
+func (fakeChat) Post(context.Context, string, string) (string, error) { return "", nil }
+func (fakeChat) ShowRun(context.Context, bot.Run) (string, error)     { return "", nil }
 
 // users is a UserResolver that also names users by ID.
 type users map[string]bot.User // by username

@@ -23,6 +23,7 @@ type runRow struct {
 	TeamID              string `db:"team_id"`
 	ChannelID           string `db:"channel_id"`
 	ChecklistPostID     string `db:"checklist_post_id"`
+	Public              bool   `db:"public"`
 	CreateAt            int64  `db:"create_at"`
 	EndAt               int64  `db:"end_at"`
 	DeleteAt            int64  `db:"delete_at"`
@@ -39,7 +40,7 @@ type runRow struct {
 const runColumns = `id, name, description, is_active, owner_user_id, reporter_user_id,
 	team_id, channel_id, create_at, end_at, delete_at, active_stage, active_stage_title,
 	post_id, playbook_id, checklists, broadcast_channel_ids, last_status_update_at,
-	previous_reminder, checklist_post_id`
+	previous_reminder, checklist_post_id, public`
 
 func newRunRow(r bot.Run) (runRow, error) {
 	row := runRow{
@@ -48,7 +49,7 @@ func newRunRow(r bot.Run) (runRow, error) {
 		ChannelID: r.ChannelID, CreateAt: r.CreateAt, EndAt: r.EndAt, DeleteAt: r.DeleteAt,
 		ActiveStage: r.ActiveStage, ActiveStageTitle: r.ActiveStageTitle, PostID: r.PostID,
 		PlaybookID: r.PlaybookID, LastStatusUpdateAt: r.LastStatusUpdateAt,
-		PreviousReminder: r.PreviousReminder, ChecklistPostID: r.ChecklistPostID,
+		PreviousReminder: r.PreviousReminder, ChecklistPostID: r.ChecklistPostID, Public: r.Public,
 	}
 	var err error
 	if row.Checklists, err = toJSON(r.Checklists); err != nil {
@@ -69,7 +70,7 @@ func (row runRow) run() (bot.Run, error) {
 		ChannelID: row.ChannelID, CreateAt: row.CreateAt, EndAt: row.EndAt, DeleteAt: row.DeleteAt,
 		ActiveStage: row.ActiveStage, ActiveStageTitle: row.ActiveStageTitle, PostID: row.PostID,
 		PlaybookID: row.PlaybookID, LastStatusUpdateAt: row.LastStatusUpdateAt,
-		PreviousReminder: row.PreviousReminder, ChecklistPostID: row.ChecklistPostID,
+		PreviousReminder: row.PreviousReminder, ChecklistPostID: row.ChecklistPostID, Public: row.Public,
 		ParticipantIDs: []string{},
 	}
 	if row.IsActive {
@@ -113,7 +114,7 @@ func insertRun(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		:id, :name, :description, :is_active, :owner_user_id, :reporter_user_id,
 		:team_id, :channel_id, :create_at, :end_at, :delete_at, :active_stage, :active_stage_title,
 		:post_id, :playbook_id, :checklists, :broadcast_channel_ids, :last_status_update_at,
-		:previous_reminder, :checklist_post_id)`, row)
+		:previous_reminder, :checklist_post_id, :public)`, row)
 	return conflict(err, "run %s already exists, or channel %s has a run", r.ID, r.ChannelID)
 }
 
@@ -267,7 +268,7 @@ func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		broadcast_channel_ids = :broadcast_channel_ids,
 		last_status_update_at = :last_status_update_at,
 		previous_reminder = :previous_reminder,
-		checklist_post_id = :checklist_post_id
+		checklist_post_id = :checklist_post_id, public = :public
 		WHERE id = :id`, row)
 	return conflict(err, "channel %s already has a run", r.ChannelID)
 }
@@ -342,6 +343,11 @@ func runQuery(f bot.RunFilter) (where string, args []any, order func(prefix stri
 		conds = append(conds, `EXISTS (SELECT 1 FROM run_participants p
 			WHERE p.run_id = runs.id AND p.user_id = ?)`)
 		args = append(args, f.ParticipantID)
+	}
+	if f.VisibleTo != "" {
+		conds = append(conds, `(public = ? OR EXISTS (SELECT 1 FROM run_participants v
+			WHERE v.run_id = runs.id AND v.user_id = ?))`)
+		args = append(args, true, f.VisibleTo)
 	}
 	if f.SearchTerm != "" {
 		conds = append(conds, `LOWER(name) LIKE LOWER(?) ESCAPE '\'`)

@@ -36,6 +36,7 @@ func seedRuns(t *testing.T, db *store.DB) []bot.Run {
 		mk("r4", "delta_x", "o3", false, 400, 450, "c4", "u1"),
 		mk("r5", "echo", "o2", true, 500, 0, "c5"),
 	}
+	runs[4].Public = true // r5's channel is public
 	other := mk("r9", "alpha elsewhere", "o9", true, 150, 0, "c9", "u1")
 	other.TeamID = "team2"
 	for _, r := range append(slices.Clone(runs), other) {
@@ -119,6 +120,9 @@ func TestListRunsFilters(t *testing.T) {
 			{"search backslash", bot.RunFilter{SearchTerm: `\`}, []string{}},
 			{"all filters", bot.RunFilter{Statuses: []string{bot.StatusInProgress}, OwnerID: "o1",
 				ParticipantID: "u2", SearchTerm: "down"}, []string{"r3"}},
+			{"visible to a participant", bot.RunFilter{VisibleTo: "u1"}, []string{"r1", "r4", "r5"}},
+			{"visible to an outsider: public only", bot.RunFilter{VisibleTo: "nobody"}, []string{"r5"}},
+			{"visible to and participant", bot.RunFilter{VisibleTo: "o2", ParticipantID: "o2"}, []string{"r2", "r5"}},
 			{"other team", bot.RunFilter{TeamID: "team2"}, []string{"r9"}},
 			{"unknown team", bot.RunFilter{TeamID: "team9"}, []string{}},
 		} {

@@ -107,6 +107,20 @@ func (c *Client) User(ctx context.Context, userID string) (bot.User, error) {
 	return bot.User{ID: u.Id, Username: u.Username}, nil
 }
 
+// IsChannelMember reports whether a user is in a channel, asked as the bot
+// (a member of every run channel it created): Mattermost answers 404 for a
+// non-member.
+func (c *Client) IsChannelMember(ctx context.Context, channelID, userID string) (bool, error) {
+	_, resp, err := c.api.GetChannelMember(ctx, channelID, userID, "")
+	if err == nil {
+		return true, nil
+	}
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return false, nil
+	}
+	return false, apiError(resp, err, "membership of "+userID+" in channel "+channelID)
+}
+
 // UserByName returns a Mattermost user by username, with or without the
 // leading "@". ENotFound.
 func (c *Client) UserByName(ctx context.Context, name string) (bot.User, error) {

@@ -134,6 +134,29 @@ func TestMattermostEndToEnd(t *testing.T) {
 				t.Errorf("metadata = %d %+v, want channel %s of team acme", code, md, channel.Name)
 			}
 
+			// bob is in the team but not in the run's private channel: he
+			// neither sees it nor changes it; alice does.
+			bob := mm.AddUser("bob", team.Id)
+			bobToken := mm.AddToken(bob.Id)
+			if code := call(t, "GET", base+"/runs/"+r.ID, bobToken, nil, nil); code != 403 {
+				t.Errorf("private run, user not in its channel: got %d, want 403", code)
+			}
+			if code := call(t, "PUT", base+"/runs/"+r.ID+"/checklists/0/item/0/state", bobToken,
+				map[string]string{"new_state": ""}, nil); code != 403 {
+				t.Errorf("change private run, user not in its channel: got %d, want 403", code)
+			}
+			var list bot.RunList
+			if call(t, "GET", base+"/runs?team_id="+team.Id, bobToken, nil, &list); list.TotalCount != 0 {
+				t.Errorf("bob lists %d runs, want 0 (the only run is private to alice's channel)", list.TotalCount)
+			}
+			if call(t, "GET", base+"/runs?team_id="+team.Id, aliceToken, nil, &list); list.TotalCount != 1 {
+				t.Errorf("alice lists %d runs, want 1", list.TotalCount)
+			}
+			mm.AddChannelMember(channel.Id, bob.Id)
+			if code := call(t, "GET", base+"/runs/"+r.ID, bobToken, nil, nil); code != 200 {
+				t.Errorf("private run once bob is in its channel: got %d, want 200", code)
+			}
+
 			// A command with a token Mattermost never issued is refused.
 			_, err = mm.SlashCommand(ctx, mmtest.Slash{UserID: alice.Id, ChannelID: town.Id, Text: "help", Token: "forged"})
 			var se *mmtest.StatusError

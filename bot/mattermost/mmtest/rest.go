@@ -26,6 +26,7 @@ func (s *Server) routes() http.Handler {
 	api("GET /channels/{id}", s.getChannel)
 	api("GET /channels/{id}/stats", s.getChannelStats)
 	api("POST /channels/{id}/members", s.addMember)
+	api("GET /channels/{id}/members/{user_id}", s.getMember)
 	api("POST /posts", s.createPost)
 	api("GET /posts/{id}", s.getPost)
 	api("PUT /posts/{id}/patch", s.patchPost)
@@ -233,6 +234,23 @@ func (s *Server) getChannelStats(w http.ResponseWriter, r *http.Request, me stri
 		return
 	}
 	writeJSON(w, http.StatusOK, model.ChannelStats{ChannelId: ch.Id, MemberCount: int64(len(s.members[ch.Id]))})
+}
+
+// getMember answers whether a user is in a channel: the membership, or 404
+// as Mattermost does for a non-member.
+func (s *Server) getMember(w http.ResponseWriter, r *http.Request, me string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channel(w, r.PathValue("id"), me)
+	if !ok {
+		return
+	}
+	user := r.PathValue("user_id")
+	if !s.members[ch.Id][user] {
+		appError(w, http.StatusNotFound, "app.channel.get_member.missing.app_error", "No channel member found for that user ID and channel ID.")
+		return
+	}
+	writeJSON(w, http.StatusOK, model.ChannelMember{ChannelId: ch.Id, UserId: user, Roles: "channel_user"})
 }
 
 // addMember adds a user of the channel's team to it; adding a member again
