@@ -18,11 +18,16 @@ func NewID() string {
 	return idEncoding.EncodeToString(b[:])
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9]{26}$`)
+var (
+	idPattern      = regexp.MustCompile(`^[a-z0-9]{26}$`)
+	slackIDPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]{6,20}$`)
+)
 
-// ValidID reports whether s has the shape of a Mattermost ID: 26 lowercase
-// letters and digits.
-func ValidID(s string) bool { return idPattern.MatchString(s) }
+// ValidID reports whether s has the shape of an ID of a user, team or
+// channel: a Mattermost ID (26 lowercase letters and digits, as this server
+// makes its own) or a Slack one (an uppercase letter and 6 to 20 uppercase
+// letters and digits, e.g. U024BE7LH, T061EG9R6, C2147483705).
+func ValidID(s string) bool { return idPattern.MatchString(s) || slackIDPattern.MatchString(s) }
 
 // checkID returns an EInvalid error naming field when id is not a valid ID.
 func checkID(field, id string) error {
@@ -30,7 +35,7 @@ func checkID(field, id string) error {
 		return FieldErrorf(field, "%s is required", field)
 	}
 	if !ValidID(id) {
-		return FieldErrorf(field, "%s %q is not a valid ID (26 lowercase letters and digits)", field, id)
+		return FieldErrorf(field, "%s %q is not a valid ID (26 lowercase letters and digits, or a Slack ID like U024BE7LH)", field, id)
 	}
 	return nil
 }

@@ -21,7 +21,12 @@ func TestNewID(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	for _, bad := range []string{"", "short", strings.Repeat("A", 26), strings.Repeat("a", 27), strings.Repeat("-", 26)} {
+	for _, good := range []string{"U024BE7LH", "T061EG9R6", "C2147483705", "W0123ABCD"} {
+		if !ValidID(good) {
+			t.Errorf("ValidID(%q) = false, want true (a Slack ID)", good)
+		}
+	}
+	for _, bad := range []string{"", "short", strings.Repeat("a", 27), strings.Repeat("-", 26), "u024be7lh", "U0", "U024BE7LH!", "1024BE7LH"} {
 		if ValidID(bad) {
 			t.Errorf("ValidID(%q) = true, want false", bad)
 		}
