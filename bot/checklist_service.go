@@ -191,7 +191,7 @@ func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, check
 	}
 	name := ""
 	if assigneeID != "" {
-		name = s.username(ctx, assigneeID) // before the run is locked
+		name = s.usernameOfRun(ctx, id, assigneeID) // before the run is locked
 	}
 	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		it, err := item(r, checklist, idx)
@@ -220,7 +220,8 @@ func (s *Service) RunItemCommand(ctx context.Context, a Actor, id string, checkl
 	if err != nil {
 		return "", err
 	}
-	if _, ok := s.chat.(NoChat); ok {
+	chat := s.chatFor(r.Platform)
+	if _, ok := chat.(NoChat); ok {
 		return "", Errorf(EInvalid, "no chat platform configured")
 	}
 	it, err := item(&r, checklist, idx)
@@ -230,7 +231,7 @@ func (s *Service) RunItemCommand(ctx context.Context, a Actor, id string, checkl
 	if it.Command == "" {
 		return "", FieldErrorf("item", "item %q has no slash command to run", it.Title)
 	}
-	trigger, err := s.chat.RunCommand(ctx, r.ChannelID, a.UserID, it.Command)
+	trigger, err := chat.RunCommand(ctx, r.ChannelID, a.UserID, it.Command)
 	if err != nil {
 		return "", err
 	}

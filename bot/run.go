@@ -20,7 +20,8 @@ type Run struct {
 	TeamID              string          `json:"team_id"`
 	ChannelID           string          `json:"channel_id"`
 	ChecklistPostID     string          `json:"checklist_post_id"`
-	Public              bool            `json:"public"` // its channel is public (the playbook's create_public_playbook_run)
+	Platform            string          `json:"platform"` // the chat platform of its channel: "mattermost", "slack" or "" for none
+	Public              bool            `json:"public"`   // its channel is public (the playbook's create_public_playbook_run)
 	CreateAt            int64           `json:"create_at"`
 	EndAt               int64           `json:"end_at"`
 	DeleteAt            int64           `json:"delete_at"`

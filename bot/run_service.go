@@ -15,6 +15,7 @@ type NewRun struct {
 	TeamID      string
 	PlaybookID  string
 	PostID      string
+	Platform    string // the chat platform to open its channel on; "" for the default one
 }
 
 // CreateRun starts a run from a playbook: the playbook's checklists are
@@ -65,6 +66,14 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	if err := checkID("owner_user_id", owner); err != nil {
 		return Run{}, err
 	}
+	platform := in.Platform
+	if platform == "" {
+		platform = s.defaultPlatform
+	}
+	if _, ok := s.platforms[platform]; platform != "" && len(s.platforms) > 0 && !ok {
+		return Run{}, FieldErrorf("platform", "chat platform %q is not configured on this server", platform)
+	}
+	chat := s.chatFor(platform)
 
 	now := s.now()
 	r := Run{
@@ -72,6 +81,7 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 		IsActive: true, CurrentStatus: StatusInProgress,
 		OwnerUserID: owner, ReporterUserID: a.UserID, TeamID: pb.TeamID,
 		CreateAt: now, PostID: in.PostID, PlaybookID: pb.ID, Public: pb.CreatePublicPlaybookRun,
+		Platform:            platform,
 		Checklists:          copyChecklists(pb.Checklists, s.newID),
 		BroadcastChannelIDs: slices.Clone(nonNil(pb.BroadcastChannelIDs)),
 		StatusUpdates:       []StatusUpdate{},
@@ -84,14 +94,14 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 		r.ParticipantIDs = dedupe(append(r.ParticipantIDs, pb.InvitedUserIDs...))
 	}
 	slices.Sort(r.ParticipantIDs) // as the store returns them
-	r.ChannelID, err = s.chat.CreateChannel(ctx, NewChannel{
+	r.ChannelID, err = chat.CreateChannel(ctx, NewChannel{
 		TeamID: r.TeamID, DisplayName: r.Name, Public: pb.CreatePublicPlaybookRun,
 		MemberIDs: r.ParticipantIDs,
 	})
 	if err != nil {
 		return Run{}, fmt.Errorf("create channel for run %s: %w", r.ID, err)
 	}
-	ev := s.event(r.ID, a, EventRunCreated, fmt.Sprintf("Run started by %s", s.username(ctx, a.UserID)), "")
+	ev := s.event(r.ID, a, EventRunCreated, fmt.Sprintf("Run started by %s", s.username(ctx, platform, a.UserID)), "")
 	ev.SubjectUserID = owner
 	r.TimelineEvents = []TimelineEvent{ev}
 	if err := s.store.CreateRun(ctx, r, r.TimelineEvents); err != nil {
@@ -100,8 +110,8 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	if r.ChannelID != "" {
 		s.show(ctx, r.ID)
 		if pb.AnnouncementChannelEnabled {
-			s.announce(ctx, r.ID, fmt.Sprintf("#### New run: %s\nStarted by %s, owned by %s, from playbook %s.",
-				r.Name, s.username(ctx, a.UserID), s.username(ctx, owner), pb.Title), pb.AnnouncementChannelID)
+			s.announce(ctx, r, fmt.Sprintf("#### New run: %s\nStarted by %s, owned by %s, from playbook %s.",
+				r.Name, s.username(ctx, platform, a.UserID), s.username(ctx, platform, owner), pb.Title), pb.AnnouncementChannelID)
 		}
 		if fresh, err := s.store.RunState(ctx, r.ID); err == nil {
 			r.ChecklistPostID = fresh.ChecklistPostID
@@ -160,7 +170,7 @@ func (s *Service) checkRun(ctx context.Context, a Actor, r Run) error {
 	if !a.ChannelScoped || r.Public || r.ChannelID == "" || a.Admin {
 		return nil
 	}
-	in, err := s.chat.IsChannelMember(ctx, r.ChannelID, a.UserID)
+	in, err := s.chatFor(r.Platform).IsChannelMember(ctx, r.ChannelID, a.UserID)
 	if err != nil {
 		return fmt.Errorf("check membership of %s in channel %s: %w", a.UserID, r.ChannelID, err)
 	}
@@ -180,7 +190,7 @@ func (s *Service) RunMetadata(ctx context.Context, a Actor, id string) (RunMetad
 	if r.ChannelID == "" {
 		return RunMetadata{NumMembers: int64(len(r.ParticipantIDs))}, nil
 	}
-	return s.chat.ChannelStats(ctx, r.ChannelID)
+	return s.chatFor(r.Platform).ChannelStats(ctx, r.ChannelID)
 }
 
 // ListRuns returns one page of a team's runs; "me" as owner or participant
@@ -263,7 +273,7 @@ func (s *Service) RunOwners(ctx context.Context, a Actor, teamID string) ([]Owne
 	out := make([]OwnerInfo, 0, len(ids))
 	for _, id := range ids {
 		name := id
-		if u, err := s.chat.User(ctx, id); err == nil && u.Username != "" {
+		if u, err := s.anyUser(ctx, id); err == nil && u.Username != "" {
 			name = u.Username
 		} else if err != nil && ErrorCode(err) != ENotFound {
 			return nil, fmt.Errorf("look up owner %s: %w", id, err)
@@ -374,7 +384,7 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) 
 	}
 	// Names are looked up before the run is locked: no chat round trip
 	// while others wait on the run.
-	newName := s.username(ctx, ownerID)
+	newName := s.usernameOfRun(ctx, id, ownerID)
 	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		if r.OwnerUserID == ownerID {
 			return RunChange{}, nil // already the owner: nothing changes
@@ -411,8 +421,8 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 		}, nil
 	})
 	if err == nil && r.ChannelID != "" {
-		msg := statusMessage(r, s.username(ctx, a.UserID), message)
-		s.announce(ctx, r.ID, msg, append([]string{r.ChannelID}, r.BroadcastChannelIDs...)...)
+		msg := statusMessage(r, s.username(ctx, r.Platform, a.UserID), message)
+		s.announce(ctx, r, msg, append([]string{r.ChannelID}, r.BroadcastChannelIDs...)...)
 	}
 	return r, err
 }

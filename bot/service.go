@@ -11,10 +11,15 @@ import (
 // Config holds what a Service needs. Store is required; the rest default.
 type Config struct {
 	Store Store
-	Chat  Chat             // NoChat when nil
-	Now   func() time.Time // time.Now when nil
-	NewID func() string    // NewID when nil
-	Admin BootstrapAdmin   // no bootstrap admin when Secret is empty
+	Chat  Chat // the default chat platform; NoChat when nil
+	// Platforms are the chat platforms by name ("mattermost", "slack"),
+	// when the server serves more than one: each run lives on the platform
+	// it was started from, DefaultPlatform (Chat) for runs started by REST.
+	Platforms       map[string]Chat
+	DefaultPlatform string
+	Now             func() time.Time // time.Now when nil
+	NewID           func() string    // NewID when nil
+	Admin           BootstrapAdmin   // no bootstrap admin when Secret is empty
 	// ExternalAuth, when set, authenticates bearer tokens this server did
 	// not issue (Mattermost tokens).
 	ExternalAuth ExternalAuth
@@ -30,10 +35,13 @@ type Config struct {
 type Service struct {
 	store Store
 	chat  Chat
-	clock func() time.Time
-	newID func() string
-	admin BootstrapAdmin
-	log   *slog.Logger
+	// platforms are the chats by name; defaultPlatform names chat.
+	platforms       map[string]Chat
+	defaultPlatform string
+	clock           func() time.Time
+	newID           func() string
+	admin           BootstrapAdmin
+	log             *slog.Logger
 	// external authenticates tokens issued elsewhere; nil for none.
 	external ExternalAuth
 
@@ -42,7 +50,8 @@ type Service struct {
 
 // NewService returns a Service over the given configuration.
 func NewService(c Config) *Service {
-	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin, log: c.Logger, external: c.ExternalAuth}
+	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin, log: c.Logger, external: c.ExternalAuth,
+		platforms: c.Platforms, defaultPlatform: c.DefaultPlatform}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -56,6 +65,15 @@ func NewService(c Config) *Service {
 		s.newID = NewID
 	}
 	return s
+}
+
+// chatFor returns the chat platform of a run: the one named, or the
+// default for "" and for names not configured.
+func (s *Service) chatFor(platform string) Chat {
+	if c, ok := s.platforms[platform]; ok && c != nil {
+		return c
+	}
+	return s.chat
 }
 
 // now returns the current time in milliseconds since the Unix epoch.

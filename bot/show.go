@@ -30,7 +30,7 @@ func (s *Service) show(ctx context.Context, runID string) {
 	if r.ChannelID == "" {
 		return
 	}
-	postID, err := s.chat.ShowRun(ctx, r)
+	postID, err := s.chatFor(r.Platform).ShowRun(ctx, r)
 	if err != nil {
 		s.log.Error("refresh checklist post", "run_id", runID, "channel_id", r.ChannelID, "error", err)
 		return
@@ -48,25 +48,52 @@ func (s *Service) show(ctx context.Context, runID string) {
 	}
 }
 
-// announce posts a message in each channel, logging failures.
-func (s *Service) announce(ctx context.Context, runID, message string, channelIDs ...string) {
+// announce posts a message in each channel of the run's platform, logging
+// failures.
+func (s *Service) announce(ctx context.Context, r Run, message string, channelIDs ...string) {
+	chat := s.chatFor(r.Platform)
 	for _, ch := range channelIDs {
 		if ch == "" {
 			continue
 		}
-		if _, err := s.chat.Post(ctx, ch, message); err != nil {
-			s.log.Error("post to channel", "run_id", runID, "channel_id", ch, "error", err)
+		if _, err := chat.Post(ctx, ch, message); err != nil {
+			s.log.Error("post to channel", "run_id", r.ID, "channel_id", ch, "error", err)
 		}
 	}
 }
 
 // username is how a user is named in a chat message: @name when the
 // platform knows them, else their ID.
-func (s *Service) username(ctx context.Context, userID string) string {
-	if u, err := s.chat.User(ctx, userID); err == nil && u.Username != "" {
+func (s *Service) username(ctx context.Context, platform, userID string) string {
+	if u, err := s.chatFor(platform).User(ctx, userID); err == nil && u.Username != "" {
 		return "@" + u.Username
 	}
 	return userID
+}
+
+// usernameOfRun is username on the platform of the run runID.
+func (s *Service) usernameOfRun(ctx context.Context, runID, userID string) string {
+	platform := ""
+	if len(s.platforms) > 1 {
+		if r, err := s.store.RunState(ctx, runID); err == nil {
+			platform = r.Platform
+		}
+	}
+	return s.username(ctx, platform, userID)
+}
+
+// anyUser looks a user up on the default platform, then on the others.
+func (s *Service) anyUser(ctx context.Context, userID string) (User, error) {
+	u, err := s.chat.User(ctx, userID)
+	for name, c := range s.platforms {
+		if err == nil || ErrorCode(err) != ENotFound {
+			break
+		}
+		if name != s.defaultPlatform {
+			u, err = c.User(ctx, userID)
+		}
+	}
+	return u, err
 }
 
 // statusMessage is a status update as posted in the run's channel and

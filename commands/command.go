@@ -12,6 +12,7 @@ import (
 
 // Request is a /playbook command as any platform sends it.
 type Request struct {
+	Platform  string    // the chat platform it came from: "mattermost", "slack"
 	Actor     bot.Actor // the user, limited to the team the command came from
 	TeamID    string
 	ChannelID string
@@ -28,6 +29,7 @@ type Response struct {
 
 // Submission is a submitted dialog, its State already verified by the adapter.
 type Submission struct {
+	Platform   string // the chat platform it came from; runs it starts live there
 	Actor      bot.Actor
 	CallbackID string
 	State      string

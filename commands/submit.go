@@ -75,6 +75,7 @@ func (d *Dispatcher) submitStartRun(ctx context.Context, sub Submission) (Respon
 	}
 	r, err := d.svc.CreateRun(ctx, sub.Actor, bot.NewRun{
 		Name: in.Name, Description: in.Description, TeamID: sub.TeamID, PlaybookID: in.PlaybookID,
+		Platform: sub.Platform,
 	})
 	if err != nil {
 		return Response{}, d.fieldErrors(ctx, sub, err, map[string]string{

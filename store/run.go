@@ -24,6 +24,7 @@ type runRow struct {
 	ChannelID           string `db:"channel_id"`
 	ChecklistPostID     string `db:"checklist_post_id"`
 	Public              bool   `db:"public"`
+	Platform            string `db:"platform"`
 	CreateAt            int64  `db:"create_at"`
 	EndAt               int64  `db:"end_at"`
 	DeleteAt            int64  `db:"delete_at"`
@@ -40,7 +41,7 @@ type runRow struct {
 const runColumns = `id, name, description, is_active, owner_user_id, reporter_user_id,
 	team_id, channel_id, create_at, end_at, delete_at, active_stage, active_stage_title,
 	post_id, playbook_id, checklists, broadcast_channel_ids, last_status_update_at,
-	previous_reminder, checklist_post_id, public`
+	previous_reminder, checklist_post_id, public, platform`
 
 func newRunRow(r bot.Run) (runRow, error) {
 	row := runRow{
@@ -50,6 +51,7 @@ func newRunRow(r bot.Run) (runRow, error) {
 		ActiveStage: r.ActiveStage, ActiveStageTitle: r.ActiveStageTitle, PostID: r.PostID,
 		PlaybookID: r.PlaybookID, LastStatusUpdateAt: r.LastStatusUpdateAt,
 		PreviousReminder: r.PreviousReminder, ChecklistPostID: r.ChecklistPostID, Public: r.Public,
+		Platform: r.Platform,
 	}
 	var err error
 	if row.Checklists, err = toJSON(r.Checklists); err != nil {
@@ -71,6 +73,7 @@ func (row runRow) run() (bot.Run, error) {
 		ActiveStage: row.ActiveStage, ActiveStageTitle: row.ActiveStageTitle, PostID: row.PostID,
 		PlaybookID: row.PlaybookID, LastStatusUpdateAt: row.LastStatusUpdateAt,
 		PreviousReminder: row.PreviousReminder, ChecklistPostID: row.ChecklistPostID, Public: row.Public,
+		Platform:       row.Platform,
 		ParticipantIDs: []string{},
 	}
 	if row.IsActive {
@@ -114,7 +117,7 @@ func insertRun(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		:id, :name, :description, :is_active, :owner_user_id, :reporter_user_id,
 		:team_id, :channel_id, :create_at, :end_at, :delete_at, :active_stage, :active_stage_title,
 		:post_id, :playbook_id, :checklists, :broadcast_channel_ids, :last_status_update_at,
-		:previous_reminder, :checklist_post_id, :public)`, row)
+		:previous_reminder, :checklist_post_id, :public, :platform)`, row)
 	return conflict(err, "run %s already exists, or channel %s has a run", r.ID, r.ChannelID)
 }
 
@@ -268,7 +271,7 @@ func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		broadcast_channel_ids = :broadcast_channel_ids,
 		last_status_update_at = :last_status_update_at,
 		previous_reminder = :previous_reminder,
-		checklist_post_id = :checklist_post_id, public = :public
+		checklist_post_id = :checklist_post_id, public = :public, platform = :platform
 		WHERE id = :id`, row)
 	return conflict(err, "channel %s already has a run", r.ChannelID)
 }

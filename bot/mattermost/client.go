@@ -95,6 +95,9 @@ func NewClient(c Config) (*Client, error) {
 	}, nil
 }
 
+// Platform is the name runs started from Mattermost carry (bot.Run.Platform).
+const Platform = "mattermost"
+
 // URL returns the Mattermost site URL the client talks to.
 func (c *Client) URL() string { return c.api.URL }
 

@@ -33,7 +33,7 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := h.disp.Dispatch(r.Context(), commands.Request{
-		Actor: actor(userID, teamID), TeamID: teamID, ChannelID: channelID,
+		Platform: Platform, Actor: actor(userID, teamID), TeamID: teamID, ChannelID: channelID,
 		Text: strings.TrimSpace(f.Get("text")),
 	})
 	if resp.Dialog != nil {

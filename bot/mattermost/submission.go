@@ -43,7 +43,7 @@ func (h *Handler) dialogSubmission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, errs := h.disp.Submit(r.Context(), commands.Submission{
-		Actor: actor(req.UserId, req.TeamId), CallbackID: req.CallbackId, State: state,
+		Platform: Platform, Actor: actor(req.UserId, req.TeamId), CallbackID: req.CallbackId, State: state,
 		TeamID: req.TeamId, ChannelID: req.ChannelId, Values: submissionValues(req.Submission),
 	})
 	if len(errs) > 0 {

@@ -126,6 +126,9 @@ func TestMattermostEndToEnd(t *testing.T) {
 			if code := call(t, "GET", base+"/runs/channel/"+channel.Id, aliceToken, nil, &r); code != 200 {
 				t.Fatalf("run by channel: got %d", code)
 			}
+			if r.Platform != "mattermost" {
+				t.Errorf("run platform = %q, want mattermost", r.Platform)
+			}
 			if st := r.Checklists[0].Items[0].State; st != bot.ItemClosed {
 				t.Errorf("item state after /playbook check = %q, want closed", st)
 			}

@@ -53,6 +53,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, string
 	}
 	svc := bot.NewService(bot.Config{
 		Store: db, Chat: client, Admin: cfg.Admin, Logger: logger,
+		Platforms: map[string]bot.Chat{mattermost.Platform: client}, DefaultPlatform: mattermost.Platform,
 		ExternalAuth: mattermost.NewTokenAuth(m.URL, nil, time.Minute),
 	})
 	disp := commands.NewDispatcher(svc).WithUsers(client).WithLogger(logger)
