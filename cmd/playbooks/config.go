@@ -19,6 +19,16 @@ type config struct {
 	DatabaseURL string
 	Admin       bot.BootstrapAdmin
 	Mattermost  mattermostConfig
+	Slack       slackConfig
+}
+
+// slackConfig connects the bot to a Slack workspace; empty BotToken means
+// no Slack. Secret is PLAYBOOKS_SECRET, shared with Mattermost.
+type slackConfig struct {
+	BotToken      string
+	SigningSecret string
+	APIURL        string // "" for Slack's own
+	Secret        string
 }
 
 // mattermostConfig connects the bot to a Mattermost server; empty URL means
@@ -67,6 +77,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			m.CommandTokens = append(m.CommandTokens, t)
 		}
 	}
+	if err := loadSlack(&c, getenv); err != nil {
+		return c, err
+	}
 	if m.URL == "" && m.BotToken == "" && len(m.CommandTokens) == 0 {
 		return c, nil
 	}
@@ -94,4 +107,43 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.Mattermost = m
 	return c, nil
+}
+
+// loadSlack reads the PLAYBOOKS_SLACK_* environment into c.Slack.
+func loadSlack(c *config, getenv func(string) string) error {
+	s := slackConfig{
+		BotToken:      getenv("PLAYBOOKS_SLACK_BOT_TOKEN"),
+		SigningSecret: getenv("PLAYBOOKS_SLACK_SIGNING_SECRET"),
+		APIURL:        getenv("PLAYBOOKS_SLACK_API_URL"),
+		Secret:        getenv("PLAYBOOKS_SECRET"),
+	}
+	if s.BotToken == "" && s.SigningSecret == "" {
+		return nil
+	}
+	var missing []string
+	for name, ok := range map[string]bool{
+		"PLAYBOOKS_SLACK_BOT_TOKEN": s.BotToken != "", "PLAYBOOKS_SLACK_SIGNING_SECRET": s.SigningSecret != "",
+		"PLAYBOOKS_SECRET": s.Secret != "",
+	} {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("Slack is half configured: set %s too (see README, Connect to Slack)", strings.Join(missing, ", "))
+	}
+	if s.APIURL != "" {
+		if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("PLAYBOOKS_SLACK_API_URL must be an http(s) URL, got %q", s.APIURL)
+		}
+		if !strings.HasSuffix(s.APIURL, "/") {
+			s.APIURL += "/" // slack-go joins method names onto it
+		}
+	}
+	if len(s.Secret) < 32 {
+		return fmt.Errorf("PLAYBOOKS_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)")
+	}
+	c.Slack = s
+	return nil
 }

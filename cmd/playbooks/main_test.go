@@ -270,6 +270,8 @@ func TestConfig(t *testing.T) {
 		{"mattermost half configured", mm("PLAYBOOKS_SECRET", "", "PLAYBOOKS_PUBLIC_URL", ""), "PLAYBOOKS_PUBLIC_URL, PLAYBOOKS_SECRET"},
 		{"mattermost bad url", mm("PLAYBOOKS_MATTERMOST_URL", "chat.example.com"), "PLAYBOOKS_MATTERMOST_URL must be"},
 		{"short secret", mm("PLAYBOOKS_SECRET", "x"), "PLAYBOOKS_SECRET must be at least 32"},
+		{"slack half configured", map[string]string{"PLAYBOOKS_SLACK_BOT_TOKEN": "xoxb-1"}, "PLAYBOOKS_SECRET, PLAYBOOKS_SLACK_SIGNING_SECRET"},
+		{"slack bad api url", mm("PLAYBOOKS_SLACK_BOT_TOKEN", "xoxb-1", "PLAYBOOKS_SLACK_SIGNING_SECRET", "s", "PLAYBOOKS_SLACK_API_URL", "nope"), "PLAYBOOKS_SLACK_API_URL"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := loadConfig(func(k string) string { return tt.env[k] })
