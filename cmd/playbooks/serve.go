@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/bot/mattermost"
+	"github.com/playbooks-bot/playbooks/bot/slack"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/dialogs"
 	"github.com/playbooks-bot/playbooks/store"
@@ -32,42 +34,80 @@ func openStore(ctx context.Context, cfg config) (*store.DB, error) {
 	return db, nil
 }
 
-// routes builds the service over the configured chat platform and mounts
-// the REST API and, with Mattermost, its slash command, dialog, button and
-// lookup endpoints. It returns the handler and the platform's name.
+// routes builds the service over the configured chat platforms and mounts
+// the REST API and each platform's endpoints (Mattermost: slash command,
+// dialogs, buttons, lookups; Slack: command, interactivity, options). It
+// returns the handler and the platforms' names. Runs started from a
+// platform live there; runs started by REST go to Mattermost when it is
+// configured, else to Slack.
 func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, string, error) {
-	m := cfg.Mattermost
-	if m.URL == "" {
+	m, sl := cfg.Mattermost, cfg.Slack
+	if m.URL == "" && sl.BotToken == "" {
 		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger})
 		return api.New(api.Config{Service: svc, Logger: logger}), "none", nil
 	}
-	signer, err := dialogs.NewSigner([]byte(m.Secret), nil)
+	secret := m.Secret
+	if secret == "" {
+		secret = sl.Secret
+	}
+	signer, err := dialogs.NewSigner([]byte(secret), nil)
 	if err != nil {
 		return nil, "", err
 	}
-	client, err := mattermost.NewClient(mattermost.Config{
-		URL: m.URL, BotToken: m.BotToken, Signer: signer, PublicURL: m.PublicURL, Logger: logger,
-	})
-	if err != nil {
-		return nil, "", err
+	sc := bot.Config{Store: db, Admin: cfg.Admin, Logger: logger, Platforms: map[string]bot.Chat{}}
+	var (
+		mmClient *mattermost.Client
+		slClient *slack.Client
+		names    []string
+	)
+	if m.URL != "" {
+		mmClient, err = mattermost.NewClient(mattermost.Config{
+			URL: m.URL, BotToken: m.BotToken, Signer: signer, PublicURL: m.PublicURL, Logger: logger,
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		sc.Platforms[mattermost.Platform] = mmClient
+		sc.ExternalAuth = mattermost.NewTokenAuth(m.URL, nil, time.Minute)
+		names = append(names, mattermost.Platform)
 	}
-	svc := bot.NewService(bot.Config{
-		Store: db, Chat: client, Admin: cfg.Admin, Logger: logger,
-		Platforms: map[string]bot.Chat{mattermost.Platform: client}, DefaultPlatform: mattermost.Platform,
-		ExternalAuth: mattermost.NewTokenAuth(m.URL, nil, time.Minute),
-	})
-	disp := commands.NewDispatcher(svc).WithUsers(client).WithLogger(logger)
-	mm, err := mattermost.NewHandler(mattermost.HandlerConfig{
-		Client: client, Dispatcher: disp, Service: svc, Signer: signer,
-		CommandTokens: m.CommandTokens, Logger: logger,
-	})
-	if err != nil {
-		return nil, "", err
+	if sl.BotToken != "" {
+		slClient, err = slack.NewClient(slack.Config{BotToken: sl.BotToken, APIURL: sl.APIURL, Signer: signer, Logger: logger})
+		if err != nil {
+			return nil, "", err
+		}
+		sc.Platforms[slack.Platform] = slClient
+		names = append(names, slack.Platform)
 	}
+	sc.DefaultPlatform = names[0]
+	sc.Chat = sc.Platforms[names[0]]
+	svc := bot.NewService(sc)
+
 	mux := http.NewServeMux()
-	mux.Handle("/mattermost/", mm)
-	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, DialogSubmissions: mm.DialogSubmission()}))
-	return mux, "mattermost", nil
+	var dialogSubmissions http.Handler
+	if mmClient != nil {
+		h, err := mattermost.NewHandler(mattermost.HandlerConfig{
+			Client: mmClient, Service: svc, Signer: signer, CommandTokens: m.CommandTokens, Logger: logger,
+			Dispatcher: commands.NewDispatcher(svc).WithUsers(mmClient).WithLogger(logger),
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		mux.Handle("/mattermost/", h)
+		dialogSubmissions = h.DialogSubmission()
+	}
+	if slClient != nil {
+		h, err := slack.NewHandler(slack.HandlerConfig{
+			Client: slClient, Service: svc, Signer: signer, SigningSecret: sl.SigningSecret, Logger: logger,
+			Dispatcher: commands.NewDispatcher(svc).WithUsers(slClient).WithLogger(logger),
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		mux.Handle("/slack/", h)
+	}
+	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, DialogSubmissions: dialogSubmissions}))
+	return mux, strings.Join(names, ","), nil
 }
 
 // migrate applies pending migrations.

@@ -1,0 +1,124 @@
+package slack
+
+import (
+	"context"
+	"crypto/rand"
+	"regexp"
+	"strings"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
+
+// maxChannelName is the longest channel name Slack accepts.
+const maxChannelName = 80
+
+// channelNameAttempts is how many names CreateChannel tries: the derived
+// one, then the same with random suffixes.
+const channelNameAttempts = 5
+
+// inviteSkipErrors are conversations.invite errors that must not stop a
+// run from starting: the member is there already, is the bot, or cannot be
+// invited (deactivated, a guest); they are logged and skipped.
+var inviteSkipErrors = map[string]bool{
+	"already_in_channel": true, "cant_invite_self": true, "user_not_found": true,
+	"cant_invite": true, "user_is_restricted": true, "user_is_ultra_restricted": true,
+	"ura_max_channels": true, "user_disabled": true,
+}
+
+// CreateChannel creates the run's channel (conversations.create; private
+// unless nc.Public), named after its display name; when the name is taken,
+// short random suffixes are tried. The bot is a member as the channel's
+// creator. The members are invited one by one (conversations.invite), so
+// that one who cannot be invited is logged and skipped and the run still
+// starts.
+func (c *Client) CreateChannel(ctx context.Context, nc bot.NewChannel) (string, error) {
+	base := channelName(nc.DisplayName)
+	var ch *slackgo.Channel
+	for attempt := 0; ; attempt++ {
+		name := base
+		if attempt > 0 {
+			name = withSuffix(base, randomSuffix())
+		}
+		created, err := c.api.CreateConversationContext(ctx, slackgo.CreateConversationParams{
+			ChannelName: name, IsPrivate: !nc.Public, TeamID: nc.TeamID,
+		})
+		if err == nil {
+			ch = created
+			break
+		}
+		if slackErr(err) != "name_taken" || attempt+1 >= channelNameAttempts {
+			return "", apiError(err, "conversations.create", "channel "+name)
+		}
+	}
+	for _, id := range nc.MemberIDs {
+		if id == "" {
+			continue
+		}
+		_, err := c.api.InviteUsersToConversationContext(ctx, ch.ID, id)
+		if err == nil {
+			continue
+		}
+		if code := slackErr(err); code != "" {
+			if !inviteSkipErrors[code] {
+				c.log.WarnContext(ctx, "invite run channel member", "channel_id", ch.ID, "user_id", id, "error", err)
+			}
+			continue
+		}
+		return "", apiError(err, "conversations.invite", "member "+id+" of channel "+ch.ID)
+	}
+	return ch.ID, nil
+}
+
+var nonNameChars = regexp.MustCompile(`[^a-z0-9_-]+`)
+
+// channelName derives a Slack channel name from a run's name: lower case,
+// letters, digits, "-" and "_", words joined by single dashes, at most 80
+// characters; "run" when nothing usable is left.
+func channelName(display string) string {
+	name := nonNameChars.ReplaceAllString(strings.ToLower(display), "-")
+	name = strings.Trim(name, "-_")
+	if len(name) > maxChannelName {
+		name = strings.TrimRight(name[:maxChannelName], "-_")
+	}
+	if name == "" {
+		return "run"
+	}
+	return name
+}
+
+// withSuffix appends "-suffix" to a channel name, shortening the name to
+// stay within the length limit.
+func withSuffix(name, suffix string) string {
+	if keep := maxChannelName - len(suffix) - 1; len(name) > keep {
+		name = strings.TrimRight(name[:keep], "-_")
+	}
+	return name + "-" + suffix
+}
+
+// randomSuffix returns 5 random lower-case letters and digits.
+func randomSuffix() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	var b [5]byte
+	rand.Read(b[:]) // never fails
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b[:])
+}
+
+// truncateRunes shortens s to at most n runes, marking a cut with "…".
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// oneLine replaces line breaks, which would break the mrkdwn around a
+// title, with spaces.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

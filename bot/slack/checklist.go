@@ -1,0 +1,189 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/dialogs"
+)
+
+// ToggleActionID is the action ID of the checklist message's item buttons.
+const ToggleActionID = "toggle_item"
+
+// MaxBlocks is the most blocks Slack accepts in one message.
+const MaxBlocks = 50
+
+// Slack's limits on texts in blocks, in characters.
+const (
+	maxHeaderText  = 150
+	maxSectionText = 3000
+	maxItemTitle   = 200
+)
+
+// Buttons are signed for no particular user: any member of the channel may
+// click them. The signature only proves that the bot rendered this button
+// for this run and item; the clicking user is then authorized by the use
+// case (an Actor limited to the workspace Slack says the click came from).
+// A button is re-signed whenever the message is rewritten.
+const (
+	buttonAudience = "*"
+	buttonTTL      = 365 * 24 * time.Hour
+)
+
+// buttonState is what a button's signed value carries: the item by its
+// indices when rendered, and its ID, so that a click on a stale message
+// cannot toggle an item that moved into its place.
+type buttonState struct {
+	RunID     string `json:"run"`
+	Checklist int    `json:"c"`
+	Item      int    `json:"i"`
+	ItemID    string `json:"item_id"`
+}
+
+// ShowRun posts the run's checklist message in its channel
+// (chat.postMessage), or rewrites the message whose ts is
+// r.ChecklistPostID (chat.update). A message that can no longer be
+// rewritten (deleted) is posted anew. It returns the message's ts.
+func (c *Client) ShowRun(ctx context.Context, r bot.Run) (string, error) {
+	blocks := c.ChecklistBlocks(r)
+	opts := []slackgo.MsgOption{
+		slackgo.MsgOptionText(fallbackText(r), false),
+		slackgo.MsgOptionBlocks(blocks...),
+	}
+	if r.ChecklistPostID != "" {
+		_, _, _, err := c.api.UpdateMessageContext(ctx, r.ChannelID, r.ChecklistPostID, opts...)
+		if err == nil {
+			return r.ChecklistPostID, nil
+		}
+		if code := slackErr(err); code != "message_not_found" && code != "cant_update_message" {
+			return "", apiError(err, "chat.update", "checklist message "+r.ChecklistPostID)
+		}
+	}
+	_, ts, err := c.api.PostMessageContext(ctx, r.ChannelID, opts...)
+	if err != nil {
+		return "", apiError(err, "chat.postMessage", "checklist message in channel "+r.ChannelID)
+	}
+	return ts, nil
+}
+
+// fallbackText is the message's text, shown in notifications.
+func fallbackText(r bot.Run) string {
+	done, total := progress(r.Checklists)
+	return fmt.Sprintf("%s: %d/%d items done", oneLine(r.Name), done, total)
+}
+
+// ChecklistBlocks renders a run's checklist message: a header, a summary,
+// and per checklist a section with its progress followed by one section
+// per item with a Check/Uncheck button. Within Slack's 50 blocks: when the
+// items do not fit, the first ones are shown and a last block says how many
+// more there are.
+func (c *Client) ChecklistBlocks(r bot.Run) []slackgo.Block {
+	done, total := progress(r.Checklists)
+	var summary strings.Builder
+	if !r.IsActive {
+		summary.WriteString("*Ended.* ")
+	}
+	if len(r.Checklists) == 0 {
+		summary.WriteString("This run has no checklists.")
+	} else {
+		fmt.Fprintf(&summary, "Stage %d of %d: *%s* · %d/%d items done",
+			r.ActiveStage+1, len(r.Checklists), escape(oneLine(r.ActiveStageTitle)), done, total)
+	}
+	blocks := []slackgo.Block{
+		slackgo.NewHeaderBlock(plain(truncateRunes(oneLine(r.Name), maxHeaderText))),
+		slackgo.NewSectionBlock(mrkdwn(summary.String()), nil, nil),
+	}
+	shown := 0
+	const room = MaxBlocks - 1 // keep one block for the "more" note
+outer:
+	for ci, cl := range r.Checklists {
+		if len(blocks) >= room {
+			break
+		}
+		d, n := progress([]bot.Checklist{cl})
+		title := fmt.Sprintf("*%s* · %d/%d", escape(oneLine(cl.Title)), d, n)
+		if ci == r.ActiveStage {
+			title = "▶ " + title + " · active stage"
+		}
+		if n == 0 {
+			title += "\n_No items._"
+		}
+		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(truncateRunes(title, maxSectionText)), nil, nil, slackgo.SectionBlockOptionBlockID(fmt.Sprintf("checklist-%d", ci))))
+		for ii, it := range cl.Items {
+			if len(blocks) >= room {
+				break outer
+			}
+			blocks = append(blocks, c.itemSection(r.ID, ci, ii, it))
+			shown++
+		}
+	}
+	if more := total - shown; more > 0 {
+		blocks = append(blocks, slackgo.NewContextBlock("more", mrkdwn(fmt.Sprintf(
+			"… and %d more items; check them with `/playbook check <checklist> <item>`.", more))))
+	}
+	return blocks
+}
+
+// itemSection is item ii of checklist ci with its button.
+func (c *Client) itemSection(runID string, ci, ii int, it bot.ChecklistItem) slackgo.Block {
+	title := escape(truncateRunes(oneLine(it.Title), maxItemTitle))
+	var text string
+	switch it.State {
+	case bot.ItemClosed:
+		text = fmt.Sprintf("✅ ~%s~ `%d %d`", title, ci, ii)
+	case bot.ItemInProgress:
+		text = fmt.Sprintf("⬜ %s _(in progress)_ `%d %d`", title, ci, ii)
+	default:
+		text = fmt.Sprintf("⬜ %s `%d %d`", title, ci, ii)
+	}
+	state, _ := json.Marshal(buttonState{RunID: runID, Checklist: ci, Item: ii, ItemID: it.ID})
+	label, style := "Check", slackgo.StylePrimary
+	if it.State == bot.ItemClosed {
+		label, style = "Uncheck", slackgo.StyleDefault
+	}
+	btn := slackgo.NewButtonBlockElement(ToggleActionID, c.signer.Sign(buttonAudience, string(state), buttonTTL), plain(label))
+	btn.Style = style
+	return slackgo.NewSectionBlock(mrkdwn(text), nil, slackgo.NewAccessory(btn),
+		slackgo.SectionBlockOptionBlockID(fmt.Sprintf("item-%d-%d", ci, ii)))
+}
+
+// progress counts the closed and all items of checklists.
+func progress(cls []bot.Checklist) (done, total int) {
+	for _, cl := range cls {
+		for _, it := range cl.Items {
+			total++
+			if it.State == bot.ItemClosed {
+				done++
+			}
+		}
+	}
+	return done, total
+}
+
+// verifyButton returns the state of a button's signed value.
+// EUnauthenticated when it is missing, forged or expired.
+func verifyButton(s *dialogs.Signer, value string) (buttonState, error) {
+	raw, err := s.Verify(buttonAudience, value)
+	if err != nil {
+		return buttonState{}, err
+	}
+	var st buttonState
+	if err := json.Unmarshal([]byte(raw), &st); err != nil || !bot.ValidID(st.RunID) {
+		return buttonState{}, bot.Errorf(bot.EUnauthenticated, "this button is not valid")
+	}
+	return st, nil
+}
+
+func plain(s string) *slackgo.TextBlockObject {
+	return slackgo.NewTextBlockObject(slackgo.PlainTextType, s, false, false)
+}
+
+func mrkdwn(s string) *slackgo.TextBlockObject {
+	return slackgo.NewTextBlockObject(slackgo.MarkdownType, s, false, false)
+}

@@ -1,0 +1,126 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/playbooks-bot/playbooks/commands"
+)
+
+// commandReply is the answer to a slash command Slack shows: to the user
+// only ("ephemeral") or to the channel ("in_channel").
+type commandReply struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+// slowCommandTimeout bounds a slash command that outlived the
+// acknowledgement, whose result goes to response_url.
+const slowCommandTimeout = 30 * time.Second
+
+// command serves a /playbook slash command (its signature already
+// verified). It answers with status 200: an ephemeral or in-channel reply,
+// or an empty body after opening a modal. The use cases take milliseconds,
+// well within Slack's 3 seconds; should one take longer than AckAfter, the
+// user gets "Working on it…" at once and the result is posted to the
+// command's response_url when it is ready (a modal is still opened if its
+// trigger ID has not expired).
+func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
+	sc, err := slackgo.SlashCommandParse(r)
+	if err != nil {
+		http.Error(w, "malformed slash command", http.StatusBadRequest)
+		return
+	}
+	if sc.UserID == "" || sc.TeamID == "" || sc.ChannelID == "" {
+		writeJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral",
+			Text: "This request lacks user_id, team_id or channel_id; it did not come from Slack."})
+		return
+	}
+	// The dispatch outlives the request when it is slow, so it must not be
+	// cancelled with it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), slowCommandTimeout)
+	done := make(chan commandReply, 1)
+	go func() {
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				h.log.ErrorContext(ctx, "slash command panicked", "user_id", sc.UserID, "panic", p)
+				done <- commandReply{ResponseType: "ephemeral", Text: "internal error"}
+			}
+		}()
+		done <- h.runCommand(ctx, sc)
+	}()
+	timer := time.NewTimer(h.ackAfter)
+	defer timer.Stop()
+	select {
+	case reply := <-done:
+		if reply.Text == "" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		writeJSON(w, http.StatusOK, reply)
+	case <-timer.C:
+		writeJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral", Text: "Working on it…"})
+		bg := context.WithoutCancel(r.Context())
+		go func() {
+			reply := <-done
+			if reply.Text == "" {
+				return
+			}
+			if err := h.client.respond(bg, sc.ResponseURL, reply); err != nil {
+				h.log.ErrorContext(bg, "post slow slash command result", "user_id", sc.UserID,
+					"channel_id", sc.ChannelID, "error", err)
+			}
+		}()
+	}
+}
+
+// runCommand dispatches a slash command and opens the modal it answers
+// with; it returns the reply, with no text when there is nothing to say.
+func (h *Handler) runCommand(ctx context.Context, sc slackgo.SlashCommand) commandReply {
+	resp := h.disp.Dispatch(ctx, commands.Request{
+		Platform: Platform, Actor: actor(sc.UserID, sc.TeamID), TeamID: sc.TeamID, ChannelID: sc.ChannelID,
+		Text: strings.TrimSpace(sc.Text),
+	})
+	if resp.Dialog != nil {
+		d := *resp.Dialog
+		if err := h.client.OpenModal(ctx, sc.TriggerID, sc.UserID, sc.ChannelID, d); err != nil {
+			msg := h.userMessage(ctx, CommandPath, err, "user_id", sc.UserID, "channel_id", sc.ChannelID, "callback_id", d.CallbackID)
+			return commandReply{ResponseType: "ephemeral", Text: "The dialog could not be opened: " + msg}
+		}
+	}
+	typ := "ephemeral"
+	if resp.InChannel {
+		typ = "in_channel"
+	}
+	return commandReply{ResponseType: typ, Text: toMrkdwn(resp.Text)}
+}
+
+// respond posts a slash command's late reply to its response_url.
+func (c *Client) respond(ctx context.Context, url string, reply commandReply) error {
+	if url == "" {
+		return fmt.Errorf("slack: no response_url to post to")
+	}
+	body, _ := json.Marshal(reply) // two strings always encode
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("slack: response_url: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("slack: response_url: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("slack: response_url answered %s", resp.Status)
+	}
+	return nil
+}

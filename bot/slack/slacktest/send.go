@@ -1,0 +1,228 @@
+package slacktest
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Response is the bot's answer to a request.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+// JSON decodes the body into v.
+func (r Response) JSON(v any) error { return json.Unmarshal(r.Body, v) }
+
+// Sign returns the headers Slack sends with body at time ts:
+// X-Slack-Request-Timestamp and X-Slack-Signature, v0= and the hex
+// HMAC-SHA256 with secret of "v0:<ts>:<body>".
+func Sign(secret string, ts time.Time, body string) http.Header {
+	t := strconv.FormatInt(ts.Unix(), 10)
+	m := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(m, "v0:%s:%s", t, body)
+	h := http.Header{}
+	h.Set("X-Slack-Request-Timestamp", t)
+	h.Set("X-Slack-Signature", "v0="+hex.EncodeToString(m.Sum(nil)))
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	return h
+}
+
+// Post sends a form-encoded body to the bot's path with the given headers.
+func (s *Server) Post(ctx context.Context, path string, header http.Header, body string) (Response, error) {
+	s.mu.Lock()
+	base := s.botURL
+	s.mu.Unlock()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(body))
+	if err != nil {
+		return Response{}, err
+	}
+	req.Header = header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return Response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return Response{Status: resp.StatusCode, Body: b}, err
+}
+
+// Send sends form to the bot's path signed as Slack signs, now.
+func (s *Server) Send(ctx context.Context, path string, form url.Values) (Response, error) {
+	body := form.Encode()
+	s.mu.Lock()
+	secret := s.secret
+	s.mu.Unlock()
+	return s.Post(ctx, path, Sign(secret, s.now(), body), body)
+}
+
+// Slash describes a slash command typed by a user.
+type Slash struct {
+	UserID, ChannelID, Text string
+}
+
+// SlashForm returns the form of /playbook text, with a new trigger ID valid
+// for TriggerTTL and a response_url on this server.
+func (s *Server) SlashForm(c Slash) url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	trig := s.nextID("") + ".trigger"
+	s.triggers[trig] = trigger{expires: s.now().Add(TriggerTTL)}
+	s.triggerTo[trig] = c.UserID
+	name := ""
+	if u, ok := s.users[c.UserID]; ok {
+		name = u.Name
+	}
+	return url.Values{
+		"token": {"verification-token-unused"}, "team_id": {s.Team}, "team_domain": {"acme"},
+		"channel_id": {c.ChannelID}, "channel_name": {"channel"}, "user_id": {c.UserID}, "user_name": {name},
+		"command": {"/playbook"}, "text": {c.Text}, "api_app_id": {"A0APP00001"},
+		"response_url": {strings.TrimSuffix(s.URL, "api/") + "response/" + trig},
+		"trigger_id":   {trig},
+	}
+}
+
+// SlashCommand sends /playbook text to the bot, to its /slack/command.
+func (s *Server) SlashCommand(ctx context.Context, c Slash) (Response, error) {
+	return s.Send(ctx, "/slack/command", s.SlashForm(c))
+}
+
+// payloadForm wraps an interaction payload as Slack sends it.
+func payloadForm(p any) url.Values {
+	b, _ := json.Marshal(p)
+	return url.Values{"payload": {string(b)}}
+}
+
+// SubmitPayload returns the view_submission payload of v submitted by its
+// user with values (block ID → string value; for a checkbox "true" or
+// "false").
+func (s *Server) SubmitPayload(v OpenedView, values map[string]string) map[string]any {
+	state := map[string]any{}
+	blocks, _ := v.View["blocks"].([]any)
+	for _, b := range blocks {
+		block, _ := b.(map[string]any)
+		el, _ := block["element"].(map[string]any)
+		if block["type"] != "input" || el == nil {
+			continue
+		}
+		id, _ := block["block_id"].(string)
+		action, _ := el["action_id"].(string)
+		typ, _ := el["type"].(string)
+		val, ok := values[id]
+		a := map[string]any{"type": typ}
+		switch typ {
+		case "static_select", "external_select", "radio_buttons":
+			if ok && val != "" {
+				a["selected_option"] = map[string]any{"value": val, "text": map[string]any{"type": "plain_text", "text": val}}
+			} else {
+				a["selected_option"] = nil
+			}
+		case "checkboxes":
+			opts := []any{}
+			if val == "true" {
+				opts = append(opts, map[string]any{"value": "true", "text": map[string]any{"type": "plain_text", "text": "x"}})
+			}
+			a["selected_options"] = opts
+		default:
+			if ok {
+				a["value"] = val
+			} else {
+				a["value"] = nil
+			}
+		}
+		state[id] = map[string]any{action: a}
+	}
+	view := map[string]any{}
+	for k, val := range v.View {
+		view[k] = val
+	}
+	view["id"], view["hash"], view["team_id"] = v.ID, v.Hash, s.Team
+	view["state"] = map[string]any{"values": state}
+	return map[string]any{
+		"type": "view_submission", "team": map[string]any{"id": s.Team, "domain": "acme"},
+		"user": map[string]any{"id": v.UserID, "team_id": s.Team}, "api_app_id": "A0APP00001",
+		"view": view,
+	}
+}
+
+// Submit submits v with values, to the bot's /slack/interactivity.
+func (s *Server) Submit(ctx context.Context, v OpenedView, values map[string]string) (Response, error) {
+	return s.Send(ctx, "/slack/interactivity", payloadForm(s.SubmitPayload(v, values)))
+}
+
+// ClickPayload returns the block_actions payload of userID clicking the
+// button of block blockID in message ts of channel.
+func (s *Server) ClickPayload(userID, channel, ts, blockID string) (map[string]any, error) {
+	m, ok := s.Message(channel, ts)
+	if !ok {
+		return nil, fmt.Errorf("no message %s in %s", ts, channel)
+	}
+	var blocks []map[string]any
+	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
+		return nil, err
+	}
+	for _, b := range blocks {
+		if b["block_id"] != blockID {
+			continue
+		}
+		acc, _ := b["accessory"].(map[string]any)
+		if acc == nil {
+			return nil, fmt.Errorf("block %s has no button", blockID)
+		}
+		acc = map[string]any{"type": acc["type"], "action_id": acc["action_id"], "value": acc["value"],
+			"block_id": blockID, "text": acc["text"], "action_ts": "1.1"}
+		s.mu.Lock()
+		trig := s.nextID("") + ".trigger"
+		s.triggers[trig] = trigger{expires: s.now().Add(TriggerTTL)}
+		s.mu.Unlock()
+		return map[string]any{
+			"type": "block_actions", "team": map[string]any{"id": s.Team}, "user": map[string]any{"id": userID},
+			"channel": map[string]any{"id": channel}, "container": map[string]any{"type": "message", "message_ts": ts, "channel_id": channel},
+			"message": map[string]any{"ts": ts, "text": m.Text}, "trigger_id": trig, "actions": []any{acc},
+		}, nil
+	}
+	return nil, fmt.Errorf("no block %s in message %s", blockID, ts)
+}
+
+// Click sends userID's click on the button of block blockID of a message.
+func (s *Server) Click(ctx context.Context, userID, channel, ts, blockID string) (Response, error) {
+	p, err := s.ClickPayload(userID, channel, ts, blockID)
+	if err != nil {
+		return Response{}, err
+	}
+	return s.Send(ctx, "/slack/interactivity", payloadForm(p))
+}
+
+// SuggestPayload returns the block_suggestion payload of v's user typing
+// query into the external select actionID.
+func (s *Server) SuggestPayload(v OpenedView, actionID, query string) map[string]any {
+	view := map[string]any{}
+	for k, val := range v.View {
+		view[k] = val
+	}
+	view["id"], view["hash"], view["team_id"] = v.ID, v.Hash, s.Team
+	return map[string]any{
+		"type": "block_suggestion", "team": map[string]any{"id": s.Team}, "user": map[string]any{"id": v.UserID},
+		"action_id": actionID, "block_id": actionID, "value": query, "view": view,
+	}
+}
+
+// Suggest asks the bot's /slack/options for the options of actionID.
+func (s *Server) Suggest(ctx context.Context, v OpenedView, actionID, query string) (Response, error) {
+	return s.Send(ctx, "/slack/options", payloadForm(s.SuggestPayload(v, actionID, query)))
+}
+
+// SendPayload sends any interaction payload, signed, to path.
+func (s *Server) SendPayload(ctx context.Context, path string, p any) (Response, error) {
+	return s.Send(ctx, path, payloadForm(p))
+}
