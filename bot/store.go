@@ -70,9 +70,21 @@ type TokenStore interface {
 	RevokeToken(ctx context.Context, id string, at int64) error
 }
 
+// SeenStore remembers keys for a while, for every replica at once: the
+// signatures of requests already accepted (to refuse replays) and the
+// submissions already handled (to handle each once).
+type SeenStore interface {
+	// Remember records key until expiresAt (ms since the epoch) and reports
+	// whether it is new: not recorded, or recorded but expired at now.
+	Remember(ctx context.Context, key string, now, expiresAt int64) (bool, error)
+	// Forget removes key, so that the same key is new again.
+	Forget(ctx context.Context, key string) error
+}
+
 // Store is everything the core persists.
 type Store interface {
 	PlaybookStore
 	RunStore
 	TokenStore
+	SeenStore
 }

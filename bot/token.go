@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Token is an API token as stored: only the SHA-256 hash of its secret is
@@ -58,6 +59,21 @@ type ExternalAuth interface {
 	// Authenticate returns the actor the token belongs to.
 	// EUnauthenticated when the system does not know the token.
 	Authenticate(ctx context.Context, token string) (Actor, error)
+}
+
+// FirstSeen records key for ttl and reports whether this is the first time
+// it is seen within that window, on any replica sharing the database. Chat
+// adapters use it to refuse replayed requests and to handle a submission
+// once.
+func (s *Service) FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	now := s.clock()
+	return s.store.Remember(ctx, key, now.UnixMilli(), now.Add(ttl).UnixMilli())
+}
+
+// ForgetSeen makes key new again, so a submission that failed validation
+// may be sent again.
+func (s *Service) ForgetSeen(ctx context.Context, key string) error {
+	return s.store.Forget(ctx, key)
 }
 
 // BootstrapAdmin is a token secret given in the server's configuration

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -48,10 +49,8 @@ type HandlerConfig struct {
 // and not seen before; anything else gets 401 and changes nothing.
 //
 // The signatures seen (and the modal submissions handled) are remembered
-// in memory for 5 minutes (30 for submissions), so replays are refused per
-// replica: with several replicas, a replay reaching another one would
-// pass, and closing that needs the database (a table of seen signatures
-// with a unique key and an expiry).
+// in the database for 5 minutes (30 for submissions), through
+// Service.FirstSeen, so a replay is refused whichever replica it reaches.
 type Handler struct {
 	client   *Client
 	disp     *commands.Dispatcher
@@ -61,8 +60,6 @@ type Handler struct {
 	log      *slog.Logger
 	now      func() time.Time
 	ackAfter time.Duration
-	replays  *seenSet // (timestamp, signature) of accepted requests
-	views    *seenSet // (view ID, hash) of handled submissions
 	mux      *http.ServeMux
 }
 
@@ -73,9 +70,6 @@ const (
 	maxBody = 1 << 20
 	// window is how far a request's timestamp may be from now.
 	window = 5 * time.Minute
-	// maxRemembered bounds each seenSet: far above the requests one
-	// replica gets in 5 minutes.
-	maxRemembered = 100_000
 )
 
 // NewHandler returns a Handler over c. It fails when a required setting is
@@ -90,7 +84,6 @@ func NewHandler(c HandlerConfig) (*Handler, error) {
 	h := &Handler{
 		client: c.Client, disp: c.Dispatcher, svc: c.Service, signer: c.Signer, secret: c.SigningSecret,
 		log: c.Logger, now: c.Now, ackAfter: c.AckAfter,
-		replays: newSeenSet(window, maxRemembered), views: newSeenSet(2*modalTTL, maxRemembered),
 	}
 	if h.signer == nil {
 		h.signer = c.Client.signer
@@ -122,7 +115,7 @@ func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 			http.Error(w, "request too large or unreadable", http.StatusBadRequest)
 			return
 		}
-		if err := h.verify(r.Header, body); err != nil {
+		if err := h.verify(r.Context(), r.Header, body); err != nil {
 			h.log.WarnContext(r.Context(), "slack request refused", "path", r.URL.Path, "reason", err.Error(), "remote_addr", r.RemoteAddr)
 			http.Error(w, "invalid Slack signature", http.StatusUnauthorized)
 			return
@@ -136,7 +129,7 @@ func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 // timestamp is checked against h.now first, so that a test can decide
 // staleness; slack-go's verifier then checks it again against the wall
 // clock, so h.now must not drift from it.
-func (h *Handler) verify(header http.Header, body []byte) error {
+func (h *Handler) verify(ctx context.Context, header http.Header, body []byte) error {
 	ts, err := strconv.ParseInt(header.Get("X-Slack-Request-Timestamp"), 10, 64)
 	if err != nil {
 		return errors.New("no timestamp")
@@ -153,7 +146,11 @@ func (h *Handler) verify(header http.Header, body []byte) error {
 	if err := sv.Ensure(); err != nil {
 		return errors.New("wrong signature")
 	}
-	if !h.replays.add(header.Get("X-Slack-Request-Timestamp")+":"+header.Get("X-Slack-Signature"), now) {
+	fresh, err := h.svc.FirstSeen(ctx, "slack:request:"+header.Get("X-Slack-Request-Timestamp")+":"+header.Get("X-Slack-Signature"), window)
+	if err != nil {
+		return fmt.Errorf("replay check: %w", err) // refused: no proof it is not a replay
+	}
+	if !fresh {
 		return errors.New("replayed")
 	}
 	return nil

@@ -75,8 +75,12 @@ func (h *Handler) viewSubmission(w http.ResponseWriter, r *http.Request, ic slac
 		http.Error(w, bot.ErrorMessage(err), http.StatusUnauthorized)
 		return
 	}
-	key := ic.View.ID + ":" + ic.View.Hash
-	if !h.views.add(key, h.now()) {
+	key := "slack:view:" + ic.View.ID + ":" + ic.View.Hash
+	if fresh, err := h.svc.FirstSeen(r.Context(), key, 2*modalTTL); err != nil {
+		// Without the check the submission is handled anyway: a duplicate
+		// is less harmful than a lost submission.
+		h.log.ErrorContext(r.Context(), "check duplicate submission", "view_id", ic.View.ID, "error", err)
+	} else if !fresh {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -85,7 +89,9 @@ func (h *Handler) viewSubmission(w http.ResponseWriter, r *http.Request, ic slac
 		TeamID: teamID, ChannelID: ms.ChannelID, Values: viewValues(ic.View.State),
 	})
 	if len(errs) > 0 {
-		h.views.forget(key) // the user may correct and resubmit the same view
+		if err := h.svc.ForgetSeen(r.Context(), key); err != nil { // the user may correct and resubmit the same view
+			h.log.ErrorContext(r.Context(), "forget submission", "view_id", ic.View.ID, "error", err)
+		}
 		out, ok := blockErrors(errs, ic.View)
 		if !ok { // a modal with no inputs (a confirmation) cannot show errors
 			h.tell(r, ms.ChannelID, userID, strings.Join(slices.Sorted(maps.Values(errs)), " "))

@@ -3,7 +3,6 @@ package slack
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	slackgo "github.com/slack-go/slack"
@@ -45,29 +44,6 @@ func TestToMrkdwn(t *testing.T) {
 				t.Errorf("toMrkdwn(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
-	}
-}
-
-func TestSeenSet(t *testing.T) {
-	now := time.Unix(1000, 0)
-	s := newSeenSet(time.Minute, 2)
-	steps := []struct {
-		key  string
-		at   time.Duration
-		want bool
-	}{
-		{"a", 0, true},
-		{"a", 30 * time.Second, false}, // replay
-		{"b", 30 * time.Second, true},
-		{"c", 40 * time.Second, false}, // full
-		{"c", 61 * time.Second, true},  // a expired
-		{"a", 62 * time.Second, false}, // full: b and c live on
-		{"a", 91 * time.Second, true},  // b expired
-	}
-	for i, st := range steps {
-		if got := s.add(st.key, now.Add(st.at)); got != st.want {
-			t.Errorf("step %d: add(%q) = %v, want %v", i, st.key, got, st.want)
-		}
 	}
 }
 

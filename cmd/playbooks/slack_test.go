@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
@@ -38,14 +40,15 @@ func TestSlackAndMattermost(t *testing.T) {
 			town := mm.AddChannel(team.Id, "town-square", model.ChannelTypeOpen, bob.Id)
 			cmdToken := mm.RegisterCommand(team.Id, "playbook", public+"/mattermost/command")
 
-			srv := startServer(t, map[string]string{
+			env := map[string]string{
 				"PLAYBOOKS_DATABASE_URL": dbURL, "PLAYBOOKS_LISTEN": addr, "PLAYBOOKS_ADMIN_TOKEN": admin,
 				"PLAYBOOKS_SECRET":          strings.Repeat("s", 32),
 				"PLAYBOOKS_SLACK_BOT_TOKEN": sl.BotToken, "PLAYBOOKS_SLACK_SIGNING_SECRET": signing,
 				"PLAYBOOKS_SLACK_API_URL":  sl.URL,
 				"PLAYBOOKS_MATTERMOST_URL": mm.URL, "PLAYBOOKS_MATTERMOST_BOT_TOKEN": botToken,
 				"PLAYBOOKS_MATTERMOST_COMMAND_TOKENS": cmdToken, "PLAYBOOKS_PUBLIC_URL": public,
-			})
+			}
+			srv := startServer(t, maps.Clone(env))
 			base := srv.URL + "/plugins/playbooks/api/v0"
 			playbook := func(teamID string) string {
 				var pb struct{ ID string }
@@ -105,6 +108,20 @@ func TestSlackAndMattermost(t *testing.T) {
 			}
 			if n := len(mm.Channels(team.Id)); n != 3 {
 				t.Errorf("Mattermost has %d channels, want 3 (town-square and two runs)", n)
+			}
+
+			// A second replica on the same database refuses a request the
+			// first one accepted: replays are remembered in the database.
+			env["PLAYBOOKS_LISTEN"] = freeAddr(t)
+			replica := startServer(t, env)
+			body := sl.SlashForm(slacktest.Slash{UserID: alice.ID, ChannelID: general.ID, Text: "help"}).Encode()
+			signed := slacktest.Sign(signing, time.Now(), body)
+			if resp, err := sl.Post(ctx, "/slack/command", signed, body); err != nil || resp.Status != 200 {
+				t.Fatalf("first delivery: %v, %d", err, resp.Status)
+			}
+			sl.SetBot(replica.URL, signing)
+			if resp, err := sl.Post(ctx, "/slack/command", signed, body); err != nil || resp.Status != 401 {
+				t.Errorf("replay to another replica: %v, status %d, want 401", err, resp.Status)
 			}
 		})
 	}
