@@ -233,3 +233,44 @@ func (e *env) wantEphemeral(t *testing.T, userID, text string) {
 	}
 	t.Errorf("user %s was not shown %q; ephemerals: %q", userID, text, got)
 }
+
+// TestAddItemModal adds an item through /playbook checkadd's modal: the
+// item lands in the checklist and the checklist message is rewritten; an
+// empty title is shown next to its field.
+func TestAddItemModal(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			pb := e.playbook(t)
+			e.slash(t, e.alice, e.general.ID, "run")
+			e.submit(t, e.view(t, dialogs.StartRun), map[string]string{dialogs.StartRunPlaybook: pb.ID, dialogs.StartRunName: "Queue backlog"})
+			ch, ok := e.sl.ChannelByName("queue-backlog")
+			if !ok {
+				t.Fatal("no run channel queue-backlog")
+			}
+			r := e.run(t, ch.ID)
+			msg, _ := e.sl.Message(ch.ID, r.ChecklistPostID)
+			before := len(r.Checklists[1].Items)
+
+			e.slash(t, e.alice, ch.ID, "checkadd 1")
+			v := e.view(t, dialogs.AddItem)
+			e.viewGolden(t, "add_item", v, pb.ID, "<playbook>", r.ID, "<run>", ch.ID, "<run-channel>")
+
+			resp, err := e.sl.Submit(context.Background(), v, map[string]string{dialogs.AddItemTitle: "  "})
+			if err != nil || resp.Status != 200 || !strings.Contains(string(resp.Body), `"response_action":"errors"`) ||
+				!strings.Contains(string(resp.Body), dialogs.AddItemTitle) {
+				t.Fatalf("empty title: %v, %d %s; want errors keyed by the title block", err, resp.Status, resp.Body)
+			}
+			if n := len(e.run(t, ch.ID).Checklists[1].Items); n != before {
+				t.Fatalf("a refused submission added an item: %d items, want %d", n, before)
+			}
+
+			e.submit(t, v, map[string]string{dialogs.AddItemTitle: "Drain the DLQ", dialogs.AddItemDescription: "after the fix"})
+			items := e.run(t, ch.ID).Checklists[1].Items
+			if len(items) != before+1 || items[before].Title != "Drain the DLQ" || items[before].Description != "after the fix" {
+				t.Fatalf("checklist 1 items = %+v, want %q added", items, "Drain the DLQ")
+			}
+			e.wantUpdated(t, ch.ID, msg.TS, msg.Versions)
+		})
+	}
+}
