@@ -8,7 +8,8 @@ import (
 
 // routes registers every route of the API, each with the spec's
 // operationId. The forms the spec lacks but the plugin (or the spec's own
-// examples) serve are marked compat. Fixed paths come before the {id} ones
+// examples) serve are marked compat; routes of our own, which the spec has
+// no operation for, are marked ours. Fixed paths come before the {id} ones
 // they would otherwise match.
 func (s *server) routes() *mux.Router {
 	// SkipClean: a path like /runs//x gets the JSON 404 rather than mux's
@@ -58,6 +59,7 @@ func (s *server) routes() *mux.Router {
 		{"POST", item + "/run", "itemRun", s.runItem}, // compat: the spec's example and the plugin
 		{"DELETE", run + "/timeline/{event_id}/", "removeTimelineEvent", s.deleteTimelineEvent},
 		{"DELETE", run + "/timeline/{event_id}", "removeTimelineEvent", s.deleteTimelineEvent}, // compat: no trailing slash
+		{"GET", run + "/timeline", "exportTimeline", s.exportTimeline},                         // ours: not in the spec
 		{"GET", playbooks, "getPlaybooks", s.listPlaybooks},
 		{"POST", playbooks, "createPlaybook", s.createPlaybook},
 		{"GET", playbook, "getPlaybook", s.getPlaybook},
