@@ -36,6 +36,9 @@ type Run struct {
 	PreviousReminder    int64           `json:"previous_reminder"` // seconds, of the latest status update
 	StatusUpdates       []StatusUpdate  `json:"status_updates"`
 	TimelineEvents      []TimelineEvent `json:"timeline_events"`
+	// WebhookOnStatusUpdateURL is its playbook's status-update webhook when
+	// the run was created, "" for none.
+	WebhookOnStatusUpdateURL string `json:"webhook_on_status_update_url"`
 }
 
 // StatusUpdate is one status message posted on a run. Reminder is the number

@@ -86,6 +86,9 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 		BroadcastChannelIDs: slices.Clone(nonNil(pb.BroadcastChannelIDs)),
 		StatusUpdates:       []StatusUpdate{},
 	}
+	if pb.WebhookOnStatusUpdateEnabled {
+		r.WebhookOnStatusUpdateURL = pb.WebhookOnStatusUpdateURL
+	}
 	if len(r.Checklists) > 0 {
 		r.ActiveStageTitle = r.Checklists[0].Title
 	}
@@ -104,7 +107,15 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	ev := s.event(r.ID, a, EventRunCreated, fmt.Sprintf("Run started by %s", s.username(ctx, platform, a.UserID)), "")
 	ev.SubjectUserID = owner
 	r.TimelineEvents = []TimelineEvent{ev}
-	if err := s.store.CreateRun(ctx, r, r.TimelineEvents); err != nil {
+	var jobs []Job
+	if pb.WebhookOnCreationEnabled && pb.WebhookOnCreationURL != "" {
+		j, err := s.webhookJob(r, pb.WebhookOnCreationURL, now)
+		if err != nil {
+			return Run{}, err
+		}
+		jobs = append(jobs, j)
+	}
+	if err := s.store.CreateRun(ctx, r, r.TimelineEvents, jobs...); err != nil {
 		return Run{}, err
 	}
 	if r.ChannelID != "" {
@@ -360,8 +371,12 @@ func (s *Service) EndRun(ctx context.Context, a Actor, id string) (Run, error) {
 		if !r.IsActive {
 			return RunChange{}, nil // already ended: as in the plugin, nothing to do
 		}
-		r.IsActive, r.CurrentStatus, r.EndAt = false, StatusFinished, s.now()
-		return one(s.event(r.ID, a, EventRunFinished, "Run finished", "")), nil
+		now := s.now()
+		var c RunChange
+		note := cancelReminder(r, now, &c)
+		c.Events = []TimelineEvent{s.event(r.ID, a, EventRunFinished, "Run finished", note)}
+		r.IsActive, r.CurrentStatus, r.EndAt = false, StatusFinished, now
+		return c, nil
 	})
 }
 
@@ -413,12 +428,34 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 	r, err := s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		now := s.now()
 		su := StatusUpdate{ID: s.newID(), RunID: r.ID, UserID: a.UserID, Message: message, Reminder: reminder, CreateAt: now}
-		r.LastStatusUpdateAt, r.PreviousReminder = now, reminder
-		r.ParticipantIDs = dedupe(append(r.ParticipantIDs, a.UserID))
-		return RunChange{
+		c := RunChange{
 			Events:       []TimelineEvent{s.event(r.ID, a, EventStatusUpdated, "Status updated", message)},
 			StatusUpdate: &su,
-		}, nil
+		}
+		// A newer status update makes the pending reminder stale; its
+		// status update (Reminder) says when the next one is due.
+		cancelReminder(r, now, &c)
+		r.LastStatusUpdateAt, r.PreviousReminder = now, reminder
+		r.ParticipantIDs = dedupe(append(r.ParticipantIDs, a.UserID))
+		if reminder > 0 && r.IsActive {
+			j, err := s.reminderJob(r, now, reminder)
+			if err != nil {
+				return RunChange{}, err
+			}
+			c.Jobs = append(c.Jobs, j)
+		}
+		if r.WebhookOnStatusUpdateURL != "" {
+			// The payload carries the run without its history, which an
+			// update does not load, but with this status update.
+			p := *r
+			p.StatusUpdates = []StatusUpdate{su}
+			j, err := s.webhookJob(p, r.WebhookOnStatusUpdateURL, now)
+			if err != nil {
+				return RunChange{}, err
+			}
+			c.Jobs = append(c.Jobs, j)
+		}
+		return c, nil
 	})
 	if err == nil && r.ChannelID != "" {
 		msg := statusMessage(r, s.username(ctx, r.Platform, a.UserID), message)

@@ -23,6 +23,12 @@ type Config struct {
 	// ExternalAuth, when set, authenticates bearer tokens this server did
 	// not issue (Mattermost tokens).
 	ExternalAuth ExternalAuth
+	// PublicURL is the server's external base URL, without a trailing
+	// slash: webhooks name a run's details page PublicURL + "/runs/" + ID.
+	PublicURL string
+	// ChannelURL, when set, returns the absolute URL of a run's channel
+	// for webhooks; "" when nil.
+	ChannelURL func(Run) string
 	// Logger receives the failures of chat follow-ups (posting a checklist,
 	// a broadcast) that happen after a change is committed; slog.Default()
 	// when nil.
@@ -44,6 +50,9 @@ type Service struct {
 	log             *slog.Logger
 	// external authenticates tokens issued elsewhere; nil for none.
 	external ExternalAuth
+	// publicURL and channelURL make the links webhooks carry.
+	publicURL  string
+	channelURL func(Run) string
 
 	showLocks [showStripes]sync.Mutex
 }
@@ -51,7 +60,8 @@ type Service struct {
 // NewService returns a Service over the given configuration.
 func NewService(c Config) *Service {
 	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin, log: c.Logger, external: c.ExternalAuth,
-		platforms: c.Platforms, defaultPlatform: c.DefaultPlatform}
+		platforms: c.Platforms, defaultPlatform: c.DefaultPlatform,
+		publicURL: strings.TrimRight(c.PublicURL, "/"), channelURL: c.ChannelURL}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

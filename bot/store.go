@@ -8,6 +8,10 @@ type RunChange struct {
 	Events         []TimelineEvent // appended to the timeline
 	StatusUpdate   *StatusUpdate   // inserted when not nil
 	DeleteEventIDs []string        // timeline events to soft-delete (DeleteAt = now)
+	// CancelJobs are kinds of job (JobReminder) whose pending jobs of the
+	// run are cancelled, before Jobs are inserted.
+	CancelJobs []string
+	Jobs       []Job // inserted, as the run's whatever their RunID
 }
 
 // PlaybookStore persists playbooks.
@@ -29,9 +33,9 @@ type PlaybookStore interface {
 
 // RunStore persists runs with their participants, status updates and timeline.
 type RunStore interface {
-	// CreateRun inserts r, its participants and the given timeline events.
-	// EConflict if its ID exists.
-	CreateRun(ctx context.Context, r Run, events []TimelineEvent) error
+	// CreateRun inserts r, its participants, the given timeline events and
+	// jobs. EConflict if its ID exists.
+	CreateRun(ctx context.Context, r Run, events []TimelineEvent, jobs ...Job) error
 	// Run returns the run with its status updates and undeleted timeline
 	// events, oldest first. ENotFound.
 	Run(ctx context.Context, id string) (Run, error)
@@ -87,4 +91,5 @@ type Store interface {
 	RunStore
 	TokenStore
 	SeenStore
+	JobStore
 }

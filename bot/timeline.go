@@ -16,6 +16,7 @@ const (
 	EventItemUpdated      = "checklist_item_updated"
 	EventItemDeleted      = "checklist_item_deleted"
 	EventEventDeleted     = "timeline_event_deleted"
+	EventReminderSent     = "reminder_sent"
 )
 
 // TimelineEvent records one change of a run. Deleting an event sets

@@ -46,7 +46,10 @@ type dialect struct {
 	name      string        // "postgres" or "sqlite"
 	goose     goose.Dialect // for migrations
 	forUpdate string        // row-lock suffix for a read-modify-write SELECT
-	maxConns  int           // connection pool size
+	// skipLocked is the suffix of a SELECT that claims rows no concurrent
+	// transaction holds (the jobs queue).
+	skipLocked string
+	maxConns   int // connection pool size
 	// readIsolation makes a read-only transaction see one snapshot, so that
 	// a list's count and its page agree. A deferred SQLite transaction does
 	// from its first read.
@@ -63,6 +66,7 @@ var (
 		name:          "postgres",
 		goose:         goose.DialectPostgres,
 		forUpdate:     " FOR UPDATE",
+		skipLocked:    " FOR UPDATE SKIP LOCKED",
 		maxConns:      16,
 		readIsolation: sql.LevelRepeatableRead,
 	}

@@ -36,12 +36,13 @@ type runRow struct {
 	BroadcastChannelIDs string `db:"broadcast_channel_ids"`
 	LastStatusUpdateAt  int64  `db:"last_status_update_at"`
 	PreviousReminder    int64  `db:"previous_reminder"`
+	WebhookStatusURL    string `db:"webhook_on_status_update_url"`
 }
 
 const runColumns = `id, name, description, is_active, owner_user_id, reporter_user_id,
 	team_id, channel_id, create_at, end_at, delete_at, active_stage, active_stage_title,
 	post_id, playbook_id, checklists, broadcast_channel_ids, last_status_update_at,
-	previous_reminder, checklist_post_id, public, platform`
+	previous_reminder, checklist_post_id, public, platform, webhook_on_status_update_url`
 
 func newRunRow(r bot.Run) (runRow, error) {
 	row := runRow{
@@ -51,7 +52,7 @@ func newRunRow(r bot.Run) (runRow, error) {
 		ActiveStage: r.ActiveStage, ActiveStageTitle: r.ActiveStageTitle, PostID: r.PostID,
 		PlaybookID: r.PlaybookID, LastStatusUpdateAt: r.LastStatusUpdateAt,
 		PreviousReminder: r.PreviousReminder, ChecklistPostID: r.ChecklistPostID, Public: r.Public,
-		Platform: r.Platform,
+		Platform: r.Platform, WebhookStatusURL: r.WebhookOnStatusUpdateURL,
 	}
 	var err error
 	if row.Checklists, err = toJSON(r.Checklists); err != nil {
@@ -73,8 +74,9 @@ func (row runRow) run() (bot.Run, error) {
 		ActiveStage: row.ActiveStage, ActiveStageTitle: row.ActiveStageTitle, PostID: row.PostID,
 		PlaybookID: row.PlaybookID, LastStatusUpdateAt: row.LastStatusUpdateAt,
 		PreviousReminder: row.PreviousReminder, ChecklistPostID: row.ChecklistPostID, Public: row.Public,
-		Platform:       row.Platform,
-		ParticipantIDs: []string{},
+		Platform:                 row.Platform,
+		ParticipantIDs:           []string{},
+		WebhookOnStatusUpdateURL: row.WebhookStatusURL,
 	}
 	if row.IsActive {
 		r.CurrentStatus = bot.StatusInProgress
@@ -89,10 +91,10 @@ func (row runRow) run() (bot.Run, error) {
 	return r, nil
 }
 
-// CreateRun inserts r, its participants and the given timeline events, all
-// recorded as r's whatever their RunID. EConflict if its ID exists, or if
-// another run has its channel.
-func (db *DB) CreateRun(ctx context.Context, r bot.Run, events []bot.TimelineEvent) error {
+// CreateRun inserts r, its participants, the given timeline events and
+// jobs, all recorded as r's whatever their RunID. EConflict if its ID
+// exists, or if another run has its channel.
+func (db *DB) CreateRun(ctx context.Context, r bot.Run, events []bot.TimelineEvent, jobs ...bot.Job) error {
 	err := db.write(ctx, func(tx *sqlx.Tx) error {
 		if err := insertRun(ctx, tx, r); err != nil {
 			return err
@@ -100,7 +102,10 @@ func (db *DB) CreateRun(ctx context.Context, r bot.Run, events []bot.TimelineEve
 		if err := insertParticipants(ctx, tx, r.ID, r.ParticipantIDs); err != nil {
 			return err
 		}
-		return insertEvents(ctx, tx, r.ID, events)
+		if err := insertEvents(ctx, tx, r.ID, events); err != nil {
+			return err
+		}
+		return insertJobs(ctx, tx, r.ID, jobs)
 	})
 	if err != nil {
 		return fmt.Errorf("create run %s: %w", r.ID, err)
@@ -117,7 +122,7 @@ func insertRun(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		:id, :name, :description, :is_active, :owner_user_id, :reporter_user_id,
 		:team_id, :channel_id, :create_at, :end_at, :delete_at, :active_stage, :active_stage_title,
 		:post_id, :playbook_id, :checklists, :broadcast_channel_ids, :last_status_update_at,
-		:previous_reminder, :checklist_post_id, :public, :platform)`, row)
+		:previous_reminder, :checklist_post_id, :public, :platform, :webhook_on_status_update_url)`, row)
 	return conflict(err, "run %s already exists, or channel %s has a run", r.ID, r.ChannelID)
 }
 
@@ -271,7 +276,8 @@ func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		broadcast_channel_ids = :broadcast_channel_ids,
 		last_status_update_at = :last_status_update_at,
 		previous_reminder = :previous_reminder,
-		checklist_post_id = :checklist_post_id, public = :public, platform = :platform
+		checklist_post_id = :checklist_post_id, public = :public, platform = :platform,
+		webhook_on_status_update_url = :webhook_on_status_update_url
 		WHERE id = :id`, row)
 	return conflict(err, "channel %s already has a run", r.ChannelID)
 }
@@ -286,14 +292,20 @@ func (db *DB) saveChange(ctx context.Context, tx *sqlx.Tx, runID string, c bot.R
 			return err
 		}
 	}
-	if len(c.DeleteEventIDs) == 0 {
-		return nil
-	}
 	// The change's own events are dated by the service's clock; prefer that
 	// to ours so that a run's history reads consistently.
 	at := db.now()
 	if len(c.Events) > 0 && c.Events[0].CreateAt != 0 {
 		at = c.Events[0].CreateAt
+	}
+	if err := cancelJobs(ctx, tx, runID, c.CancelJobs, at); err != nil {
+		return err
+	}
+	if err := insertJobs(ctx, tx, runID, c.Jobs); err != nil {
+		return err
+	}
+	if len(c.DeleteEventIDs) == 0 {
+		return nil
 	}
 	return deleteEvents(ctx, tx, runID, c.DeleteEventIDs, at)
 }

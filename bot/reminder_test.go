@@ -1,0 +1,215 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/store/storetest"
+)
+
+// eventTypes lists the types of a run's timeline events, oldest first.
+func eventTypes(t *testing.T, svc *bot.Service, a bot.Actor, runID string) []string {
+	t.Helper()
+	r, err := svc.Run(context.Background(), a, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range r.TimelineEvents {
+		types = append(types, e.EventType)
+	}
+	return types
+}
+
+// TestRunJobs checks the jobs a run's changes enqueue in their transaction:
+// the creation and status-update webhooks with the spec's payload, and a
+// reminder that each status update replaces and the end of the run cancels.
+func TestRunJobs(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := storetest.Open(t, kind)
+			svc := bot.NewService(bot.Config{Store: db, Chat: newPostingChat(), PublicURL: "https://pb.example.com/",
+				ChannelURL: func(r bot.Run) string { return "https://chat.example.com/channels/" + r.ChannelID }})
+			admin := bot.Actor{UserID: bot.NewID(), Admin: true}
+			pb, err := svc.CreatePlaybook(ctx, admin, bot.Playbook{Title: "P", TeamID: "T061EG9R6", Checklists: []bot.Checklist{},
+				WebhookOnCreationEnabled: true, WebhookOnCreationURL: "https://hooks.example.com/created",
+				WebhookOnStatusUpdateEnabled: true, WebhookOnStatusUpdateURL: "https://hooks.example.com/status"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := svc.CreateRun(ctx, admin, bot.NewRun{Name: "Outage", PlaybookID: pb.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Later edits of the playbook do not change the run's webhook.
+			pb.WebhookOnStatusUpdateURL = "https://hooks.example.com/elsewhere"
+			if _, err := svc.UpdatePlaybook(ctx, admin, pb.ID, pb); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.UpdateStatus(ctx, admin, r.ID, "first", 600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.UpdateStatus(ctx, admin, r.ID, "second", 300); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.EndRun(ctx, admin, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			jobs, err := db.Jobs(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, j := range jobs {
+				var p bot.WebhookJob
+				if j.Kind == bot.JobWebhook {
+					if err := json.Unmarshal([]byte(j.Payload), &p); err != nil {
+						t.Fatal(err)
+					}
+					var body bot.WebhookPayload
+					if err := json.Unmarshal([]byte(p.Body), &body); err != nil {
+						t.Fatal(err)
+					}
+					if body.ID != r.ID || body.DetailsURL != "https://pb.example.com/runs/"+r.ID ||
+						body.ChannelURL != "https://chat.example.com/channels/"+r.ChannelID {
+						t.Errorf("webhook body = %s", p.Body)
+					}
+				}
+				got = append(got, j.Kind+" "+j.State+" "+strings.TrimPrefix(p.URL, "https://hooks.example.com/"))
+			}
+			slices.Sort(got)
+			want := []string{
+				"reminder cancelled ", "reminder cancelled ",
+				"webhook pending created", "webhook pending status", "webhook pending status",
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("jobs = %q, want %q", got, want)
+			}
+			ended, err := svc.Run(ctx, admin, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := ended.TimelineEvents[len(ended.TimelineEvents)-1]
+			if last.EventType != bot.EventRunFinished || !strings.Contains(last.Details, "reminder") {
+				t.Errorf("last event = %+v, want run_finished noting the cancelled reminder", last)
+			}
+		})
+	}
+}
+
+// TestReminderTiming runs a dispatcher over reminders of a second: one
+// fires within 2 s of its due time; none fires after a newer update reset
+// it without a reminder, nor after its run ended.
+func TestReminderTiming(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.SQLite)
+	chat := newPostingChat()
+	svc := bot.NewService(bot.Config{Store: db, Chat: chat})
+	admin := bot.Actor{UserID: bot.NewID(), Admin: true}
+	pb, err := svc.CreatePlaybook(ctx, admin, bot.Playbook{Title: "P", TeamID: "T061EG9R6", Checklists: []bot.Checklist{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []bot.Run
+	for _, name := range []string{"fires", "reset", "ended"} {
+		r, err := svc.CreateRun(ctx, admin, bot.NewRun{Name: name, PlaybookID: pb.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, r)
+	}
+	startDispatcher(t, bot.DispatcherConfig{Service: svc, Poll: 50 * time.Millisecond})
+	for _, r := range runs {
+		if _, err := svc.UpdateStatus(ctx, admin, r.ID, "looking", 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due := time.Now().Add(time.Second)
+	if _, err := svc.UpdateStatus(ctx, admin, runs[1].ID, "fixed", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.EndRun(ctx, admin, runs[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := due.Add(2 * time.Second)
+	for {
+		msgs, at := chat.reminders(runs[0].ChannelID)
+		if len(msgs) == 1 {
+			if late := at[0].Sub(due); late > 2*time.Second {
+				t.Errorf("reminder fired %v after its due time, want within 2 s", late)
+			}
+			if !strings.Contains(msgs[0], "fires") {
+				t.Errorf("reminder = %q, want it to name the run", msgs[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no reminder 2 s after its due time")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // the others were due as well
+	for _, r := range runs[1:] {
+		if msgs, _ := chat.reminders(r.ChannelID); len(msgs) != 0 {
+			t.Errorf("run %s got reminders %q, want none", r.Name, msgs)
+		}
+	}
+	if types := eventTypes(t, svc, admin, runs[0].ID); types[len(types)-1] != bot.EventReminderSent {
+		t.Errorf("timeline of the reminded run = %q, want it to end with %s", types, bot.EventReminderSent)
+	}
+}
+
+// TestSendReminderStale: a reminder older than the run's latest status
+// update, or of an ended run, is dropped without a post.
+func TestSendReminderStale(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.SQLite)
+	chat := newPostingChat()
+	svc := bot.NewService(bot.Config{Store: db, Chat: chat})
+	r := testRun(0)
+	r.LastStatusUpdateAt = 5000
+	if err := db.CreateRun(ctx, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		payload string
+		want    int
+	}{
+		{"older than the latest update", `{"after":4000}`, 0},
+		{"set by the latest update", `{"after":5000}`, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, _ := chat.reminders(r.ChannelID)
+			if err := svc.SendReminder(ctx, bot.Job{ID: bot.NewID(), Kind: bot.JobReminder, RunID: r.ID, Payload: tt.payload}); err != nil {
+				t.Fatal(err)
+			}
+			after, _ := chat.reminders(r.ChannelID)
+			if got := len(after) - len(before); got != tt.want {
+				t.Errorf("posted %d reminders, want %d", got, tt.want)
+			}
+		})
+	}
+	admin := bot.Actor{UserID: bot.NewID(), Admin: true}
+	if _, err := svc.EndRun(ctx, admin, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := chat.reminders(r.ChannelID)
+	if err := svc.SendReminder(ctx, bot.Job{ID: bot.NewID(), Kind: bot.JobReminder, RunID: r.ID, Payload: `{"after":5000}`}); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := chat.reminders(r.ChannelID); len(after) != len(before) {
+		t.Errorf("an ended run got a reminder: %q", after[len(before):])
+	}
+	if err := svc.SendReminder(ctx, bot.Job{ID: bot.NewID(), Kind: bot.JobReminder, RunID: r.ID, Payload: `nope`}); bot.ErrorCode(err) != bot.EInvalid {
+		t.Errorf("bad payload: error %v, want EInvalid", err)
+	}
+}
