@@ -283,11 +283,11 @@ func (s *Service) RunOwners(ctx context.Context, a Actor, teamID string) ([]Owne
 	}
 	out := make([]OwnerInfo, 0, len(ids))
 	for _, id := range ids {
-		name := id
+		name := id // a lookup that fails must not fail the list: the ID still names the owner
 		if u, err := s.anyUser(ctx, id); err == nil && u.Username != "" {
 			name = u.Username
 		} else if err != nil && ErrorCode(err) != ENotFound {
-			return nil, fmt.Errorf("look up owner %s: %w", id, err)
+			s.log.Warn("look up run owner", "user_id", id, "error", err)
 		}
 		out = append(out, OwnerInfo{UserID: id, Username: name})
 	}

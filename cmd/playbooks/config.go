@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/playbooks-bot/playbooks/bot"
 )
@@ -20,6 +21,8 @@ type config struct {
 	Admin       bot.BootstrapAdmin
 	Mattermost  mattermostConfig
 	Slack       slackConfig
+	PublicURL   string // this server's base URL as others reach it; "" when unknown
+	Webhooks    bot.WebhookConfig
 }
 
 // slackConfig connects the bot to a Slack workspace; empty BotToken means
@@ -78,6 +81,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	if err := loadSlack(&c, getenv); err != nil {
+		return c, err
+	}
+	if err := loadWebhooks(&c, getenv); err != nil {
 		return c, err
 	}
 	if m.URL == "" && m.BotToken == "" && len(m.CommandTokens) == 0 {
@@ -145,5 +151,35 @@ func loadSlack(c *config, getenv func(string) string) error {
 		return fmt.Errorf("PLAYBOOKS_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)")
 	}
 	c.Slack = s
+	return nil
+}
+
+// loadWebhooks reads the public URL and the PLAYBOOKS_WEBHOOK_* settings.
+func loadWebhooks(c *config, getenv func(string) string) error {
+	c.PublicURL = strings.TrimRight(getenv("PLAYBOOKS_PUBLIC_URL"), "/")
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("PLAYBOOKS_PUBLIC_URL must be an http(s) URL, got %q", c.PublicURL)
+		}
+	}
+	c.Webhooks.Secret = getenv("PLAYBOOKS_WEBHOOK_SECRET")
+	if c.Webhooks.Secret != "" && len(c.Webhooks.Secret) < 32 {
+		return fmt.Errorf("PLAYBOOKS_WEBHOOK_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)")
+	}
+	if c.Webhooks.Secret != "" && c.Webhooks.Secret == getenv("PLAYBOOKS_SECRET") {
+		return fmt.Errorf("PLAYBOOKS_WEBHOOK_SECRET must differ from PLAYBOOKS_SECRET: webhook receivers learn it, and PLAYBOOKS_SECRET signs dialogs")
+	}
+	for _, h := range strings.Split(getenv("PLAYBOOKS_WEBHOOK_ALLOW_HOSTS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.Webhooks.AllowHosts = append(c.Webhooks.AllowHosts, h)
+		}
+	}
+	if t := getenv("PLAYBOOKS_WEBHOOK_TIMEOUT"); t != "" {
+		d, err := time.ParseDuration(t)
+		if err != nil || d <= 0 || d > 5*time.Minute {
+			return fmt.Errorf("PLAYBOOKS_WEBHOOK_TIMEOUT must be a duration such as 10s (at most 5m), got %q", t)
+		}
+		c.Webhooks.Timeout = d
+	}
 	return nil
 }

@@ -270,6 +270,10 @@ func TestConfig(t *testing.T) {
 		{"mattermost half configured", mm("PLAYBOOKS_SECRET", "", "PLAYBOOKS_PUBLIC_URL", ""), "PLAYBOOKS_PUBLIC_URL, PLAYBOOKS_SECRET"},
 		{"mattermost bad url", mm("PLAYBOOKS_MATTERMOST_URL", "chat.example.com"), "PLAYBOOKS_MATTERMOST_URL must be"},
 		{"short secret", mm("PLAYBOOKS_SECRET", "x"), "PLAYBOOKS_SECRET must be at least 32"},
+		{"webhook secret short", map[string]string{"PLAYBOOKS_WEBHOOK_SECRET": "short"}, "PLAYBOOKS_WEBHOOK_SECRET must be at least 32"},
+		{"webhook secret reused", map[string]string{"PLAYBOOKS_WEBHOOK_SECRET": secret, "PLAYBOOKS_SECRET": secret}, "must differ from PLAYBOOKS_SECRET"},
+		{"webhook timeout garbage", map[string]string{"PLAYBOOKS_WEBHOOK_TIMEOUT": "soon"}, "PLAYBOOKS_WEBHOOK_TIMEOUT"},
+		{"public url not http", map[string]string{"PLAYBOOKS_PUBLIC_URL": "playbooks.example.com"}, "PLAYBOOKS_PUBLIC_URL must be"},
 		{"slack half configured", map[string]string{"PLAYBOOKS_SLACK_BOT_TOKEN": "xoxb-1"}, "PLAYBOOKS_SECRET, PLAYBOOKS_SLACK_SIGNING_SECRET"},
 		{"slack bad api url", mm("PLAYBOOKS_SLACK_BOT_TOKEN", "xoxb-1", "PLAYBOOKS_SLACK_SIGNING_SECRET", "s", "PLAYBOOKS_SLACK_API_URL", "nope"), "PLAYBOOKS_SLACK_API_URL"},
 	} {

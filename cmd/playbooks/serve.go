@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -37,14 +38,14 @@ func openStore(ctx context.Context, cfg config) (*store.DB, error) {
 // routes builds the service over the configured chat platforms and mounts
 // the REST API and each platform's endpoints (Mattermost: slash command,
 // dialogs, buttons, lookups; Slack: command, interactivity, options). It
-// returns the handler and the platforms' names. Runs started from a
+// returns the handler, the service and the platforms' names. Runs started from a
 // platform live there; runs started by REST go to Mattermost when it is
 // configured, else to Slack.
-func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, string, error) {
+func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.Service, string, error) {
 	m, sl := cfg.Mattermost, cfg.Slack
 	if m.URL == "" && sl.BotToken == "" {
-		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger})
-		return api.New(api.Config{Service: svc, Logger: logger}), "none", nil
+		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL})
+		return api.New(api.Config{Service: svc, Logger: logger}), svc, "none", nil
 	}
 	secret := m.Secret
 	if secret == "" {
@@ -52,9 +53,9 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, string
 	}
 	signer, err := dialogs.NewSigner([]byte(secret), nil)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	sc := bot.Config{Store: db, Admin: cfg.Admin, Logger: logger, Platforms: map[string]bot.Chat{}}
+	sc := bot.Config{Store: db, Admin: cfg.Admin, Logger: logger, Platforms: map[string]bot.Chat{}, PublicURL: cfg.PublicURL}
 	var (
 		mmClient *mattermost.Client
 		slClient *slack.Client
@@ -65,7 +66,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, string
 			URL: m.URL, BotToken: m.BotToken, Signer: signer, PublicURL: m.PublicURL, Logger: logger,
 		})
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		sc.Platforms[mattermost.Platform] = mmClient
 		sc.ExternalAuth = mattermost.NewTokenAuth(m.URL, nil, time.Minute)
@@ -74,7 +75,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, string
 	if sl.BotToken != "" {
 		slClient, err = slack.NewClient(slack.Config{BotToken: sl.BotToken, APIURL: sl.APIURL, Signer: signer, Logger: logger})
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		sc.Platforms[slack.Platform] = slClient
 		names = append(names, slack.Platform)
@@ -91,7 +92,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, string
 			Dispatcher: commands.NewDispatcher(svc).WithUsers(mmClient).WithLogger(logger),
 		})
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		mux.Handle("/mattermost/", h)
 		dialogSubmissions = h.DialogSubmission()
@@ -102,12 +103,12 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, string
 			Dispatcher: commands.NewDispatcher(svc).WithUsers(slClient).WithLogger(logger),
 		})
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		mux.Handle("/slack/", h)
 	}
 	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, DialogSubmissions: dialogSubmissions}))
-	return mux, strings.Join(names, ","), nil
+	return mux, svc, strings.Join(names, ","), nil
 }
 
 // migrate applies pending migrations.
@@ -137,10 +138,34 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	}
 	defer db.Close()
 
-	handler, platform, err := routes(cfg, db, logger)
+	handler, svc, platform, err := routes(cfg, db, logger)
 	if err != nil {
 		return err
 	}
+	var sender bot.WebhookPoster
+	if cfg.Webhooks.Secret != "" {
+		ws, err := bot.NewWebhookSender(cfg.Webhooks)
+		if err != nil {
+			return fmt.Errorf("webhooks: %w", err)
+		}
+		sender = ws
+	} else {
+		logger.Warn("PLAYBOOKS_WEBHOOK_SECRET is not set: playbook webhooks will fail without being sent")
+	}
+	host, _ := os.Hostname()
+	dispatcher, err := bot.NewDispatcher(bot.DispatcherConfig{
+		Service: svc, Sender: sender, Owner: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), bot.NewID()[:6]), Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	dctx, stopDispatcher := context.WithCancel(context.Background())
+	dispatched := make(chan error, 1)
+	go func() { dispatched <- dispatcher.Run(dctx) }()
+	defer func() {
+		stopDispatcher()
+		<-dispatched
+	}()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
