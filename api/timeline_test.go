@@ -45,9 +45,10 @@ func TestTimeline(t *testing.T) {
 		}
 		events := e.getRun(t, id).TimelineEvents
 		want := []string{
-			bot.EventRunCreated, bot.EventStageChanged, bot.EventStatusUpdated, bot.EventOwnerChanged,
+			bot.EventRunCreated, bot.EventStageChanged, bot.EventStatusUpdated, bot.EventReminderSet, bot.EventOwnerChanged,
 			bot.EventItemAdded, bot.EventItemMoved, bot.EventItemUpdated, bot.EventTaskStateChanged,
-			bot.EventAssigneeChanged, bot.EventItemDeleted, bot.EventRunFinished, bot.EventRunRestarted,
+			bot.EventAssigneeChanged, bot.EventItemDeleted, bot.EventRunFinished, bot.EventReminderCanceled,
+			bot.EventRunRestarted,
 		}
 		if diff := cmp.Diff(want, eventTypes(events)); diff != "" {
 			t.Fatalf("timeline mismatch (-want +got):\n%s", diff)

@@ -96,9 +96,11 @@ func TestRunJobs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			last := ended.TimelineEvents[len(ended.TimelineEvents)-1]
-			if last.EventType != bot.EventRunFinished || !strings.Contains(last.Details, "reminder") {
-				t.Errorf("last event = %+v, want run_finished noting the cancelled reminder", last)
+			evs := ended.TimelineEvents
+			finished, cancelled := evs[len(evs)-2], evs[len(evs)-1]
+			if finished.EventType != bot.EventRunFinished || cancelled.EventType != bot.EventReminderCanceled ||
+				!strings.Contains(cancelled.Details, "reminder") {
+				t.Errorf("last events = %+v, %+v; want run_finished, then the reminder's cancellation", finished, cancelled)
 			}
 		})
 	}

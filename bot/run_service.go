@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // NewRun is what starting a run takes.
@@ -373,8 +374,10 @@ func (s *Service) EndRun(ctx context.Context, a Actor, id string) (Run, error) {
 		}
 		now := s.now()
 		var c RunChange
-		note := cancelReminder(r, now, &c)
-		c.Events = []TimelineEvent{s.event(r.ID, a, EventRunFinished, "Run finished", note)}
+		c.Events = []TimelineEvent{s.event(r.ID, a, EventRunFinished, "Run finished", "")}
+		if note := cancelReminder(r, now, &c); note != "" {
+			c.Events = append(c.Events, s.event(r.ID, a, EventReminderCanceled, "Reminder cancelled: the run ended", note))
+		}
 		r.IsActive, r.CurrentStatus, r.EndAt = false, StatusFinished, now
 		return c, nil
 	})
@@ -432,9 +435,10 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 			Events:       []TimelineEvent{s.event(r.ID, a, EventStatusUpdated, "Status updated", message)},
 			StatusUpdate: &su,
 		}
-		// A newer status update makes the pending reminder stale; its
-		// status update (Reminder) says when the next one is due.
-		cancelReminder(r, now, &c)
+		// A newer status update makes the pending reminder stale.
+		if note := cancelReminder(r, now, &c); note != "" {
+			c.Events = append(c.Events, s.event(r.ID, a, EventReminderCanceled, "Reminder cancelled by a newer status update", note))
+		}
 		r.LastStatusUpdateAt, r.PreviousReminder = now, reminder
 		r.ParticipantIDs = dedupe(append(r.ParticipantIDs, a.UserID))
 		if reminder > 0 && r.IsActive {
@@ -443,6 +447,9 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 				return RunChange{}, err
 			}
 			c.Jobs = append(c.Jobs, j)
+			due := time.UnixMilli(j.DueAt).UTC().Format(time.RFC3339)
+			c.Events = append(c.Events, s.event(r.ID, a, EventReminderSet,
+				fmt.Sprintf("Next status update reminder at %s", due), fmt.Sprintf("in %d seconds", reminder)))
 		}
 		if r.WebhookOnStatusUpdateURL != "" {
 			// The payload carries the run without its history, which an

@@ -17,6 +17,8 @@ const (
 	EventItemDeleted      = "checklist_item_deleted"
 	EventEventDeleted     = "timeline_event_deleted"
 	EventReminderSent     = "reminder_sent"
+	EventReminderSet      = "reminder_scheduled"
+	EventReminderCanceled = "reminder_cancelled"
 )
 
 // TimelineEvent records one change of a run. Deleting an event sets

@@ -46,7 +46,7 @@ func TestCreateRunAndGet(t *testing.T) {
 		events := []bot.TimelineEvent{
 			testEvent("e3", 20, 1),
 			testEvent("e2", 10, 2),
-			testEvent("e1", 10, 2), // same times as e2: ordered by id
+			testEvent("e1", 10, 2), // same times as e2: in the order written
 			testEvent("e0", 10, 1),
 		}
 		events[0].RunID = "some other run" // recorded as run1's regardless
@@ -55,7 +55,7 @@ func TestCreateRunAndGet(t *testing.T) {
 		}
 		want := r
 		want.ParticipantIDs = []string{"u1", "u2"}
-		for _, id := range []string{"e0", "e1", "e2", "e3"} {
+		for _, id := range []string{"e0", "e2", "e1", "e3"} {
 			for _, e := range events {
 				if e.ID == id {
 					e.RunID = "run1"
@@ -302,6 +302,41 @@ func TestUpdateRunConcurrently(t *testing.T) {
 		}
 		if len(got.TimelineEvents) != lists*perList {
 			t.Errorf("got %d timeline events, want %d", len(got.TimelineEvents), lists*perList)
+		}
+	})
+}
+
+// TestTimelineOrder checks that events of one millisecond come back in the
+// order they were written, across changes, whatever their IDs.
+func TestTimelineOrder(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		r := testRun("run1", "team1", "Outage", "u1")
+		if err := db.CreateRun(ctx, r, []bot.TimelineEvent{testEvent("zz-created", 10, 10)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, batch := range [][]string{{"yy-status", "xx-reminder"}, {"ww-ended", "vv-cancelled"}} {
+			_, err := db.UpdateRun(ctx, "run1", func(*bot.Run) (bot.RunChange, error) {
+				var c bot.RunChange
+				for _, id := range batch {
+					c.Events = append(c.Events, testEvent(id, 10, 10))
+				}
+				return c, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := db.Run(ctx, "run1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, e := range got.TimelineEvents {
+			ids = append(ids, e.ID)
+		}
+		if diff := cmp.Diff([]string{"zz-created", "yy-status", "xx-reminder", "ww-ended", "vv-cancelled"}, ids); diff != "" {
+			t.Errorf("timeline order (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -59,12 +59,25 @@ type participantRow struct {
 
 // insertEvents appends events to the timeline of the run runID.
 func insertEvents(ctx context.Context, tx *sqlx.Tx, runID string, events []bot.TimelineEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	// seq numbers the run's events in the order they were written, to order
+	// events of one millisecond; the caller holds the run's lock.
+	var seq int64
+	if err := tx.GetContext(ctx, &seq, tx.Rebind(`SELECT COALESCE(MAX(seq), 0) FROM timeline_events WHERE run_id = ?`), runID); err != nil {
+		return err
+	}
 	for _, e := range events {
-		row := eventRow(e)
+		seq++
+		row := struct {
+			eventRow
+			Seq int64 `db:"seq"`
+		}{eventRow(e), seq}
 		row.RunID = runID
-		_, err := tx.NamedExecContext(ctx, `INSERT INTO timeline_events (`+eventColumns+`) VALUES (
+		_, err := tx.NamedExecContext(ctx, `INSERT INTO timeline_events (`+eventColumns+`, seq) VALUES (
 			:id, :run_id, :create_at, :delete_at, :event_at, :event_type, :summary,
-			:details, :post_id, :subject_user_id, :creator_user_id)`, row)
+			:details, :post_id, :subject_user_id, :creator_user_id, :seq)`, row)
 		if err != nil {
 			return conflict(err, "timeline event %s already exists", e.ID)
 		}
@@ -149,7 +162,7 @@ func loadRunDetails(ctx context.Context, tx *sqlx.Tx, runs []bot.Run, history bo
 
 	var events []eventRow
 	if err := selectIn(ctx, tx, &events, `SELECT `+eventColumns+` FROM timeline_events
-		WHERE run_id IN (?) AND delete_at = 0 ORDER BY event_at, create_at, id`, ids); err != nil {
+		WHERE run_id IN (?) AND delete_at = 0 ORDER BY event_at, create_at, seq, id`, ids); err != nil {
 		return err
 	}
 	for _, e := range events {

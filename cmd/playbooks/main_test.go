@@ -218,8 +218,8 @@ func TestEndToEnd(t *testing.T) {
 			if len(got.StatusUpdates) != 1 || got.StatusUpdates[0].Reminder != 600 {
 				t.Errorf("status updates = %+v, want one with reminder 600", got.StatusUpdates)
 			}
-			if n := len(got.TimelineEvents); n != 3 {
-				t.Errorf("timeline has %d events, want 3 (created, checked, status)", n)
+			if n := len(got.TimelineEvents); n != 4 {
+				t.Errorf("timeline has %d events, want 4 (created, checked, status, reminder set)", n)
 			}
 
 			// Revoking the token locks its holder out at once.
