@@ -75,5 +75,8 @@ func (s *server) routes() *mux.Router {
 		}
 		r.Handle(rt.path, h).Methods(rt.method)
 	}
+	// ours: the page a webhook's details_url names, outside BasePath so
+	// that the link is short; HTML, with a signed link or a bearer token.
+	r.HandleFunc("/runs/{id}", s.details).Methods("GET", "HEAD")
 	return r
 }

@@ -26,6 +26,9 @@ type Config struct {
 	// PublicURL is the server's external base URL, without a trailing
 	// slash: webhooks name a run's details page PublicURL + "/runs/" + ID.
 	PublicURL string
+	// LinkSecret signs the details links of webhooks (DetailsURL); empty
+	// means unsigned links, whose page then asks for a token.
+	LinkSecret []byte
 	// ChannelURL, when set, returns the absolute URL of a run's channel
 	// for webhooks; "" when nil.
 	ChannelURL func(Run) string
@@ -53,6 +56,7 @@ type Service struct {
 	// publicURL and channelURL make the links webhooks carry.
 	publicURL  string
 	channelURL func(Run) string
+	linkSecret []byte
 
 	showLocks [showStripes]sync.Mutex
 }
@@ -61,7 +65,7 @@ type Service struct {
 func NewService(c Config) *Service {
 	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin, log: c.Logger, external: c.ExternalAuth,
 		platforms: c.Platforms, defaultPlatform: c.DefaultPlatform,
-		publicURL: strings.TrimRight(c.PublicURL, "/"), channelURL: c.ChannelURL}
+		publicURL: strings.TrimRight(c.PublicURL, "/"), channelURL: c.ChannelURL, linkSecret: c.LinkSecret}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -20,7 +20,7 @@ func (s *Service) webhookJob(r Run, url string, now int64) (Job, error) {
 	r.StatusUpdates, r.TimelineEvents = nonNil(r.StatusUpdates), nonNil(r.TimelineEvents)
 	// Webhook URLs often carry a token: one receiver is not told another's.
 	r.WebhookOnStatusUpdateURL = ""
-	p := WebhookPayload{Run: r, DetailsURL: s.publicURL + "/runs/" + r.ID}
+	p := WebhookPayload{Run: r, DetailsURL: s.DetailsURL(r)}
 	if s.channelURL != nil {
 		p.ChannelURL = s.channelURL(r)
 	}

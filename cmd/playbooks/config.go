@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"net/url"
 	"slices"
@@ -23,6 +25,9 @@ type config struct {
 	Slack       slackConfig
 	PublicURL   string // this server's base URL as others reach it; "" when unknown
 	Webhooks    bot.WebhookConfig
+	// LinkSecret signs details links: PLAYBOOKS_LINK_SECRET, else a key
+	// derived from PLAYBOOKS_SECRET; nil for unsigned links.
+	LinkSecret []byte
 }
 
 // slackConfig connects the bot to a Slack workspace; empty BotToken means
@@ -84,6 +89,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if err := loadWebhooks(&c, getenv); err != nil {
+		return c, err
+	}
+	if err := loadLinkSecret(&c, getenv); err != nil {
 		return c, err
 	}
 	if m.URL == "" && m.BotToken == "" && len(m.CommandTokens) == 0 {
@@ -180,6 +188,25 @@ func loadWebhooks(c *config, getenv func(string) string) error {
 			return fmt.Errorf("PLAYBOOKS_WEBHOOK_TIMEOUT must be a duration such as 10s (at most 5m), got %q", t)
 		}
 		c.Webhooks.Timeout = d
+	}
+	return nil
+}
+
+// loadLinkSecret reads the key that signs the links to run details pages:
+// PLAYBOOKS_LINK_SECRET, or else HMAC(PLAYBOOKS_SECRET, "details-links"),
+// so that setting PLAYBOOKS_SECRET is enough and the two keys never match.
+func loadLinkSecret(c *config, getenv func(string) string) error {
+	if v := getenv("PLAYBOOKS_LINK_SECRET"); v != "" {
+		if len(v) < 32 {
+			return fmt.Errorf("PLAYBOOKS_LINK_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)")
+		}
+		c.LinkSecret = []byte(v)
+		return nil
+	}
+	if v := getenv("PLAYBOOKS_SECRET"); v != "" {
+		m := hmac.New(sha256.New, []byte(v))
+		m.Write([]byte("details-links"))
+		c.LinkSecret = m.Sum(nil)
 	}
 	return nil
 }

@@ -270,6 +270,7 @@ func TestConfig(t *testing.T) {
 		{"mattermost half configured", mm("PLAYBOOKS_SECRET", "", "PLAYBOOKS_PUBLIC_URL", ""), "PLAYBOOKS_PUBLIC_URL, PLAYBOOKS_SECRET"},
 		{"mattermost bad url", mm("PLAYBOOKS_MATTERMOST_URL", "chat.example.com"), "PLAYBOOKS_MATTERMOST_URL must be"},
 		{"short secret", mm("PLAYBOOKS_SECRET", "x"), "PLAYBOOKS_SECRET must be at least 32"},
+		{"link secret short", map[string]string{"PLAYBOOKS_LINK_SECRET": "short"}, "PLAYBOOKS_LINK_SECRET must be at least 32"},
 		{"webhook secret short", map[string]string{"PLAYBOOKS_WEBHOOK_SECRET": "short"}, "PLAYBOOKS_WEBHOOK_SECRET must be at least 32"},
 		{"webhook secret reused", map[string]string{"PLAYBOOKS_WEBHOOK_SECRET": secret, "PLAYBOOKS_SECRET": secret}, "must differ from PLAYBOOKS_SECRET"},
 		{"webhook timeout garbage", map[string]string{"PLAYBOOKS_WEBHOOK_TIMEOUT": "soon"}, "PLAYBOOKS_WEBHOOK_TIMEOUT"},
@@ -292,6 +293,25 @@ func TestConfig(t *testing.T) {
 				t.Errorf("loadConfig error = %v, want one mentioning %q", err, tt.want)
 			}
 		})
+	}
+	// The details-link key: given, derived from PLAYBOOKS_SECRET, or none.
+	linkKey := func(env map[string]string) []byte {
+		c, err := loadConfig(func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatalf("loadConfig(%v): %v", env, err)
+		}
+		return c.LinkSecret
+	}
+	given := strings.Repeat("l", 32)
+	if got := linkKey(map[string]string{"PLAYBOOKS_LINK_SECRET": given}); string(got) != given {
+		t.Errorf("PLAYBOOKS_LINK_SECRET not used as the link key")
+	}
+	derived := linkKey(map[string]string{"PLAYBOOKS_SECRET": secret})
+	if len(derived) < 32 || string(derived) == secret {
+		t.Errorf("link key derived from PLAYBOOKS_SECRET = %x, want a distinct 32-byte key", derived)
+	}
+	if got := linkKey(map[string]string{}); len(got) != 0 {
+		t.Errorf("link key with no secrets = %x, want none (the page then needs a token)", got)
 	}
 	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
 		t.Errorf("unknown command accepted")

@@ -44,7 +44,8 @@ func openStore(ctx context.Context, cfg config) (*store.DB, error) {
 func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.Service, string, error) {
 	m, sl := cfg.Mattermost, cfg.Slack
 	if m.URL == "" && sl.BotToken == "" {
-		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL})
+		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL,
+			LinkSecret: cfg.LinkSecret})
 		return api.New(api.Config{Service: svc, Logger: logger}), svc, "none", nil
 	}
 	secret := m.Secret
@@ -55,7 +56,8 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 	if err != nil {
 		return nil, nil, "", err
 	}
-	sc := bot.Config{Store: db, Admin: cfg.Admin, Logger: logger, Platforms: map[string]bot.Chat{}, PublicURL: cfg.PublicURL}
+	sc := bot.Config{Store: db, Admin: cfg.Admin, Logger: logger, Platforms: map[string]bot.Chat{}, PublicURL: cfg.PublicURL,
+		LinkSecret: cfg.LinkSecret}
 	var (
 		mmClient *mattermost.Client
 		slClient *slack.Client

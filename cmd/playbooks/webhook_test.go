@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestWebhookDelivered(t *testing.T) {
 			srv := startServer(t, map[string]string{
 				"PLAYBOOKS_DATABASE_URL": dbURL, "PLAYBOOKS_ADMIN_TOKEN": admin,
 				"PLAYBOOKS_PUBLIC_URL": "https://playbooks.example.com", "PLAYBOOKS_WEBHOOK_SECRET": secret,
-				"PLAYBOOKS_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
+				"PLAYBOOKS_WEBHOOK_ALLOW_HOSTS": "127.0.0.1", "PLAYBOOKS_LINK_SECRET": strings.Repeat("l", 32),
 			})
 			base := srv.URL + "/plugins/playbooks/api/v0"
 			team := bot.NewID()
@@ -72,6 +73,27 @@ func TestWebhookDelivered(t *testing.T) {
 			if payload.ID != r.ID || !strings.HasPrefix(payload.DetailsURL, "https://playbooks.example.com/") {
 				t.Errorf("payload id %q details_url %q; want %s under the public URL", payload.ID, payload.DetailsURL, r.ID)
 			}
+			// details_url opens the run's page with no token; without its
+			// signature the page is refused.
+			link, err := url.Parse(payload.DetailsURL)
+			if err != nil || link.Query().Get("sig") == "" {
+				t.Fatalf("details_url %q, want a signed link", payload.DetailsURL)
+			}
+			for _, tt := range []struct {
+				target string
+				status int
+			}{{link.RequestURI(), 200}, {link.Path, 401}} {
+				resp, err := http.Get(srv.URL + tt.target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != tt.status || (tt.status == 200 && !strings.Contains(string(page), "DB down")) {
+					t.Errorf("GET %s: %d, want %d (and the run's page when 200)", tt.target, resp.StatusCode, tt.status)
+				}
+			}
+
 			select {
 			case extra := <-got:
 				t.Errorf("a second delivery arrived: %s", extra.body)
