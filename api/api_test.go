@@ -268,6 +268,10 @@ func (fakeChat) Post(context.Context, string, string) (string, error) { return b
 
 func (fakeChat) IsChannelMember(context.Context, string, string) (bool, error) { return true, nil }
 
+func (fakeChat) PostReminder(context.Context, bot.Run, string) (string, error) {
+	return bot.NewID(), nil
+}
+
 func (fakeChat) ShowRun(_ context.Context, r bot.Run) (string, error) {
 	if r.ChecklistPostID != "" {
 		return r.ChecklistPostID, nil

@@ -20,6 +20,11 @@ type Chat interface {
 	Post(ctx context.Context, channelID, message string) (string, error)
 	// IsChannelMember reports whether a user is in a channel.
 	IsChannelMember(ctx context.Context, channelID, userID string) (bool, error)
+	// PostReminder posts message in the run's channel, asking its owner
+	// for a status update, with an "Update status" control that opens the
+	// status update dialog and Snooze choices (SnoozeOptions) that call
+	// Service.SnoozeReminder.
+	PostReminder(ctx context.Context, r Run, message string) (string, error)
 	// ShowRun posts the run's checklist message in its channel, with a
 	// control per item to check it, or, when r.ChecklistPostID is set,
 	// rewrites that post in place. It returns the post's ID.
@@ -65,6 +70,9 @@ func (NoChat) Post(context.Context, string, string) (string, error) { return "",
 // IsChannelMember reports true: without a platform there are no channels
 // to be kept out of.
 func (NoChat) IsChannelMember(context.Context, string, string) (bool, error) { return true, nil }
+
+// PostReminder posts nothing.
+func (NoChat) PostReminder(context.Context, Run, string) (string, error) { return "", nil }
 
 // ShowRun shows nothing.
 func (NoChat) ShowRun(context.Context, Run) (string, error) { return "", nil }

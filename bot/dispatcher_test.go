@@ -45,6 +45,10 @@ func (c *postingChat) Post(_ context.Context, channelID, message string) (string
 	return "", nil
 }
 
+func (c *postingChat) PostReminder(ctx context.Context, r bot.Run, message string) (string, error) {
+	return c.Post(ctx, r.ChannelID, message)
+}
+
 // reminders returns the reminder posts of a channel and their times.
 func (c *postingChat) reminders(channelID string) ([]string, []time.Time) {
 	c.mu.Lock()

@@ -18,11 +18,8 @@ func reminderPending(r *Run, now int64) bool {
 }
 
 // cancelReminder adds to c the cancellation of the run's pending reminder
-// and returns a note saying so for the change's timeline event ("" when
-// none was pending). It is called before the change updates r. The
-// cancellation gets no event of its own, so that a status update or the end
-// of a run stays one timeline event: EndRun puts the note in its event's
-// details; a status update's own Reminder says what replaces it.
+// and returns a note saying so for the change's reminder_cancelled event
+// ("" when none was pending). It is called before the change updates r.
 func cancelReminder(r *Run, now int64, c *RunChange) string {
 	c.CancelJobs = append(c.CancelJobs, JobReminder)
 	if !reminderPending(r, now) {
@@ -65,7 +62,7 @@ func (s *Service) SendReminder(ctx context.Context, j Job) error {
 	owner := s.username(ctx, r.Platform, r.OwnerUserID)
 	if r.ChannelID != "" {
 		msg := fmt.Sprintf("%s, it is time for a status update on %s: `/playbook update`", owner, r.Name)
-		if _, err := s.chatFor(r.Platform).Post(ctx, r.ChannelID, msg); err != nil {
+		if _, err := s.chatFor(r.Platform).PostReminder(ctx, r, msg); err != nil {
 			return fmt.Errorf("post reminder of run %s in channel %s: %w", r.ID, r.ChannelID, err)
 		}
 	}
@@ -78,4 +75,32 @@ func (s *Service) SendReminder(ctx context.Context, j Job) error {
 		return fmt.Errorf("record reminder of run %s: %w", r.ID, err)
 	}
 	return nil
+}
+
+// SnoozeOptions are the delays a reminder can be snoozed by, as the chat
+// adapters offer them.
+var SnoozeOptions = []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour, 4 * time.Hour}
+
+// SnoozeReminder puts the run's status update reminder off by d (one of
+// SnoozeOptions, or up to a day): the pending reminder, if any, is
+// replaced by one due d from now, and the snooze is a timeline event.
+// EInvalid for an ended run or an out-of-range delay.
+func (s *Service) SnoozeReminder(ctx context.Context, a Actor, id string, d time.Duration) (Run, error) {
+	if d < time.Minute || d > 24*time.Hour {
+		return Run{}, FieldErrorf("snooze", "a reminder can be snoozed for 1 minute to 24 hours, got %s", d)
+	}
+	by := s.usernameOfRun(ctx, id, a.UserID)
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		if !r.IsActive {
+			return RunChange{}, Errorf(EInvalid, "run %s has ended: there is no reminder to snooze", r.ID)
+		}
+		now := s.now()
+		j, err := s.reminderJob(r, now, int64(d/time.Second))
+		if err != nil {
+			return RunChange{}, err
+		}
+		due := time.UnixMilli(j.DueAt).UTC().Format(time.RFC3339)
+		e := s.event(r.ID, a, EventReminderSnoozed, fmt.Sprintf("Reminder snoozed by %s until %s", by, due), d.String())
+		return RunChange{CancelJobs: []string{JobReminder}, Jobs: []Job{j}, Events: []TimelineEvent{e}}, nil
+	})
 }

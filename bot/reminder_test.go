@@ -215,3 +215,71 @@ func TestSendReminderStale(t *testing.T) {
 		t.Errorf("bad payload: error %v, want EInvalid", err)
 	}
 }
+
+// TestSnoozeReminder checks that snoozing replaces the pending reminder by
+// one due later, is a timeline event, still fires, and refuses bad delays
+// and ended runs.
+func TestSnoozeReminder(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.Open(t, kind)
+			chat := newPostingChat()
+			svc := bot.NewService(bot.Config{Store: db, Chat: chat})
+			admin := bot.Actor{UserID: bot.NewID(), Admin: true}
+			pb, err := svc.CreatePlaybook(ctx, admin, bot.Playbook{Title: "P", TeamID: "T061EG9R6", Checklists: []bot.Checklist{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := svc.CreateRun(ctx, admin, bot.NewRun{Name: "snoozy", PlaybookID: pb.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.UpdateStatus(ctx, admin, r.ID, "looking", 600); err != nil {
+				t.Fatal(err)
+			}
+			before := time.Now()
+			if _, err := svc.SnoozeReminder(ctx, admin, r.ID, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			jobs, err := db.Jobs(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pending []bot.Job
+			for _, j := range jobs {
+				if j.Kind == bot.JobReminder && j.State == bot.JobPending {
+					pending = append(pending, j)
+				}
+			}
+			if len(pending) != 1 {
+				t.Fatalf("%d pending reminders after a snooze, want 1", len(pending))
+			}
+			if due := time.UnixMilli(pending[0].DueAt); due.Before(before.Add(59*time.Minute)) || due.After(time.Now().Add(61*time.Minute)) {
+				t.Errorf("snoozed reminder due at %s, want about an hour from now", due)
+			}
+			if types := eventTypes(t, svc, admin, r.ID); types[len(types)-1] != bot.EventReminderSnoozed {
+				t.Errorf("timeline = %v, want it to end with %s", types, bot.EventReminderSnoozed)
+			}
+			// The snoozed reminder is not stale: when it comes due, it is sent.
+			if err := svc.SendReminder(ctx, pending[0]); err != nil {
+				t.Fatal(err)
+			}
+			if types := eventTypes(t, svc, admin, r.ID); types[len(types)-1] != bot.EventReminderSent {
+				t.Errorf("after the snoozed reminder fired, timeline = %v, want %s last", types, bot.EventReminderSent)
+			}
+
+			for _, d := range []time.Duration{0, 30 * time.Second, 25 * time.Hour} {
+				if _, err := svc.SnoozeReminder(ctx, admin, r.ID, d); bot.ErrorCode(err) != bot.EInvalid {
+					t.Errorf("snooze %s: error %v, want EInvalid", d, err)
+				}
+			}
+			if _, err := svc.EndRun(ctx, admin, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.SnoozeReminder(ctx, admin, r.ID, time.Hour); bot.ErrorCode(err) != bot.EInvalid {
+				t.Errorf("snooze on an ended run: error %v, want EInvalid", err)
+			}
+		})
+	}
+}

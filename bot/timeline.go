@@ -19,6 +19,7 @@ const (
 	EventReminderSent     = "reminder_sent"
 	EventReminderSet      = "reminder_scheduled"
 	EventReminderCanceled = "reminder_cancelled"
+	EventReminderSnoozed  = "reminder_snoozed"
 )
 
 // TimelineEvent records one change of a run. Deleting an event sets

@@ -34,6 +34,7 @@ func (fakeChat) ChannelStats(context.Context, string) (bot.RunMetadata, error) {
 func (fakeChat) User(context.Context, string) (bot.User, error)                     { return bot.User{}, nil }
 func (fakeChat) RunCommand(context.Context, string, string, string) (string, error) { return "", nil }
 func (fakeChat) IsChannelMember(context.Context, string, string) (bool, error)      { return true, nil }
+func (fakeChat) PostReminder(context.Context, bot.Run, string) (string, error)      { return "", nil }
 
 func (fakeChat) Post(context.Context, string, string) (string, error) { return "", nil }
 func (fakeChat) ShowRun(context.Context, bot.Run) (string, error)     { return "", nil }

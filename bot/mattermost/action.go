@@ -10,10 +10,14 @@ import (
 )
 
 // action serves a click on a checklist post's item button: the item is
-// toggled as the clicking user, and the service rewrites the post. A
-// context whose signature is missing, forged or expired, or that names a
-// run of another channel, gets 401 and changes nothing. Anything else gets
-// status 200: {} or {"ephemeral_text"} saying what went wrong.
+// toggled as the clicking user, and the service rewrites the post; or on
+// a reminder post's button (reminder.go): "Update status" opens the status
+// update dialog for the clicking user, a snooze puts the reminder off and
+// the answer rewrites the post without its buttons. A context whose
+// signature is missing, forged or expired, or that names a run of another
+// channel, gets 401 and changes nothing. Anything else gets status 200:
+// {}, {"update"} after a snooze, or {"ephemeral_text"} saying what went
+// wrong.
 func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	var req model.PostActionIntegrationRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -36,7 +40,20 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err == nil {
-		err = h.toggle(r.Context(), a, run, st)
+		switch st.Action {
+		case "":
+			err = h.toggle(r.Context(), a, run, st)
+		case actionUpdateStatus:
+			err = h.openStatusDialog(r.Context(), req, run)
+		case actionSnooze:
+			var u postUpdate
+			if u, err = h.snooze(r.Context(), a, req, run, st); err == nil {
+				writeUpdate(w, u)
+				return
+			}
+		default:
+			err = bot.Errorf(bot.EInvalid, "this button is not one this bot knows")
+		}
 	}
 	if err != nil {
 		msg := h.userMessage(r, err, "user_id", req.UserId, "run_id", st.RunID)

@@ -45,12 +45,16 @@ const (
 
 // buttonState is what a button's signed context carries: the item by its
 // indices when rendered, and its ID, so that a click on a stale post
-// cannot toggle an item that moved into its place.
+// cannot toggle an item that moved into its place. A reminder post's
+// buttons (reminder.go) carry their Action instead, and for a snooze its
+// delay in Seconds; a checklist button has no Action.
 type buttonState struct {
 	RunID     string `json:"r"`
 	Checklist int    `json:"c"`
 	Item      int    `json:"i"`
 	ItemID    string `json:"it"`
+	Action    string `json:"a,omitempty"`
+	Seconds   int64  `json:"s,omitempty"`
 }
 
 // buttonContextKey is the key of the signed token in a button's context.

@@ -1,7 +1,8 @@
 // Package mattermost is the Mattermost adapter of playbooks. Client
 // implements bot.Chat over Mattermost's REST API v4 with the bot account's
 // personal access token: it creates run channels, posts, and keeps each
-// run's checklist post (message buttons, one per item) up to date. Handler
+// run's checklist post (message buttons, one per item) up to date; status
+// update reminders carry "Update status" and "Snooze" buttons. Handler
 // is the inbound side: it verifies and decodes the slash commands, dialog
 // submissions, button clicks and dynamic lookups Mattermost sends, hands
 // them to commands.Dispatcher or bot.Service, and answers as Mattermost
@@ -11,7 +12,7 @@
 // commands (with the command token). Dialog states and button contexts
 // therefore carry tokens signed by dialogs.Signer: a dialog's is bound to
 // the user it was opened for, its callback ID and a 15-minute expiry; a
-// button's to the run and item it was rendered for.
+// button's to the run and item (or reminder action) it was rendered for.
 package mattermost
 
 import (

@@ -27,6 +27,7 @@ import (
 	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/dialogs"
+	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
@@ -73,6 +74,7 @@ func (l *logBuffer) String() string {
 type env struct {
 	mm       *mmtest.Server
 	svc      *bot.Service
+	db       *store.DB
 	client   *mattermost.Client
 	signer   *dialogs.Signer
 	clock    *clock
@@ -127,7 +129,8 @@ func newEnv(t testing.TB, kind string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc = bot.NewService(bot.Config{Store: storetest.Open(t, kind), Chat: e.client, Logger: logger})
+	e.db = storetest.Open(t, kind)
+	e.svc = bot.NewService(bot.Config{Store: e.db, Chat: e.client, Logger: logger})
 	e.cmdToken = e.mm.RegisterCommand(e.team.Id, "playbook", e.botURL+mattermost.CommandPath)
 	h, err := mattermost.NewHandler(mattermost.HandlerConfig{
 		Client: e.client, Service: e.svc, Logger: logger,

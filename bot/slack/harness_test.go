@@ -24,6 +24,7 @@ import (
 	"github.com/playbooks-bot/playbooks/bot/slack/slacktest"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/dialogs"
+	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
@@ -73,6 +74,7 @@ func (l *logBuffer) String() string {
 // server) wired to a slacktest Slack with users and channels.
 type env struct {
 	sl      *slacktest.Server
+	db      *store.DB
 	svc     *bot.Service
 	client  *slack.Client
 	handler *slack.Handler
@@ -124,7 +126,8 @@ func newEnv(t testing.TB, kind string, opts ...func(*slack.HandlerConfig)) *env 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc = bot.NewService(bot.Config{Store: storetest.Open(t, kind), Logger: logger, Chat: e.client,
+	e.db = storetest.Open(t, kind)
+	e.svc = bot.NewService(bot.Config{Store: e.db, Logger: logger, Chat: e.client,
 		Platforms: map[string]bot.Chat{slack.Platform: e.client}, DefaultPlatform: slack.Platform})
 	cfg := slack.HandlerConfig{
 		Client: e.client, Service: e.svc, Logger: logger, SigningSecret: signingSecret, Now: e.clock.Now,

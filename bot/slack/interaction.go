@@ -161,7 +161,8 @@ func blockErrors(errs dialogs.FieldErrors, v slackgo.View) (_ map[string]string,
 	return out, true
 }
 
-// blockActions serves a click on a checklist message's button: the item
+// blockActions serves a click on a checklist message's button (or on a
+// reminder's controls, served by reminderAction): the item
 // is toggled as the clicking user, and the service rewrites the message. A
 // value whose signature is missing, forged or expired, or that names a run
 // of another channel, gets 401 and changes nothing. What else goes wrong
@@ -169,6 +170,10 @@ func blockErrors(errs dialogs.FieldErrors, v slackgo.View) (_ map[string]string,
 func (h *Handler) blockActions(w http.ResponseWriter, r *http.Request, ic slackgo.InteractionCallback) {
 	var act *slackgo.BlockAction
 	for _, a := range ic.ActionCallback.BlockActions {
+		if a != nil && (a.ActionID == UpdateStatusActionID || a.ActionID == SnoozeActionID) {
+			h.reminderAction(w, r, ic, a) // a reminder's control (reminder.go)
+			return
+		}
 		if a != nil && a.ActionID == ToggleActionID {
 			act = a
 			break

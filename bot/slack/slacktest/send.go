@@ -181,10 +181,7 @@ func (s *Server) ClickPayload(userID, channel, ts, blockID string) (map[string]a
 		}
 		acc = map[string]any{"type": acc["type"], "action_id": acc["action_id"], "value": acc["value"],
 			"block_id": blockID, "text": acc["text"], "action_ts": "1.1"}
-		s.mu.Lock()
-		trig := s.nextID("") + ".trigger"
-		s.triggers[trig] = trigger{expires: s.now().Add(TriggerTTL)}
-		s.mu.Unlock()
+		trig := s.newTrigger(userID)
 		return map[string]any{
 			"type": "block_actions", "team": map[string]any{"id": s.Team}, "user": map[string]any{"id": userID},
 			"channel": map[string]any{"id": channel}, "container": map[string]any{"type": "message", "message_ts": ts, "channel_id": channel},
@@ -197,6 +194,79 @@ func (s *Server) ClickPayload(userID, channel, ts, blockID string) (map[string]a
 // Click sends userID's click on the button of block blockID of a message.
 func (s *Server) Click(ctx context.Context, userID, channel, ts, blockID string) (Response, error) {
 	p, err := s.ClickPayload(userID, channel, ts, blockID)
+	if err != nil {
+		return Response{}, err
+	}
+	return s.Send(ctx, "/slack/interactivity", payloadForm(p))
+}
+
+// newTrigger returns a new trigger ID of userID, valid for TriggerTTL.
+func (s *Server) newTrigger(userID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	trig := s.nextID("") + ".trigger"
+	s.triggers[trig] = trigger{expires: s.now().Add(TriggerTTL)}
+	s.triggerTo[trig] = userID
+	return trig
+}
+
+// ActionPayload returns the block_actions payload of userID using the
+// element actionID of the actions block blockID in message ts of channel:
+// clicking it, for a button, or choosing the option whose text or value is
+// choice, for a static select.
+func (s *Server) ActionPayload(userID, channel, ts, blockID, actionID, choice string) (map[string]any, error) {
+	m, ok := s.Message(channel, ts)
+	if !ok {
+		return nil, fmt.Errorf("no message %s in %s", ts, channel)
+	}
+	var blocks []map[string]any
+	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
+		return nil, err
+	}
+	for _, b := range blocks {
+		if b["block_id"] != blockID {
+			continue
+		}
+		els, _ := b["elements"].([]any)
+		for _, e := range els {
+			el, _ := e.(map[string]any)
+			if el == nil || el["action_id"] != actionID {
+				continue
+			}
+			act := map[string]any{"type": el["type"], "action_id": actionID, "block_id": blockID, "action_ts": "1.1"}
+			switch el["type"] {
+			case "button":
+				act["value"], act["text"] = el["value"], el["text"]
+			case "static_select":
+				opts, _ := el["options"].([]any)
+				for _, o := range opts {
+					opt, _ := o.(map[string]any)
+					text, _ := opt["text"].(map[string]any)
+					if opt != nil && (opt["value"] == choice || text != nil && text["text"] == choice) {
+						act["selected_option"] = opt
+					}
+				}
+				if act["selected_option"] == nil {
+					return nil, fmt.Errorf("select %s has no option %q", actionID, choice)
+				}
+			default:
+				return nil, fmt.Errorf("element %s is a %v, not a button or a static select", actionID, el["type"])
+			}
+			return map[string]any{
+				"type": "block_actions", "team": map[string]any{"id": s.Team}, "user": map[string]any{"id": userID},
+				"channel": map[string]any{"id": channel}, "container": map[string]any{"type": "message", "message_ts": ts, "channel_id": channel},
+				"message": map[string]any{"ts": ts, "text": m.Text}, "trigger_id": s.newTrigger(userID), "actions": []any{act},
+			}, nil
+		}
+		return nil, fmt.Errorf("block %s has no element %s", blockID, actionID)
+	}
+	return nil, fmt.Errorf("no block %s in message %s", blockID, ts)
+}
+
+// Act sends userID's use of the element actionID of block blockID of a
+// message (see ActionPayload).
+func (s *Server) Act(ctx context.Context, userID, channel, ts, blockID, actionID, choice string) (Response, error) {
+	p, err := s.ActionPayload(userID, channel, ts, blockID, actionID, choice)
 	if err != nil {
 		return Response{}, err
 	}

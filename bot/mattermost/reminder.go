@@ -1,0 +1,147 @@
+package mattermost
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/dialogs"
+)
+
+// ReminderProp marks a status update reminder post; its value is the run's
+// ID.
+const ReminderProp = "playbooks_reminder_run_id"
+
+// Actions of a reminder post's buttons, as their signed context names them
+// (buttonState.Action).
+const (
+	actionUpdateStatus = "update_status"
+	actionSnooze       = "snooze"
+)
+
+// PostReminder posts message as the bot in the run's channel, with an
+// "Update status" button, which opens the status update dialog for the
+// user who clicks it, and a "Snooze" button per bot.SnoozeOptions, which
+// puts the reminder off. Each button's context is signed like a checklist
+// button's: for any channel member, naming the run and the action. It
+// returns the post's ID.
+func (c *Client) PostReminder(ctx context.Context, r bot.Run, message string) (string, error) {
+	created, resp, err := c.api.CreatePost(ctx, c.ReminderPost(r, message))
+	if err != nil {
+		return "", apiError(resp, err, "reminder post in channel "+r.ChannelID)
+	}
+	return created.Id, nil
+}
+
+// ReminderPost renders the reminder post of run r: message, and an
+// attachment with the update and snooze buttons.
+func (c *Client) ReminderPost(r bot.Run, message string) *model.Post {
+	actions := []*model.PostAction{
+		c.reminderButton("updatestatus", "Update status", "primary", buttonState{RunID: r.ID, Action: actionUpdateStatus}),
+	}
+	for _, d := range bot.SnoozeOptions {
+		label := snoozeLabel(d)
+		actions = append(actions, c.reminderButton("snooze"+label, "Snooze "+label, "default",
+			buttonState{RunID: r.ID, Action: actionSnooze, Seconds: int64(d / time.Second)}))
+	}
+	p := &model.Post{ChannelId: r.ChannelID, Message: message}
+	p.SetProps(model.StringInterface{
+		model.PostPropsAttachments: []*model.MessageAttachment{{
+			Fallback: "Post a status update with /playbook update",
+			Actions:  actions,
+		}},
+		ReminderProp: r.ID,
+	})
+	return p
+}
+
+// reminderButton is a reminder post's button doing st. Its ID is letters
+// and digits only, as Mattermost requires.
+func (c *Client) reminderButton(id, name, style string, st buttonState) *model.PostAction {
+	state, _ := json.Marshal(st)
+	return &model.PostAction{
+		Id:    id,
+		Type:  model.PostActionTypeButton,
+		Name:  name,
+		Style: style,
+		Integration: &model.PostActionIntegration{
+			URL:     c.publicURL + ActionsPath,
+			Context: map[string]any{buttonContextKey: c.signer.Sign(buttonAudience, string(state), buttonTTL)},
+		},
+	}
+}
+
+// snoozeLabel writes a snooze delay as people do: 15m, 1h.
+func snoozeLabel(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+// postMessage returns the message of a post, read as the bot.
+func (c *Client) postMessage(ctx context.Context, postID string) (string, error) {
+	p, resp, err := c.api.GetPost(ctx, postID, "")
+	if err != nil {
+		return "", apiError(resp, err, "post "+postID)
+	}
+	return p.Message, nil
+}
+
+// openStatusDialog opens the status update dialog of run for the user who
+// clicked a reminder's "Update status" button, with the click's trigger
+// ID: the same dialog, submitted the same way, as /playbook update's.
+func (h *Handler) openStatusDialog(ctx context.Context, req model.PostActionIntegrationRequest, run bot.Run) error {
+	d := dialogs.StatusUpdateDialog(run)
+	if err := h.client.OpenDialog(ctx, req.UserId, req.TriggerId, h.client.DialogURL(d), d); err != nil {
+		return fmt.Errorf("open the status update dialog: %w", err)
+	}
+	return nil
+}
+
+// postUpdate is the "update" of an action's answer: Mattermost rewrites the
+// post with this message and props.
+type postUpdate struct {
+	Message string         `json:"message"`
+	Props   map[string]any `json:"props"`
+}
+
+// snooze snoozes run's reminder by the delay of a reminder's snooze button
+// and returns the reminder post rewritten to say so, without its buttons,
+// so that nobody snoozes it twice.
+func (h *Handler) snooze(ctx context.Context, a bot.Actor, req model.PostActionIntegrationRequest, run bot.Run, st buttonState) (postUpdate, error) {
+	d := time.Duration(st.Seconds) * time.Second
+	if _, err := h.svc.SnoozeReminder(ctx, a, run.ID, d); err != nil {
+		return postUpdate{}, err
+	}
+	msg, err := h.client.postMessage(ctx, req.PostId)
+	if err != nil { // the snooze is made: say so without the original text
+		h.log.ErrorContext(ctx, "read the reminder post to rewrite it", "post_id", req.PostId, "run_id", run.ID, "error", err)
+		msg = "Status update reminder of " + run.Name
+	}
+	by := req.UserName
+	if by == "" {
+		by = req.UserId
+		if u, err := h.client.User(ctx, req.UserId); err == nil {
+			by = u.Username
+		}
+	}
+	msg = strings.TrimRight(msg, "\n") + fmt.Sprintf(" — snoozed for %s by @%s", snoozeLabel(d), by)
+	return postUpdate{Message: msg, Props: map[string]any{}}, nil
+}
+
+// writeUpdate answers a click with the rewrite of its post.
+func writeUpdate(w http.ResponseWriter, u postUpdate) {
+	writeJSON(w, http.StatusOK, struct {
+		Update postUpdate `json:"update"`
+	}{u})
+}

@@ -1,0 +1,216 @@
+package slack
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/dialogs"
+)
+
+// Action IDs of the status update reminder's controls.
+const (
+	// UpdateStatusActionID is the reminder's "Update status" button, which
+	// opens the status update modal.
+	UpdateStatusActionID = "update_status"
+	// SnoozeActionID is the reminder's "Snooze…" select, whose options are
+	// bot.SnoozeOptions.
+	SnoozeActionID = "snooze"
+)
+
+// Block IDs of the reminder message.
+const (
+	reminderTextBlockID    = "reminder"
+	reminderActionsBlockID = "reminder-actions"
+)
+
+// Kinds of reminder control a signed value is for.
+const (
+	reminderUpdate = "u"
+	reminderSnooze = "z"
+)
+
+// reminderState is what a reminder control's signed value carries. It is
+// encoded compactly ("<kind> <run ID> <seconds>") rather than as JSON: a
+// select option's value must fit in Slack's 150 characters, signature
+// included.
+type reminderState struct {
+	Kind    string
+	RunID   string
+	Seconds int64
+}
+
+func (s reminderState) String() string {
+	return s.Kind + " " + s.RunID + " " + strconv.FormatInt(s.Seconds, 10)
+}
+
+// PostReminder posts message (Markdown, converted to mrkdwn) in the run's
+// channel (chat.postMessage), with an "Update status" button that opens
+// the status update modal and a "Snooze…" select offering
+// bot.SnoozeOptions. It returns the message's ts.
+func (c *Client) PostReminder(ctx context.Context, r bot.Run, message string) (string, error) {
+	_, ts, err := c.api.PostMessageContext(ctx, r.ChannelID,
+		slackgo.MsgOptionText(toMrkdwn(message), false),
+		slackgo.MsgOptionBlocks(c.reminderBlocks(r, message)...))
+	if err != nil {
+		return "", apiError(err, "chat.postMessage", "reminder in channel "+r.ChannelID)
+	}
+	return ts, nil
+}
+
+// reminderBlocks renders a reminder: a section with the message and an
+// actions block with its controls, whose values are signed for any user
+// (any member of the channel may use them).
+func (c *Client) reminderBlocks(r bot.Run, message string) []slackgo.Block {
+	sign := func(s reminderState) string { return c.signer.Sign(buttonAudience, s.String(), buttonTTL) }
+	update := slackgo.NewButtonBlockElement(UpdateStatusActionID,
+		sign(reminderState{Kind: reminderUpdate, RunID: r.ID}), plain("Update status"))
+	update.Style = slackgo.StylePrimary
+	opts := make([]*slackgo.OptionBlockObject, 0, len(bot.SnoozeOptions))
+	for _, d := range bot.SnoozeOptions {
+		opts = append(opts, slackgo.NewOptionBlockObject(
+			sign(reminderState{Kind: reminderSnooze, RunID: r.ID, Seconds: int64(d / time.Second)}),
+			plain(longDuration(d)), nil))
+	}
+	snooze := slackgo.NewOptionsSelectBlockElement(slackgo.OptTypeStatic, plain("Snooze…"), SnoozeActionID, opts...)
+	return []slackgo.Block{
+		slackgo.NewSectionBlock(mrkdwn(truncateRunes(toMrkdwn(message), maxSectionText)), nil, nil,
+			slackgo.SectionBlockOptionBlockID(reminderTextBlockID)),
+		slackgo.NewActionBlock(reminderActionsBlockID, update, snooze),
+	}
+}
+
+// longDuration names a snooze option: "15 minutes", "1 hour", "4 hours".
+func longDuration(d time.Duration) string {
+	n, unit := int64(d/time.Minute), "minute"
+	if d%time.Hour == 0 {
+		n, unit = int64(d/time.Hour), "hour"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s", n, unit)
+}
+
+// shortDuration writes d as "15m", "1h", "1h30m".
+func shortDuration(d time.Duration) string {
+	h, m := int64(d/time.Hour), int64(d%time.Hour/time.Minute)
+	switch {
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%dh%dm", h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dm", m)
+}
+
+// verifyReminder returns the state of a reminder control's signed value.
+// EUnauthenticated when it is missing, forged or expired.
+func verifyReminder(s *dialogs.Signer, value string) (reminderState, error) {
+	raw, err := s.Verify(buttonAudience, value)
+	if err != nil {
+		return reminderState{}, err
+	}
+	invalid := bot.Errorf(bot.EUnauthenticated, "this control is not valid")
+	f := strings.Fields(raw)
+	if len(f) != 3 || (f[0] != reminderUpdate && f[0] != reminderSnooze) || !bot.ValidID(f[1]) {
+		return reminderState{}, invalid
+	}
+	secs, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return reminderState{}, invalid
+	}
+	return reminderState{Kind: f[0], RunID: f[1], Seconds: secs}, nil
+}
+
+// reminderAction serves a click on a reminder's controls: "Update status"
+// opens the status update modal for the clicking user (the same modal, and
+// submission, as /playbook update); a Snooze choice snoozes the reminder
+// as the clicking user and rewrites the reminder without its controls. A
+// value whose signature is missing, forged or expired, that was rendered
+// for the other control, or that names a run of another channel, gets 401
+// and changes nothing. What else goes wrong is shown to the user as an
+// ephemeral message; the answer is 200.
+func (h *Handler) reminderAction(w http.ResponseWriter, r *http.Request, ic slackgo.InteractionCallback, act *slackgo.BlockAction) {
+	value, kind := act.Value, reminderUpdate
+	if act.ActionID == SnoozeActionID {
+		value, kind = act.SelectedOption.Value, reminderSnooze
+	}
+	st, err := verifyReminder(h.signer, value)
+	if err == nil && st.Kind != kind {
+		err = bot.Errorf(bot.EUnauthenticated, "this control is not valid")
+	}
+	if err != nil {
+		h.refuseAction(w, r, ic, err)
+		return
+	}
+	userID, teamID, channelID := ic.User.ID, ic.Team.ID, ic.Channel.ID
+	if userID == "" || teamID == "" {
+		h.tell(r, channelID, userID, "This click lacks the user or the workspace; it did not come from Slack.")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	a := actor(userID, teamID)
+	run, err := h.svc.Run(r.Context(), a, st.RunID)
+	if err == nil && run.ChannelID != channelID {
+		h.refuseAction(w, r, ic, bot.Errorf(bot.EUnauthenticated, "this control does not belong to this channel"))
+		return
+	}
+	if err == nil {
+		switch st.Kind {
+		case reminderUpdate:
+			err = h.client.OpenModal(r.Context(), ic.TriggerID, userID, channelID, dialogs.StatusUpdateDialog(run))
+		case reminderSnooze:
+			err = h.snooze(r, ic, a, run, time.Duration(st.Seconds)*time.Second)
+		}
+	}
+	if err != nil {
+		h.tell(r, channelID, userID, h.userMessage(r.Context(), r.URL.Path, err, "user_id", userID, "run_id", st.RunID))
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// snooze snoozes the run's reminder by d and rewrites the reminder message
+// to say so, without its controls. The snooze is made once SnoozeReminder
+// returns: a message that cannot be rewritten is only logged.
+func (h *Handler) snooze(r *http.Request, ic slackgo.InteractionCallback, a bot.Actor, run bot.Run, d time.Duration) error {
+	if _, err := h.svc.SnoozeReminder(r.Context(), a, run.ID, d); err != nil {
+		return err
+	}
+	ts := ic.Container.MessageTs
+	if ts == "" {
+		ts = ic.Message.Timestamp
+	}
+	if ts == "" {
+		return nil
+	}
+	text := ic.Message.Text // as posted: mrkdwn, escaped
+	if text == "" {
+		text = "Status update reminder"
+	}
+	if err := h.client.reminderSnoozed(r.Context(), ic.Channel.ID, ts, text, a.UserID, d); err != nil {
+		h.log.ErrorContext(r.Context(), "rewrite snoozed reminder", "run_id", run.ID,
+			"channel_id", ic.Channel.ID, "ts", ts, "error", err)
+	}
+	return nil
+}
+
+// reminderSnoozed rewrites reminder ts (chat.update), whose text was text
+// (mrkdwn), to say that userID snoozed it by d, without its controls.
+func (c *Client) reminderSnoozed(ctx context.Context, channelID, ts, text, userID string, d time.Duration) error {
+	text = fmt.Sprintf("%s — snoozed for %s by <@%s>", text, shortDuration(d), userID)
+	_, _, _, err := c.api.UpdateMessageContext(ctx, channelID, ts,
+		slackgo.MsgOptionText(text, false),
+		slackgo.MsgOptionBlocks(slackgo.NewSectionBlock(mrkdwn(truncateRunes(text, maxSectionText)), nil, nil,
+			slackgo.SectionBlockOptionBlockID(reminderTextBlockID))))
+	if err != nil {
+		return apiError(err, "chat.update", "reminder "+ts)
+	}
+	return nil
+}
