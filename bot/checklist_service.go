@@ -154,20 +154,41 @@ func (s *Service) SetItemState(ctx context.Context, a Actor, id string, checklis
 // ToggleItem closes an open or in-progress item and reopens a closed one,
 // as a click on the item's checkbox does.
 func (s *Service) ToggleItem(ctx context.Context, a Actor, id string, checklist, idx int) (Run, error) {
-	var state string
 	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		it, err := item(r, checklist, idx)
 		if err != nil {
 			return RunChange{}, err
 		}
-		state = ItemClosed
-		if it.State == ItemClosed {
-			state = ItemOpen
-		}
-		it.State, it.StateModified = state, s.now()
-		return one(s.event(r.ID, a, EventTaskStateChanged,
-			fmt.Sprintf("%s %s", it.Title, stateName(state)), it.ID)), nil
+		return s.toggle(r, a, it), nil
 	})
+}
+
+// ToggleItemByID toggles the item with the given ID wherever it is now: a
+// button drawn before items moved still toggles its own item. The item is
+// found under the run's lock, so a concurrent move cannot redirect the
+// click. ENotFound when the item was removed.
+func (s *Service) ToggleItemByID(ctx context.Context, a Actor, id, itemID string) (Run, error) {
+	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		for ci := range r.Checklists {
+			for ii := range r.Checklists[ci].Items {
+				if it := &r.Checklists[ci].Items[ii]; it.ID == itemID {
+					return s.toggle(r, a, it), nil
+				}
+			}
+		}
+		return RunChange{}, Errorf(ENotFound, "this item was removed from the checklist")
+	})
+}
+
+// toggle flips an item of r between closed and open and returns the change
+// to record.
+func (s *Service) toggle(r *Run, a Actor, it *ChecklistItem) RunChange {
+	state := ItemClosed
+	if it.State == ItemClosed {
+		state = ItemOpen
+	}
+	it.State, it.StateModified = state, s.now()
+	return one(s.event(r.ID, a, EventTaskStateChanged, fmt.Sprintf("%s %s", it.Title, stateName(state)), it.ID))
 }
 
 // stateName is a state as a person reads it in the timeline.

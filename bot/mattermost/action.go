@@ -1,7 +1,6 @@
 package mattermost
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/mattermost/mattermost/server/public/model"
@@ -42,7 +41,7 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		switch st.Action {
 		case "":
-			err = h.toggle(r.Context(), a, run, st)
+			_, err = h.svc.ToggleItemByID(r.Context(), a, run.ID, st.ItemID)
 		case actionUpdateStatus:
 			err = h.openStatusDialog(r.Context(), req, run)
 		case actionSnooze:
@@ -61,34 +60,6 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
-}
-
-// toggle toggles the item a button was rendered for. The item is found by
-// its ID: if the checklist changed since the post was rendered, the
-// indices may now point at another item.
-func (h *Handler) toggle(ctx context.Context, a bot.Actor, r bot.Run, st buttonState) error {
-	ci, ii := st.Checklist, st.Item
-	if !itemAt(r, ci, ii, st.ItemID) {
-		ci, ii = -1, -1
-		for c, cl := range r.Checklists {
-			for i, it := range cl.Items {
-				if it.ID == st.ItemID {
-					ci, ii = c, i
-				}
-			}
-		}
-		if ci < 0 {
-			return bot.Errorf(bot.ENotFound, "this item was removed from the checklist")
-		}
-	}
-	_, err := h.svc.ToggleItem(ctx, a, r.ID, ci, ii)
-	return err
-}
-
-// itemAt reports whether item ii of checklist ci of r has ID id.
-func itemAt(r bot.Run, ci, ii int, id string) bool {
-	return ci >= 0 && ci < len(r.Checklists) && ii >= 0 && ii < len(r.Checklists[ci].Items) &&
-		r.Checklists[ci].Items[ii].ID == id
 }
 
 // refuseAction answers 401 to a click whose context cannot be trusted.

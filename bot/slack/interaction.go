@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -201,7 +200,7 @@ func (h *Handler) blockActions(w http.ResponseWriter, r *http.Request, ic slackg
 		return
 	}
 	if err == nil {
-		err = h.toggle(r.Context(), a, run, st)
+		_, err = h.svc.ToggleItemByID(r.Context(), a, run.ID, st.ItemID)
 	}
 	if err != nil {
 		h.tell(r, channelID, userID, h.userMessage(r.Context(), r.URL.Path, err, "user_id", userID, "run_id", st.RunID))
@@ -218,34 +217,6 @@ func (h *Handler) tell(r *http.Request, channelID, userID, msg string) {
 	if err := h.client.Ephemeral(r.Context(), channelID, userID, msg); err != nil {
 		h.log.ErrorContext(r.Context(), "tell user", "user_id", userID, "channel_id", channelID, "error", err)
 	}
-}
-
-// toggle toggles the item a button was rendered for. The item is found by
-// its ID: if the checklist changed since the message was rendered, the
-// indices may now point at another item.
-func (h *Handler) toggle(ctx context.Context, a bot.Actor, r bot.Run, st buttonState) error {
-	ci, ii := st.Checklist, st.Item
-	if !itemAt(r, ci, ii, st.ItemID) {
-		ci, ii = -1, -1
-		for c, cl := range r.Checklists {
-			for i, it := range cl.Items {
-				if it.ID == st.ItemID {
-					ci, ii = c, i
-				}
-			}
-		}
-		if ci < 0 {
-			return bot.Errorf(bot.ENotFound, "this item was removed from the checklist")
-		}
-	}
-	_, err := h.svc.ToggleItem(ctx, a, r.ID, ci, ii)
-	return err
-}
-
-// itemAt reports whether item ii of checklist ci of r has ID id.
-func itemAt(r bot.Run, ci, ii int, id string) bool {
-	return ci >= 0 && ci < len(r.Checklists) && ii >= 0 && ii < len(r.Checklists[ci].Items) &&
-		r.Checklists[ci].Items[ii].ID == id
 }
 
 // refuseAction answers 401 to a click whose value cannot be trusted.
