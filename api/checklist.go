@@ -13,11 +13,7 @@ func (s *server) addItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := decodeNewItem(body)
+	in, err := decodeBody(w, r, decodeNewItem)
 	if err != nil {
 		return err
 	}
@@ -34,11 +30,7 @@ func (s *server) reorderItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := decodeReorder(body)
+	in, err := decodeBody(w, r, decodeReorder)
 	if err != nil {
 		return err
 	}
@@ -55,11 +47,7 @@ func (s *server) renameItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := decodeRename(body)
+	in, err := decodeBody(w, r, decodeRename)
 	if err != nil {
 		return err
 	}
@@ -89,11 +77,7 @@ func (s *server) setItemState(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	state, err := decodeItemState(body)
+	state, err := decodeBody(w, r, decodeItemState)
 	if err != nil {
 		return err
 	}
@@ -110,11 +94,7 @@ func (s *server) setItemAssignee(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	assignee, err := decodeAssignee(body)
+	assignee, err := decodeBody(w, r, decodeAssignee)
 	if err != nil {
 		return err
 	}

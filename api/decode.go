@@ -25,6 +25,17 @@ import (
 // maxBodyBytes is the largest request body read.
 const maxBodyBytes = 1 << 20
 
+// decodeBody reads the request body and decodes it with decode, one of the
+// pure decoders below, so a handler needs one call for both.
+func decodeBody[T any](w http.ResponseWriter, r *http.Request, decode func([]byte) (T, error)) (T, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decode(body)
+}
+
 // readBody reads the request body, at most maxBodyBytes of it.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))

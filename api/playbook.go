@@ -25,11 +25,7 @@ type createdID struct {
 
 // createPlaybook answers createPlaybook: 201 with the new playbook's ID.
 func (s *server) createPlaybook(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := decodeNewPlaybook(body)
+	in, err := decodeBody(w, r, decodeNewPlaybook)
 	if err != nil {
 		return err
 	}
@@ -53,11 +49,7 @@ func (s *server) getPlaybook(w http.ResponseWriter, r *http.Request) error {
 // updatePlaybook answers updatePlaybook: a full update; runs already
 // started from the playbook keep their copy.
 func (s *server) updatePlaybook(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := decodePlaybookUpdate(body)
+	in, err := decodeBody(w, r, decodePlaybookUpdate)
 	if err != nil {
 		return err
 	}

@@ -20,11 +20,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) error {
 
 // createRun answers createPlaybookRunFromPost: 201 with the run.
 func (s *server) createRun(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := decodeNewRun(body)
+	in, err := decodeBody(w, r, decodeNewRun)
 	if err != nil {
 		return err
 	}
@@ -39,11 +35,7 @@ func (s *server) createRun(w http.ResponseWriter, r *http.Request) error {
 // createRunFromDialog answers createPlaybookRunFromDialog: 201 with the run,
 // or 200 {} for a cancelled dialog, which creates nothing.
 func (s *server) createRunFromDialog(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := decodeDialogRun(body)
+	in, err := decodeBody(w, r, decodeDialogRun)
 	if err != nil {
 		return err
 	}
@@ -127,11 +119,7 @@ func (s *server) runMetadata(w http.ResponseWriter, r *http.Request) error {
 
 // patchRun answers updatePlaybookRun: {"active_stage": n} sets the stage.
 func (s *server) patchRun(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	stage, err := decodeActiveStage(body)
+	stage, err := decodeBody(w, r, decodeActiveStage)
 	if err != nil {
 		return err
 	}
@@ -154,11 +142,7 @@ func (s *server) endRun(w http.ResponseWriter, r *http.Request) error {
 // endRunDialog answers endPlaybookRunDialog: the run ends unless the
 // optional dialog submission says it was cancelled.
 func (s *server) endRunDialog(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	cancelled, err := decodeDialogCancelled(body)
+	cancelled, err := decodeBody(w, r, decodeDialogCancelled)
 	if err != nil {
 		return err
 	}
@@ -180,11 +164,7 @@ func (s *server) restartRun(w http.ResponseWriter, r *http.Request) error {
 
 // updateStatus answers status: a status update with an optional reminder.
 func (s *server) updateStatus(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := decodeStatus(body)
+	in, err := decodeBody(w, r, decodeStatus)
 	if err != nil {
 		return err
 	}
@@ -197,11 +177,7 @@ func (s *server) updateStatus(w http.ResponseWriter, r *http.Request) error {
 
 // changeOwner answers changeOwner.
 func (s *server) changeOwner(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	owner, err := decodeOwner(body)
+	owner, err := decodeBody(w, r, decodeOwner)
 	if err != nil {
 		return err
 	}
@@ -215,11 +191,7 @@ func (s *server) changeOwner(w http.ResponseWriter, r *http.Request) error {
 // nextStageDialog answers nextStageDialog: the dialog's state is the index
 // of the stage to make active.
 func (s *server) nextStageDialog(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := decodeNextStage(body)
+	in, err := decodeBody(w, r, decodeNextStage)
 	if err != nil {
 		return err
 	}
