@@ -365,3 +365,13 @@ func (s *Server) usersConversations(args map[string]any) (map[string]any, string
 func (s *Server) teamInfo(map[string]any) (map[string]any, string) {
 	return map[string]any{"team": map[string]any{"id": s.Team, "name": "Acme", "domain": "acme"}}, ""
 }
+
+// RemoveMember takes a user, or the bot, out of a channel, as leaving it or
+// being removed from it does.
+func (s *Server) RemoveMember(channelID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.channels[channelID]; ok {
+		c.Members = slices.DeleteFunc(c.Members, func(m string) bool { return m == userID })
+	}
+}
