@@ -67,7 +67,8 @@ type RunFilter struct {
 	// OnlyVisible, when set, keeps a private run (not Public, with a
 	// channel) only when its channel is one of VisibleChannelIDs: the
 	// channels of private runs the caller is a member of. Public runs and
-	// runs with no channel are kept. Service sets both (see CanSeeRun).
+	// runs with no channel are kept. Service sets both for every caller
+	// but an admin (the rule is in visibility.go); edges leave them unset.
 	OnlyVisible       bool
 	VisibleChannelIDs []string
 	Sort              string // one of RunSortFields
