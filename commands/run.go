@@ -83,14 +83,16 @@ func (d *Dispatcher) owner(ctx context.Context, c *call) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	if id == c.run.OwnerUserID {
-		return Response{Text: fmt.Sprintf("%s already owns this run.", d.userName(ctx, id))}, nil
-	}
+	// Called for the owner too: one who has left a private run's channel
+	// is added back, and the reply says so.
 	r, added, err := d.svc.ChangeOwner(ctx, c.Actor, c.run.ID, id)
 	if err != nil {
 		return Response{}, err
 	}
 	name := d.userName(ctx, r.OwnerUserID)
+	if id == c.run.OwnerUserID {
+		return Response{Text: fmt.Sprintf("%s already owns this run.", name) + addedNote(name, added)}, nil
+	}
 	return Response{Text: fmt.Sprintf("%s is now the owner of %s.", name, d.runName(r)) + addedNote(name, added),
 		InChannel: true}, nil
 }

@@ -117,6 +117,15 @@ func TestPrivateRunCommands(t *testing.T) {
 				}
 			}
 
+			// The owner left the channel: owner names him again and adds him back.
+			chat.set(ch, u["bob"].ID, false)
+			if got, want := say("alice", ch, "owner @bob"), "@bob already owns this run. @bob was not in this private run's channel and has been added."; got.Text != want {
+				t.Errorf("owner @bob, the owner, out of the channel: got %q, want %q", got.Text, want)
+			}
+			if !chat.isMember(ch, u["bob"].ID) {
+				t.Error("the owner was not added back to the channel")
+			}
+
 			chat.refuse = "they are not in the channel's team"
 			for _, text := range []string{"owner @dan", "assign 0 1 @dan"} {
 				want := "@dan is not in this private run's channel and could not be added to it: they are not in the channel's team. Nothing was changed."
