@@ -266,7 +266,11 @@ func (fakeChat) RunCommand(context.Context, string, string, string) (string, err
 
 func (fakeChat) Post(context.Context, string, string) (string, error) { return bot.NewID(), nil }
 
-func (fakeChat) IsChannelMember(context.Context, string, string) (bool, error) { return true, nil }
+func (fakeChat) MemberChannels(_ context.Context, _ string, ids []string) ([]string, error) {
+	return ids, nil
+}
+
+func (fakeChat) AddChannelMember(context.Context, string, string) error { return nil }
 
 func (fakeChat) PostReminder(context.Context, bot.Run, string) (string, error) {
 	return bot.NewID(), nil

@@ -88,7 +88,9 @@ func (s *server) setItemState(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// setItemAssignee answers itemSetAssignee; "" unassigns.
+// setItemAssignee answers itemSetAssignee; "" unassigns. On a private run,
+// an assignee not in its channel is added to it (the spec's 200 has no
+// body to say so), or the assignment is refused with the reason.
 func (s *server) setItemAssignee(w http.ResponseWriter, r *http.Request) error {
 	checklist, item, err := pathIndexes(r)
 	if err != nil {
@@ -98,7 +100,7 @@ func (s *server) setItemAssignee(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.svc.SetItemAssignee(r.Context(), actor(r), pathID(r, "id"), checklist, item, assignee); err != nil {
+	if _, _, err := s.svc.SetItemAssignee(r.Context(), actor(r), pathID(r, "id"), checklist, item, assignee); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

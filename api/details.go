@@ -129,7 +129,13 @@ func newDetailsView(r bot.Run, names map[string]string) detailsView {
 
 // details answers GET /runs/{id}, the page a webhook's details_url links
 // to: for the holder of a signed link (?sig=), or for a bearer token that
-// may see the run. Errors are plain pages that show nothing of the run.
+// may see the run. A request with a token is judged by the token alone,
+// under the one visibility rule of every read (a private run only for its
+// channel's members and admins). A valid signed link, sent without a
+// token, is a bearer permission of its own: whoever holds it reads that
+// one run's page until the link expires, whatever channels they are in;
+// that is what sending the link (to a webhook) grants. Errors are plain
+// pages that show nothing of the run.
 func (s *server) details(w http.ResponseWriter, r *http.Request) {
 	rl := requestLogFrom(r.Context())
 	rl.op = "runDetails"

@@ -92,7 +92,10 @@ func (e *linkEnv) detailedRun(t *testing.T, name string) bot.Run {
 		func() (bot.Run, error) { return e.svc.SetItemState(ctx, a, r.ID, 0, 0, bot.ItemClosed) },
 		func() (bot.Run, error) { return e.svc.SetItemState(ctx, a, r.ID, 0, 1, bot.ItemClosed) },
 		func() (bot.Run, error) { return e.svc.SetItemState(ctx, a, r.ID, 1, 0, bot.ItemInProgress) },
-		func() (bot.Run, error) { return e.svc.SetItemAssignee(ctx, a, r.ID, 1, 0, e.userID) },
+		func() (bot.Run, error) {
+			r, _, err := e.svc.SetItemAssignee(ctx, a, r.ID, 1, 0, e.userID)
+			return r, err
+		},
 		func() (bot.Run, error) {
 			return e.svc.UpdateStatus(ctx, a, r.ID, "Database failed over; investigating.", 0)
 		},

@@ -175,13 +175,14 @@ func (s *server) updateStatus(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// changeOwner answers changeOwner.
+// changeOwner answers changeOwner. On a private run, an owner not in its
+// channel is added to it, or the change is refused with the reason.
 func (s *server) changeOwner(w http.ResponseWriter, r *http.Request) error {
 	owner, err := decodeBody(w, r, decodeOwner)
 	if err != nil {
 		return err
 	}
-	if _, err := s.svc.ChangeOwner(r.Context(), actor(r), pathID(r, "id"), owner); err != nil {
+	if _, _, err := s.svc.ChangeOwner(r.Context(), actor(r), pathID(r, "id"), owner); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

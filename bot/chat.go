@@ -18,8 +18,16 @@ type Chat interface {
 	// Post posts a message (Markdown) as the bot in a channel and returns the
 	// post's ID.
 	Post(ctx context.Context, channelID, message string) (string, error)
-	// IsChannelMember reports whether a user is in a channel.
-	IsChannelMember(ctx context.Context, channelID, userID string) (bool, error)
+	// MemberChannels returns those of channelIDs (channels of private runs
+	// on this platform) that userID is a member of, in any order. A channel
+	// the platform does not know, or that the bot may not read, counts as
+	// one the user is not in: the answer decides what the user may see, so
+	// doubt hides. An error means the platform could not answer at all.
+	MemberChannels(ctx context.Context, userID string, channelIDs []string) ([]string, error)
+	// AddChannelMember adds a user to a run's channel; adding a member
+	// again is not an error. The error is a *Error saying why when the
+	// platform refused (EForbidden, ENotFound, EInvalid).
+	AddChannelMember(ctx context.Context, channelID, userID string) error
 	// PostReminder posts message in the run's channel, asking its owner
 	// for a status update, with an "Update status" control that opens the
 	// status update dialog and Snooze choices (SnoozeOptions) that call
@@ -67,9 +75,14 @@ func (NoChat) User(_ context.Context, userID string) (User, error) {
 // Post posts nothing.
 func (NoChat) Post(context.Context, string, string) (string, error) { return "", nil }
 
-// IsChannelMember reports true: without a platform there are no channels
-// to be kept out of.
-func (NoChat) IsChannelMember(context.Context, string, string) (bool, error) { return true, nil }
+// MemberChannels returns every channel: without a platform there are no
+// channels to be kept out of.
+func (NoChat) MemberChannels(_ context.Context, _ string, channelIDs []string) ([]string, error) {
+	return channelIDs, nil
+}
+
+// AddChannelMember adds nobody: without a platform there are no channels.
+func (NoChat) AddChannelMember(context.Context, string, string) error { return nil }
 
 // PostReminder posts nothing.
 func (NoChat) PostReminder(context.Context, Run, string) (string, error) { return "", nil }

@@ -53,6 +53,13 @@ func (s *Service) AddItem(ctx context.Context, a Actor, id string, checklist int
 		if err := checkID("assignee_id", in.AssigneeID); err != nil {
 			return Run{}, err
 		}
+		// An assignee must be able to see the run (see admitToChannel).
+		if _, err := s.admitToChannel(ctx, a, id, in.AssigneeID, func(r *Run) error {
+			_, err := list(r, checklist)
+			return err
+		}); err != nil {
+			return Run{}, err
+		}
 	}
 	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		c, err := list(r, checklist)
@@ -203,18 +210,25 @@ func stateName(state string) string {
 }
 
 // SetItemAssignee assigns an item to a user ("" unassigns), who becomes a
-// participant of the run.
-func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, checklist, idx int, assigneeID string) (Run, error) {
-	if assigneeID != "" {
-		if err := checkID("assignee_id", assigneeID); err != nil {
-			return Run{}, err
-		}
-	}
+// participant of the run. On a private run, an assignee who is not in the
+// run's channel is added to it first, and added reports it; when that
+// fails, nothing changes and the error says why (see admitToChannel for
+// this choice).
+func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, checklist, idx int, assigneeID string) (r Run, added bool, err error) {
 	name := ""
 	if assigneeID != "" {
+		if err := checkID("assignee_id", assigneeID); err != nil {
+			return Run{}, false, err
+		}
+		if added, err = s.admitToChannel(ctx, a, id, assigneeID, func(r *Run) error {
+			_, err := item(r, checklist, idx)
+			return err
+		}); err != nil {
+			return Run{}, false, err
+		}
 		name = s.usernameOfRun(ctx, id, assigneeID) // before the run is locked
 	}
-	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+	r, err = s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		it, err := item(r, checklist, idx)
 		if err != nil {
 			return RunChange{}, err
@@ -232,6 +246,10 @@ func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, check
 		e.SubjectUserID = assigneeID
 		return one(e), nil
 	})
+	if err != nil {
+		return Run{}, added, err
+	}
+	return r, added, nil
 }
 
 // RunItemCommand executes an item's slash command in the run's channel and

@@ -42,7 +42,9 @@ func (s *Service) linkMAC(id, exp string) []byte {
 }
 
 // RunForLink returns the run a signed details link names, whatever team it
-// belongs to: the link itself is the permission. EUnauthenticated when sig
+// belongs to and whoever holds the link: the link itself is the
+// permission, a bearer one, the one exception to the visibility rule
+// (see visibility.go), for one run and until it expires. EUnauthenticated when sig
 // is missing, forged or expired, or when the server signs no links;
 // ENotFound when the signature is good but the run is gone.
 func (s *Service) RunForLink(ctx context.Context, id, sig string) (Run, error) {

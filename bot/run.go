@@ -64,13 +64,23 @@ type RunFilter struct {
 	OwnerID       string
 	ParticipantID string
 	SearchTerm    string // case-insensitive substring of the name
-	// VisibleTo, when set, keeps private runs only if this user is one of
-	// their participants (public runs are kept).
-	VisibleTo string
-	Sort      string // one of RunSortFields
-	Direction string // asc or desc
-	Page      int
-	PerPage   int
+	// OnlyVisible, when set, keeps a private run (not Public, with a
+	// channel) only when its channel is one of VisibleChannelIDs: the
+	// channels of private runs the caller is a member of. Public runs and
+	// runs with no channel are kept. Service sets both for every caller
+	// but an admin (the rule is in visibility.go); edges leave them unset.
+	OnlyVisible       bool
+	VisibleChannelIDs []string
+	Sort              string // one of RunSortFields
+	Direction         string // asc or desc
+	Page              int
+	PerPage           int
+}
+
+// RunChannel is the channel of a run, on its chat platform.
+type RunChannel struct {
+	ChannelID string
+	Platform  string
 }
 
 // RunList is one page of runs.

@@ -157,7 +157,10 @@ func (s *Service) Run(ctx context.Context, a Actor, id string) (Run, error) {
 	return r, nil
 }
 
-// RunByChannel returns the run whose channel is channelID.
+// RunByChannel returns the run whose channel is channelID. ENotFound also
+// when the run is private and the actor is not in its channel: a lookup by
+// channel says nothing of a run the actor may not see (the spec's 404).
+// EForbidden for another team's run.
 func (s *Service) RunByChannel(ctx context.Context, a Actor, channelID string) (Run, error) {
 	if channelID == "" {
 		return Run{}, Errorf(ENotFound, "no run for an empty channel ID")
@@ -166,30 +169,17 @@ func (s *Service) RunByChannel(ctx context.Context, a Actor, channelID string) (
 	if err != nil {
 		return Run{}, err
 	}
-	if err := s.checkRun(ctx, a, r); err != nil {
+	if err := a.checkTeam(r.TeamID); err != nil {
 		return Run{}, err
 	}
-	return r, nil
-}
-
-// checkRun returns EForbidden when the actor may not see or change the run:
-// another team's, or, for a channel-scoped actor, a private run whose
-// channel they are not in.
-func (s *Service) checkRun(ctx context.Context, a Actor, r Run) error {
-	if err := a.checkTeam(r.TeamID); err != nil {
-		return err
-	}
-	if !a.ChannelScoped || r.Public || r.ChannelID == "" || a.Admin {
-		return nil
-	}
-	in, err := s.chatFor(r.Platform).IsChannelMember(ctx, r.ChannelID, a.UserID)
+	ok, err := s.visible(ctx, a, r)
 	if err != nil {
-		return fmt.Errorf("check membership of %s in channel %s: %w", a.UserID, r.ChannelID, err)
+		return Run{}, err
 	}
-	if !in {
-		return Errorf(EForbidden, "run %s is private to its channel, and you are not in it", r.ID)
+	if !ok {
+		return Run{}, Errorf(ENotFound, "no run you may see has channel %s", channelID)
 	}
-	return nil
+	return r, nil
 }
 
 // RunMetadata describes a run's channel; with no chat platform, its member
@@ -205,8 +195,8 @@ func (s *Service) RunMetadata(ctx context.Context, a Actor, id string) (RunMetad
 	return s.chatFor(r.Platform).ChannelStats(ctx, r.ChannelID)
 }
 
-// ListRuns returns one page of a team's runs; "me" as owner or participant
-// is the actor.
+// ListRuns returns one page of the team's runs the actor may see, with
+// their total count; "me" as owner or participant is the actor.
 func (s *Service) ListRuns(ctx context.Context, a Actor, f RunFilter) (RunList, error) {
 	f, err := s.checkRunFilter(a, f)
 	if err != nil {
@@ -215,15 +205,22 @@ func (s *Service) ListRuns(ctx context.Context, a Actor, f RunFilter) (RunList, 
 	if f.PerPage, err = checkPage(f.Page, f.PerPage); err != nil {
 		return RunList{}, err
 	}
+	if f, err = s.withVisibility(ctx, a, f); err != nil {
+		return RunList{}, err
+	}
 	l, err := s.store.ListRuns(ctx, f)
 	l.Items = nonNil(l.Items)
 	return l, err
 }
 
-// RunChannels returns the channel IDs of all runs matching f.
+// RunChannels returns the channel IDs of all runs matching f that the
+// actor may see.
 func (s *Service) RunChannels(ctx context.Context, a Actor, f RunFilter) ([]string, error) {
 	f, err := s.checkRunFilter(a, f)
 	if err != nil {
+		return nil, err
+	}
+	if f, err = s.withVisibility(ctx, a, f); err != nil {
 		return nil, err
 	}
 	ids, err := s.store.RunChannels(ctx, f)
@@ -242,9 +239,6 @@ func (s *Service) checkRunFilter(a Actor, f RunFilter) (RunFilter, error) {
 		if st != StatusInProgress && st != StatusFinished {
 			return f, FieldErrorf("statuses", "status must be InProgress or Finished, got %q", st)
 		}
-	}
-	if a.ChannelScoped && !a.Admin {
-		f.VisibleTo = a.UserID
 	}
 	for _, p := range []*string{&f.OwnerID, &f.ParticipantID} {
 		if *p == "me" {
@@ -270,7 +264,9 @@ func (s *Service) checkRunFilter(a Actor, f RunFilter) (RunFilter, error) {
 	return f, err
 }
 
-// RunOwners lists the owners of a team's runs with their usernames.
+// RunOwners lists the owners of the team's runs the actor may see, with
+// their usernames: the owner of a private run is named only to those who
+// may see the run.
 func (s *Service) RunOwners(ctx context.Context, a Actor, teamID string) ([]OwnerInfo, error) {
 	if err := checkID("team_id", teamID); err != nil {
 		return nil, err
@@ -278,7 +274,11 @@ func (s *Service) RunOwners(ctx context.Context, a Actor, teamID string) ([]Owne
 	if err := a.checkTeam(teamID); err != nil {
 		return nil, err
 	}
-	ids, err := s.store.RunOwners(ctx, teamID)
+	f, err := s.withVisibility(ctx, a, RunFilter{TeamID: teamID})
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.store.RunOwners(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +296,8 @@ func (s *Service) RunOwners(ctx context.Context, a Actor, teamID string) ([]Owne
 }
 
 // ChecklistAutocomplete lists the items of the run in channelID, as
-// "checklist item" index pairs for /playbook check.
+// "checklist item" index pairs for /playbook check. ENotFound as
+// RunByChannel, also for a private run the actor may not see.
 func (s *Service) ChecklistAutocomplete(ctx context.Context, a Actor, channelID string) ([]AutocompleteItem, error) {
 	r, err := s.RunByChannel(ctx, a, channelID)
 	if err != nil {
@@ -312,10 +313,10 @@ func (s *Service) ChecklistAutocomplete(ctx context.Context, a Actor, channelID 
 }
 
 // change runs fn on the run under the store's lock, after checking the
-// actor may change it, then refreshes the run's checklist post when fn
-// recorded a change.
+// actor may see it (checkRun: who may not see a run may not change it),
+// then refreshes the run's checklist post when fn recorded a change.
 func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) (RunChange, error)) (Run, error) {
-	if a.ChannelScoped && !a.Admin {
+	if !a.Admin {
 		// Channel membership is asked of the chat platform before the run
 		// is locked: no network round trip while others wait.
 		r, err := s.store.RunState(ctx, id)
@@ -395,15 +396,21 @@ func (s *Service) RestartRun(ctx context.Context, a Actor, id string) (Run, erro
 	})
 }
 
-// ChangeOwner makes ownerID the run's owner and a participant.
-func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) (Run, error) {
+// ChangeOwner makes ownerID the run's owner and a participant. On a
+// private run, an owner who is not in the run's channel is added to it
+// first, and added reports it; when that fails, nothing changes and the
+// error says why (see admitToChannel for this choice).
+func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) (r Run, added bool, err error) {
 	if err := checkID("owner_id", ownerID); err != nil {
-		return Run{}, err
+		return Run{}, false, err
+	}
+	if added, err = s.admitToChannel(ctx, a, id, ownerID, nil); err != nil {
+		return Run{}, false, err
 	}
 	// Names are looked up before the run is locked: no chat round trip
 	// while others wait on the run.
 	newName := s.usernameOfRun(ctx, id, ownerID)
-	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+	r, err = s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		if r.OwnerUserID == ownerID {
 			return RunChange{}, nil // already the owner: nothing changes
 		}
@@ -414,6 +421,10 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) 
 		e.SubjectUserID = ownerID
 		return one(e), nil
 	})
+	if err != nil {
+		return Run{}, added, err
+	}
+	return r, added, nil
 }
 
 // UpdateStatus records a status update; reminder is the number of seconds

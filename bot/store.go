@@ -55,8 +55,15 @@ type RunStore interface {
 	UpdateRun(ctx context.Context, id string, fn func(*Run) (RunChange, error)) (Run, error)
 	// ListRuns returns one page of a team's runs, with the total count.
 	ListRuns(ctx context.Context, f RunFilter) (RunList, error)
-	// RunOwners returns the distinct owner IDs of a team's runs, sorted.
-	RunOwners(ctx context.Context, teamID string) ([]string, error)
+	// RunOwners returns the distinct owner IDs of the runs of f's team
+	// that f's visibility (OnlyVisible) keeps, sorted; f's other fields
+	// are ignored.
+	RunOwners(ctx context.Context, f RunFilter) ([]string, error)
+	// PrivateRunChannels returns the channels of the private runs (not
+	// Public, with a channel) matching f's team, statuses, owner,
+	// participant and search term, all pages: the channels whose
+	// membership decides what a caller may see of f.
+	PrivateRunChannels(ctx context.Context, f RunFilter) ([]RunChannel, error)
 	// RunChannels returns the non-empty channel IDs of the runs matching f,
 	// all pages, in f's order.
 	RunChannels(ctx context.Context, f RunFilter) ([]string, error)

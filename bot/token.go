@@ -24,14 +24,15 @@ type Token struct {
 }
 
 // Actor is who is calling: the user a token acts for, and what it may touch.
+// Which runs an actor sees depends on these fields alone, whatever
+// authenticated it (our tokens, a chat platform's tokens, a chat command):
+// see the rule in visibility.go.
 type Actor struct {
 	UserID  string
 	TeamIDs []string
-	Admin   bool
-	// ChannelScoped actors (chat users calling the REST API with their
-	// platform token) see a private run only when they are in its channel,
-	// and only the private runs they take part in when listing.
-	ChannelScoped bool
+	// Admin sees and changes everything, every team's runs and every
+	// private run.
+	Admin bool
 }
 
 // CanTeam reports whether the actor may see and change data of the team.

@@ -87,12 +87,13 @@ func (d *Dispatcher) assignItem(ctx context.Context, c *call) (Response, error) 
 	if err != nil {
 		return Response{}, err
 	}
-	r, err := d.svc.SetItemAssignee(ctx, c.Actor, c.run.ID, cl, it, user)
+	r, added, err := d.svc.SetItemAssignee(ctx, c.Actor, c.run.ID, cl, it, user)
 	if err != nil {
 		return Response{}, err
 	}
 	item := r.Checklists[cl].Items[it]
-	return Response{Text: fmt.Sprintf("Assigned **%s** to %s.", item.Title, d.userName(ctx, item.AssigneeID))}, nil
+	name := d.userName(ctx, item.AssigneeID)
+	return Response{Text: fmt.Sprintf("Assigned **%s** to %s.", item.Title, name) + addedNote(name, added)}, nil
 }
 
 // stage moves the run to its next or previous stage, after a confirmation

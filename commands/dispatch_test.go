@@ -207,7 +207,9 @@ func dispatchCases() []dispatchCase {
 		// info, list, timeline, playbooks
 		{name: "info", text: "info", setup: func(t *testing.T, e *env, req *commands.Request) {
 			toggle(0, 0)(t, e, req)
-			must(t)(e.f.svc.SetItemAssignee(ctx, e.actor, e.run.ID, 1, 0, e.f.bob))
+			if _, _, err := e.f.svc.SetItemAssignee(ctx, e.actor, e.run.ID, 1, 0, e.f.bob); err != nil {
+				t.Fatal(err)
+			}
 			must(t)(e.f.svc.SetItemState(ctx, e.actor, e.run.ID, 1, 1, bot.ItemInProgress))
 		}, want: "#### Checkout errors\n" +
 			"Status: **In progress** · Owner: @alice · Stage: **0 (Triage)**\n" +

@@ -33,8 +33,11 @@ func (fakeChat) ChannelStats(context.Context, string) (bot.RunMetadata, error) {
 }
 func (fakeChat) User(context.Context, string) (bot.User, error)                     { return bot.User{}, nil }
 func (fakeChat) RunCommand(context.Context, string, string, string) (string, error) { return "", nil }
-func (fakeChat) IsChannelMember(context.Context, string, string) (bool, error)      { return true, nil }
-func (fakeChat) PostReminder(context.Context, bot.Run, string) (string, error)      { return "", nil }
+func (fakeChat) MemberChannels(_ context.Context, _ string, ids []string) ([]string, error) {
+	return ids, nil
+}
+func (fakeChat) AddChannelMember(context.Context, string, string) error        { return nil }
+func (fakeChat) PostReminder(context.Context, bot.Run, string) (string, error) { return "", nil }
 
 func (fakeChat) Post(context.Context, string, string) (string, error) { return "", nil }
 func (fakeChat) ShowRun(context.Context, bot.Run) (string, error)     { return "", nil }

@@ -83,15 +83,28 @@ func (d *Dispatcher) owner(ctx context.Context, c *call) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	if id == c.run.OwnerUserID {
-		return Response{Text: fmt.Sprintf("%s already owns this run.", d.userName(ctx, id))}, nil
-	}
-	r, err := d.svc.ChangeOwner(ctx, c.Actor, c.run.ID, id)
+	// Called for the owner too: one who has left a private run's channel
+	// is added back, and the reply says so.
+	r, added, err := d.svc.ChangeOwner(ctx, c.Actor, c.run.ID, id)
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Text: fmt.Sprintf("%s is now the owner of %s.", d.userName(ctx, r.OwnerUserID), d.runName(r)),
+	name := d.userName(ctx, r.OwnerUserID)
+	if id == c.run.OwnerUserID {
+		return Response{Text: fmt.Sprintf("%s already owns this run.", name) + addedNote(name, added)}, nil
+	}
+	return Response{Text: fmt.Sprintf("%s is now the owner of %s.", name, d.runName(r)) + addedNote(name, added),
 		InChannel: true}, nil
+}
+
+// addedNote is what a reply adds when the Service added a user to the
+// run's private channel so that they can see the run they now own or
+// have an item of.
+func addedNote(name string, added bool) string {
+	if !added {
+		return ""
+	}
+	return fmt.Sprintf(" %s was not in this private run's channel and has been added.", name)
 }
 
 // maxListed is the most runs or playbooks a list shows.

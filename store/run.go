@@ -337,8 +337,15 @@ func runQuery(f bot.RunFilter) (where string, args []any, order func(prefix stri
 		}
 		return prefix + col + " " + dir + ", " + prefix + "id " + dir
 	}
+	where, args = runWhere(f)
+	return where, args, order, nil
+}
+
+// runWhere returns the WHERE clause (without the keyword) selecting f's
+// runs, and its arguments.
+func runWhere(f bot.RunFilter) (string, []any) {
 	conds := []string{"team_id = ?"}
-	args = []any{f.TeamID}
+	args := []any{f.TeamID}
 	if len(f.Statuses) > 0 {
 		active := slices.Contains(f.Statuses, bot.StatusInProgress)
 		finished := slices.Contains(f.Statuses, bot.StatusFinished)
@@ -359,16 +366,29 @@ func runQuery(f bot.RunFilter) (where string, args []any, order func(prefix stri
 			WHERE p.run_id = runs.id AND p.user_id = ?)`)
 		args = append(args, f.ParticipantID)
 	}
-	if f.VisibleTo != "" {
-		conds = append(conds, `(public = ? OR EXISTS (SELECT 1 FROM run_participants v
-			WHERE v.run_id = runs.id AND v.user_id = ?))`)
-		args = append(args, true, f.VisibleTo)
+	if f.OnlyVisible {
+		c, a := visibleCond(f.VisibleChannelIDs)
+		conds, args = append(conds, c), append(args, a...)
 	}
 	if f.SearchTerm != "" {
 		conds = append(conds, `LOWER(name) LIKE LOWER(?) ESCAPE '\'`)
 		args = append(args, likePattern(f.SearchTerm))
 	}
-	return strings.Join(conds, " AND "), args, order, nil
+	return strings.Join(conds, " AND "), args
+}
+
+// visibleCond is the condition keeping the runs a caller may see: public
+// ones, those with no channel, and private ones whose channel is one of
+// channelIDs (the caller's).
+func visibleCond(channelIDs []string) (string, []any) {
+	args := []any{true}
+	if len(channelIDs) == 0 {
+		return "(public = ? OR channel_id = '')", args
+	}
+	for _, id := range channelIDs {
+		args = append(args, id)
+	}
+	return "(public = ? OR channel_id = '' OR channel_id IN (?" + strings.Repeat(", ?", len(channelIDs)-1) + "))", args
 }
 
 // ListRuns returns one page of a team's runs, with the total count. Each
@@ -431,18 +451,44 @@ func listRuns(ctx context.Context, tx *sqlx.Tx, f bot.RunFilter) (bot.RunList, e
 	return list, nil
 }
 
-// RunOwners returns the distinct owner IDs of a team's runs, sorted.
-func (db *DB) RunOwners(ctx context.Context, teamID string) ([]string, error) {
+// RunOwners returns the distinct owner IDs of the runs of f's team that
+// f's visibility keeps, sorted; f's other fields are ignored.
+func (db *DB) RunOwners(ctx context.Context, f bot.RunFilter) ([]string, error) {
 	ids := []string{}
+	where, args := runWhere(bot.RunFilter{TeamID: f.TeamID, OnlyVisible: f.OnlyVisible, VisibleChannelIDs: f.VisibleChannelIDs})
 	err := db.read(ctx, func(tx *sqlx.Tx) error {
 		return tx.SelectContext(ctx, &ids, tx.Rebind(
-			`SELECT DISTINCT owner_user_id FROM runs WHERE team_id = ? AND owner_user_id <> ''`), teamID)
+			`SELECT DISTINCT owner_user_id FROM runs WHERE `+where+` AND owner_user_id <> ''`), args...)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list run owners of team %s: %w", teamID, err)
+		return nil, fmt.Errorf("list run owners of team %s: %w", f.TeamID, err)
 	}
 	slices.Sort(ids) // in Go, not SQL: the database's collation may differ
 	return ids, nil
+}
+
+// PrivateRunChannels returns the channels of the private runs matching f's
+// team, statuses, owner, participant and search term (its visibility,
+// order and paging are ignored), ordered by channel ID.
+func (db *DB) PrivateRunChannels(ctx context.Context, f bot.RunFilter) ([]bot.RunChannel, error) {
+	f.OnlyVisible, f.VisibleChannelIDs = false, nil
+	where, args := runWhere(f)
+	var rows []struct {
+		ChannelID string `db:"channel_id"`
+		Platform  string `db:"platform"`
+	}
+	err := db.read(ctx, func(tx *sqlx.Tx) error {
+		return tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT channel_id, platform FROM runs WHERE `+where+
+			` AND public = ? AND channel_id <> '' ORDER BY channel_id`), append(args, false)...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list private run channels of team %s: %w", f.TeamID, err)
+	}
+	out := make([]bot.RunChannel, len(rows))
+	for i, r := range rows {
+		out[i] = bot.RunChannel{ChannelID: r.ChannelID, Platform: r.Platform}
+	}
+	return out, nil
 }
 
 // RunChannels returns the non-empty channel IDs of the runs matching f, all

@@ -120,9 +120,14 @@ func TestListRunsFilters(t *testing.T) {
 			{"search backslash", bot.RunFilter{SearchTerm: `\`}, []string{}},
 			{"all filters", bot.RunFilter{Statuses: []string{bot.StatusInProgress}, OwnerID: "o1",
 				ParticipantID: "u2", SearchTerm: "down"}, []string{"r3"}},
-			{"visible to a participant", bot.RunFilter{VisibleTo: "u1"}, []string{"r1", "r4", "r5"}},
-			{"visible to an outsider: public only", bot.RunFilter{VisibleTo: "nobody"}, []string{"r5"}},
-			{"visible to and participant", bot.RunFilter{VisibleTo: "o2", ParticipantID: "o2"}, []string{"r2", "r5"}},
+			{"visible: in no private channel: public and channel-less only", bot.RunFilter{OnlyVisible: true}, []string{"r3", "r5"}},
+			{"visible: in c1 and c4", bot.RunFilter{OnlyVisible: true, VisibleChannelIDs: []string{"c4", "c1"}},
+				[]string{"r1", "r3", "r4", "r5"}},
+			{"visible: taking part grants nothing", bot.RunFilter{OnlyVisible: true, ParticipantID: "o2"}, []string{"r5"}},
+			{"visible: another team's channel widens nothing", bot.RunFilter{OnlyVisible: true, VisibleChannelIDs: []string{"c9"}},
+				[]string{"r3", "r5"}},
+			{"visible: channel list without OnlyVisible filters nothing", bot.RunFilter{VisibleChannelIDs: []string{"c1"}},
+				[]string{"r1", "r2", "r3", "r4", "r5"}},
 			{"other team", bot.RunFilter{TeamID: "team2"}, []string{"r9"}},
 			{"unknown team", bot.RunFilter{TeamID: "team9"}, []string{}},
 		} {
@@ -239,20 +244,99 @@ func TestListRunsPaging(t *testing.T) {
 	})
 }
 
+// TestListRunsVisibilityPaging: runs hidden by visibility are neither
+// on a page nor in the counts.
+func TestListRunsVisibilityPaging(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seedRuns(t, db)
+		// Visible: r1 (in c1), r3 (no channel), r5 (public); hidden: r2, r4.
+		for _, tt := range []struct {
+			page      int
+			want      []string
+			wantPages int
+			wantMore  bool
+		}{
+			{0, []string{"r5", "r3"}, 2, true},
+			{1, []string{"r1"}, 2, false},
+			{2, []string{}, 2, false},
+		} {
+			got, err := db.ListRuns(ctx, bot.RunFilter{TeamID: "team1", Sort: "create_at", Direction: "desc",
+				Page: tt.page, PerPage: 2, OnlyVisible: true, VisibleChannelIDs: []string{"c1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := gocmp.Diff(tt.want, runIDs(got.Items)); diff != "" {
+				t.Errorf("page %d: IDs mismatch (-want +got):\n%s", tt.page, diff)
+			}
+			if got.TotalCount != 3 || got.PageCount != tt.wantPages || got.HasMore != tt.wantMore {
+				t.Errorf("page %d: got total %d, pages %d, has_more %t; want 3, %d, %t", tt.page,
+					got.TotalCount, got.PageCount, got.HasMore, tt.wantPages, tt.wantMore)
+			}
+		}
+	})
+}
+
+func TestPrivateRunChannels(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seedRuns(t, db)
+		// A private run of another platform, to see the platform come back.
+		slack := testRun("r6", "team1", "foxtrot", "o4")
+		slack.ChannelID, slack.Platform = "c6", "slack"
+		if err := db.CreateRun(ctx, slack, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			name string
+			f    bot.RunFilter
+			want []bot.RunChannel
+		}{
+			{"team: private runs with a channel, not r3 (none) nor r5 (public)", bot.RunFilter{TeamID: "team1"},
+				[]bot.RunChannel{{ChannelID: "c1"}, {ChannelID: "c2"}, {ChannelID: "c4"}, {ChannelID: "c6", Platform: "slack"}}},
+			{"filtered like the list", bot.RunFilter{TeamID: "team1", Statuses: []string{bot.StatusFinished}, ParticipantID: "u1"},
+				[]bot.RunChannel{{ChannelID: "c4"}}},
+			{"visibility and paging ignored", bot.RunFilter{TeamID: "team1", OwnerID: "o1", OnlyVisible: true, Page: 3, PerPage: 1},
+				[]bot.RunChannel{{ChannelID: "c1"}}},
+			{"other team", bot.RunFilter{TeamID: "team2"}, []bot.RunChannel{{ChannelID: "c9"}}},
+			{"unknown team", bot.RunFilter{TeamID: "team9"}, []bot.RunChannel{}},
+		} {
+			got, err := db.PrivateRunChannels(ctx, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := gocmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("%s: mismatch (-want +got):\n%s", tt.name, diff)
+			}
+		}
+	})
+}
+
 func TestRunOwnersAndChannels(t *testing.T) {
 	forEachStore(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		seedRuns(t, db)
 		for _, tt := range []struct {
-			team string
+			name string
+			f    bot.RunFilter
 			want []string
-		}{{"team1", []string{"o1", "o2", "o3"}}, {"team2", []string{"o9"}}, {"team9", []string{}}} {
-			got, err := db.RunOwners(ctx, tt.team)
+		}{
+			{"team1", bot.RunFilter{TeamID: "team1"}, []string{"o1", "o2", "o3"}},
+			{"team2", bot.RunFilter{TeamID: "team2"}, []string{"o9"}},
+			{"team9", bot.RunFilter{TeamID: "team9"}, []string{}},
+			// o3 owns only r4, private to c4; o1 owns r3, which has no channel.
+			{"visible: in no private channel", bot.RunFilter{TeamID: "team1", OnlyVisible: true}, []string{"o1", "o2"}},
+			{"visible: in c4", bot.RunFilter{TeamID: "team1", OnlyVisible: true, VisibleChannelIDs: []string{"c4"}},
+				[]string{"o1", "o2", "o3"}},
+			{"other filters ignored", bot.RunFilter{TeamID: "team1", OwnerID: "o9", Statuses: []string{bot.StatusFinished}},
+				[]string{"o1", "o2", "o3"}},
+		} {
+			got, err := db.RunOwners(ctx, tt.f)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := gocmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("RunOwners(%s) mismatch (-want +got):\n%s", tt.team, diff)
+				t.Errorf("RunOwners %s mismatch (-want +got):\n%s", tt.name, diff)
 			}
 		}
 
@@ -266,6 +350,8 @@ func TestRunOwnersAndChannels(t *testing.T) {
 			{"filtered", bot.RunFilter{TeamID: "team1", Statuses: []string{bot.StatusInProgress}, Sort: "create_at", PerPage: 1},
 				[]string{"c1", "c5"}},
 			{"none", bot.RunFilter{TeamID: "team9", PerPage: 1}, []string{}},
+			{"visible: in c2", bot.RunFilter{TeamID: "team1", Sort: "create_at", OnlyVisible: true, VisibleChannelIDs: []string{"c2"}},
+				[]string{"c2", "c5"}},
 		} {
 			got, err := db.RunChannels(ctx, tt.f)
 			if err != nil {

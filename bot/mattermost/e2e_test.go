@@ -223,11 +223,19 @@ func endToEnd(t *testing.T, e *env) {
 	}
 	e.wantPost(t, ch.Id, "Restarted the run **Checkout errors: EU-west!**.")
 
+	// erin is not in the private run's channel: she is added, and told so.
+	if slices.Contains(e.mm.Members(ch.Id), e.erin.Id) {
+		t.Fatal("erin is in the run channel already; the owner change would not add her")
+	}
 	e.slash(t, e.alice, ch.Id, "owner @erin")
 	if r := e.run(t, ch.Id); r.OwnerUserID != e.erin.Id {
 		t.Errorf("owner %s, want erin", r.OwnerUserID)
 	}
-	e.wantPost(t, ch.Id, "@erin is now the owner of **Checkout errors: EU-west!**.")
+	e.wantPost(t, ch.Id, "@erin is now the owner of **Checkout errors: EU-west!**. "+
+		"@erin was not in this private run's channel and has been added.")
+	if !slices.Contains(e.mm.Members(ch.Id), e.erin.Id) {
+		t.Errorf("run channel members %v: the new owner erin was not added", e.mm.Members(ch.Id))
+	}
 
 	if resp := e.slash(t, e.alice, ch.Id, "info"); !strings.Contains(resp.Text, "Owner: @erin") || resp.ResponseType != model.CommandResponseTypeEphemeral {
 		t.Errorf("/playbook info answered %+v", resp)

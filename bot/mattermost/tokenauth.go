@@ -48,9 +48,9 @@ func NewTokenAuth(siteURL string, client *http.Client, ttl time.Duration) *Token
 }
 
 // Authenticate returns the Mattermost user of token, limited to their
-// teams (every team for a system admin) and, for private runs, to the
-// channels they are in. EUnauthenticated when Mattermost
-// refuses the token.
+// teams (every team for a system admin); like every non-admin actor, they
+// see a private run only while in its channel. EUnauthenticated when
+// Mattermost refuses the token.
 func (a *TokenAuth) Authenticate(ctx context.Context, token string) (bot.Actor, error) {
 	key := sha256.Sum256([]byte(token))
 	now := a.now()
@@ -79,7 +79,7 @@ func (a *TokenAuth) Authenticate(ctx context.Context, token string) (bot.Actor, 
 	if err != nil {
 		return bot.Actor{}, fmt.Errorf("list teams of Mattermost user %s: %w", u.Id, err)
 	}
-	actor := bot.Actor{UserID: u.Id, Admin: u.IsSystemAdmin(), TeamIDs: make([]string, 0, len(teams)), ChannelScoped: true}
+	actor := bot.Actor{UserID: u.Id, Admin: u.IsSystemAdmin(), TeamIDs: make([]string, 0, len(teams))}
 	for _, t := range teams {
 		actor.TeamIDs = append(actor.TeamIDs, t.Id)
 	}

@@ -3,7 +3,9 @@ package slack
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	slackgo "github.com/slack-go/slack"
@@ -69,6 +71,70 @@ func (c *Client) CreateChannel(ctx context.Context, nc bot.NewChannel) (string, 
 		return "", apiError(err, "conversations.invite", "member "+id+" of channel "+ch.ID)
 	}
 	return ch.ID, nil
+}
+
+// MemberChannels returns those of channelIDs (private run channels) that
+// userID is a member of: users.conversations for the user, private
+// channels only, page by page. With a bot token Slack lists only the
+// private channels the bot shares with the user, which every run channel
+// the bot created is unless the bot was removed; one it was removed from
+// counts as one the user is not in.
+func (c *Client) MemberChannels(ctx context.Context, userID string, channelIDs []string) ([]string, error) {
+	if len(channelIDs) == 0 {
+		return nil, nil
+	}
+	var in []string
+	cursor := ""
+	for {
+		chans, next, err := c.api.GetConversationsForUserContext(ctx, &slackgo.GetConversationsForUserParameters{
+			UserID: userID, Types: []string{"private_channel"}, Cursor: cursor, Limit: 1000,
+		})
+		if slackErr(err) == "user_not_found" {
+			return nil, nil // in nothing
+		}
+		if err != nil {
+			return nil, apiError(err, "users.conversations", "channels of user "+userID)
+		}
+		for _, ch := range chans {
+			if slices.Contains(channelIDs, ch.ID) {
+				in = append(in, ch.ID)
+			}
+		}
+		if next == "" {
+			return in, nil
+		}
+		cursor = next
+	}
+}
+
+// inviteRefusals are conversations.invite errors that mean Slack will not
+// add that user to that channel; their code is the reason shown.
+var inviteRefusals = map[string]string{
+	"cant_invite":              "Slack does not allow inviting them",
+	"user_is_restricted":       "they are a guest who cannot be invited",
+	"user_is_ultra_restricted": "they are a single-channel guest",
+	"ura_max_channels":         "they are a guest in as many channels as allowed",
+	"user_disabled":            "their account is deactivated",
+	"not_in_channel":           "the bot is no longer in the channel",
+	"channel_not_found":        "the channel is gone",
+	"is_archived":              "the channel is archived",
+	"user_not_found":           "Slack does not know them",
+}
+
+// AddChannelMember invites a user to a run's channel
+// (conversations.invite); already being in it is not an error. A refusal
+// becomes an EForbidden *bot.Error saying why.
+func (c *Client) AddChannelMember(ctx context.Context, channelID, userID string) error {
+	_, err := c.api.InviteUsersToConversationContext(ctx, channelID, userID)
+	code := slackErr(err)
+	switch {
+	case err == nil, code == "already_in_channel":
+		return nil
+	case inviteRefusals[code] != "":
+		return fmt.Errorf("slack: conversations.invite %s to %s: %w (%w)", userID, channelID,
+			bot.Errorf(bot.EForbidden, "%s", inviteRefusals[code]), err)
+	}
+	return apiError(err, "conversations.invite", "member "+userID+" of channel "+channelID)
 }
 
 var nonNameChars = regexp.MustCompile(`[^a-z0-9_-]+`)

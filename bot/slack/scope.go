@@ -15,6 +15,7 @@ func methodScopes() map[string][]string {
 		"conversations.invite":  {"channels:manage", "groups:write"},
 		"conversations.info":    {"channels:read", "groups:read"},
 		"conversations.members": {"channels:read", "groups:read"},
+		"users.conversations":   {"groups:read"}, // private channels only
 		"chat.postMessage":      {"chat:write"},
 		"chat.update":           {"chat:write"},
 		"chat.postEphemeral":    {"chat:write"},

@@ -311,3 +311,11 @@ func missingUser(w http.ResponseWriter) {
 func invalidParam(w http.ResponseWriter, name string) {
 	appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing "+name+" in request body.")
 }
+
+// RemoveChannelMember takes a user out of a channel, as leaving it or
+// being removed from it does.
+func (s *Server) RemoveChannelMember(channelID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.members[channelID], userID)
+}

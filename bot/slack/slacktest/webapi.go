@@ -83,6 +83,7 @@ func (s *Server) methods() map[string]method {
 		"views.open":            s.viewsOpen,
 		"users.info":            s.usersInfo,
 		"users.list":            s.usersList,
+		"users.conversations":   s.usersConversations,
 		"team.info":             s.teamInfo,
 	}
 }
@@ -316,6 +317,61 @@ func (s *Server) usersList(args map[string]any) (map[string]any, string) {
 	return map[string]any{"members": members, "response_metadata": map[string]any{"next_cursor": next}}, ""
 }
 
+// usersConversations lists the conversations a user is in, as Slack does
+// for a bot token: public channels the user is in, and private ones only
+// when the bot is in them too; types (comma-separated public_channel,
+// private_channel) filters, public_channel when absent. Channels come in
+// ID order, paged by cursor.
+func (s *Server) usersConversations(args map[string]any) (map[string]any, string) {
+	user := str(args, "user")
+	if user == "" {
+		user = s.BotUserID
+	}
+	if _, ok := s.users[user]; !ok && user != s.BotUserID {
+		return nil, "user_not_found"
+	}
+	types := strings.Split(str(args, "types"), ",")
+	if str(args, "types") == "" {
+		types = []string{"public_channel"}
+	}
+	for _, t := range types {
+		if t != "public_channel" && t != "private_channel" && t != "im" && t != "mpim" {
+			return nil, "invalid_types"
+		}
+	}
+	var ids []string
+	for id, c := range s.channels {
+		kind := "public_channel"
+		if c.Private {
+			kind = "private_channel"
+		}
+		if !slices.Contains(types, kind) || !slices.Contains(c.Members, user) ||
+			(c.Private && !slices.Contains(c.Members, s.BotUserID)) {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	limit, _ := strconv.Atoi(str(args, "limit"))
+	pg, next := page(ids, str(args, "cursor"), limit)
+	chans := make([]map[string]any, len(pg))
+	for i, id := range pg {
+		chans[i] = channelJSON(s.channels[id])
+		delete(chans[i], "num_members") // users.conversations does not count members
+	}
+	return map[string]any{"channels": chans, "response_metadata": map[string]any{"next_cursor": next}}, ""
+}
+
 func (s *Server) teamInfo(map[string]any) (map[string]any, string) {
 	return map[string]any{"team": map[string]any{"id": s.Team, "name": "Acme", "domain": "acme"}}, ""
+}
+
+// RemoveMember takes a user, or the bot, out of a channel, as leaving it or
+// being removed from it does.
+func (s *Server) RemoveMember(channelID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.channels[channelID]; ok {
+		c.Members = slices.DeleteFunc(c.Members, func(m string) bool { return m == userID })
+	}
 }
