@@ -175,19 +175,6 @@ func TestButtonRefused(t *testing.T) {
 	}
 }
 
-// TestLookupRefused checks that a dynamic lookup needs the dialog's state.
-func TestLookupRefused(t *testing.T) {
-	s := startRun(t, storetest.SQLite)
-	s.slash(t, s.alice, s.channel, "check")
-	d := s.dialog(t, dialogs.CheckItem)
-	if _, err := s.mm.Lookup(context.Background(), d, dialogs.CheckItemItem, ""); err != nil {
-		t.Fatalf("lookup with the dialog's state: %v", err)
-	}
-	d.UserID = s.bob.Id
-	_, err := s.mm.Lookup(context.Background(), d, dialogs.CheckItemItem, "")
-	refused(t, "lookup as another user", err)
-}
-
 // TestStaleButton checks that a button rendered before its item moved
 // toggles that item, not the one now at its old place.
 func TestStaleButton(t *testing.T) {

@@ -111,31 +111,6 @@ func (s *Server) SendDialogSubmission(ctx context.Context, url string, req model
 	return &resp, nil
 }
 
-// Lookup asks for the options of a dynamic select of d matching query, as
-// Mattermost 11 does while the user types. Mattermost 10.12 never does: it
-// drops the select's data_source_url (see openDialog), so this fails.
-func (s *Server) Lookup(ctx context.Context, d OpenedDialog, element, query string) (*model.LookupDialogResponse, error) {
-	var el *model.DialogElement
-	for i, e := range d.Dialog.Elements {
-		if e.Name == element {
-			el = &d.Dialog.Elements[i]
-		}
-	}
-	if el == nil || el.DataSource != "dynamic" || el.DataSourceURL == "" {
-		return nil, fmt.Errorf("mmtest: dialog %s has no dynamic select %q with a URL (Mattermost 10.12 has none)", d.Dialog.CallbackId, element)
-	}
-	req := model.SubmitDialogRequest{
-		Type: "dialog_lookup", URL: el.DataSourceURL, CallbackId: d.Dialog.CallbackId, State: d.Dialog.State,
-		UserId: d.UserID, ChannelId: d.ChannelID, TeamId: d.TeamID,
-		Submission: map[string]any{"query": query, "selected_field": element},
-	}
-	var resp model.LookupDialogResponse
-	if err := s.postJSON(ctx, d.UserID, el.DataSourceURL, req, &resp); err != nil {
-		return nil, err
-	}
-	return &resp, nil
-}
-
 // ActionRequest returns the URL and request Mattermost sends when userID
 // clicks the action of a post: the post's and channel's IDs and names, the
 // user's, a new trigger ID, the action's type and the integration's
