@@ -2,6 +2,8 @@ package mattermost
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -15,9 +17,14 @@ import (
 // dialogTTL is how long an opened dialog may be submitted.
 const dialogTTL = 15 * time.Minute
 
+// seenTTL is how long a handled submission is remembered: longer than its
+// state is valid, so that a state is refused as used, then as expired,
+// however the clocks of the replicas differ.
+const seenTTL = 2 * dialogTTL
+
 // DialogTrigger is what opens a dialog: the trigger ID of a slash command
 // or a button click (valid for 30 seconds), the user it was issued for,
-// and the channel they were in.
+// and the channel they were in, to which the dialog's state is bound.
 type DialogTrigger struct {
 	UserID    string
 	ChannelID string
@@ -33,8 +40,8 @@ func (c *Client) DialogURL() string {
 }
 
 // OpenDialog opens dialog d for the user of trigger t; its submission goes
-// to DialogURL. The dialog's State leaves signed for the user and d's
-// callback ID, valid for 15 minutes. A dialog Mattermost 10.x would
+// to DialogURL. The dialog's State leaves signed for the user, the channel
+// and d's callback ID, with a nonce, valid for 15 minutes. A dialog Mattermost 10.x would
 // refuse or show wrongly (titles over 24 bytes, unknown element types, a
 // dynamic select with no static options) is not sent: that is a bug here,
 // and an internal error.
@@ -83,23 +90,47 @@ func (c *Client) DialogRequest(t DialogTrigger, d dialogs.Dialog) model.OpenDial
 			IntroductionText: d.IntroText,
 			Elements:         elements,
 			SubmitLabel:      d.SubmitLabel,
-			State:            c.signer.Sign(t.UserID, d.CallbackID+"\n"+d.State, dialogTTL),
+			// A fresh nonce makes each opened dialog's state unique, so that
+			// using one (seenKey) never uses another opened in the same second.
+			State: c.signer.Sign(t.UserID, d.CallbackID+"\n"+t.ChannelID+"\n"+bot.NewID()+"\n"+d.State, dialogTTL),
 		},
 	}
 }
 
+// Refusals of dialog submissions, as the user reads them under the dialog.
+var (
+	errDialogInvalid = bot.Errorf(bot.EUnauthenticated,
+		"This dialog has expired (dialogs last 15 minutes) or was not opened for you. Close it and run the command again.")
+	errDialogChannel = bot.Errorf(bot.EUnauthenticated,
+		"This dialog was opened in another channel and can only be submitted there. Close it and run the command again in this channel.")
+	errDialogUsed = bot.Errorf(bot.EConflict,
+		"This dialog was already submitted, and a dialog is handled only once; nothing more was changed. Close it, and run the command again to make another change.")
+)
+
 // verifyDialogState returns the State a dialog was opened with, from the
 // signed state its submission echoes. EUnauthenticated when the token is
-// missing, forged, expired, or was issued for another user or another
-// dialog.
-func verifyDialogState(s *dialogs.Signer, userID, callbackID, token string) (string, error) {
+// missing, forged, expired, or was issued for another user, another dialog
+// or another channel.
+func verifyDialogState(s *dialogs.Signer, userID, channelID, callbackID, token string) (string, error) {
 	raw, err := s.Verify(userID, token)
 	if err != nil {
-		return "", err
+		return "", errDialogInvalid
 	}
-	cb, state, ok := strings.Cut(raw, "\n")
-	if !ok || cb != callbackID {
-		return "", bot.Errorf(bot.EUnauthenticated, "this dialog is not valid (anymore); run the command again")
+	parts := strings.SplitN(raw, "\n", 4) // callback ID, channel ID, nonce, state
+	if len(parts) != 4 || parts[0] != callbackID {
+		return "", errDialogInvalid
+	}
+	ch, state := parts[1], parts[3]
+	if ch != channelID {
+		return "", errDialogChannel
 	}
 	return state, nil
+}
+
+// seenKey is the key under which a submission of the dialog with this
+// signed state is remembered (Service.FirstSeen): a hash, since the state
+// is a credential until it expires.
+func seenKey(signedState string) string {
+	sum := sha256.Sum256([]byte(signedState))
+	return "mattermost:dialog:" + hex.EncodeToString(sum[:])
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"regexp"
 	"strings"
@@ -118,6 +119,32 @@ func TestMattermostEndToEnd(t *testing.T) {
 			}
 			if len(mm.Posts(channel.Id)) == 0 {
 				t.Fatalf("no checklist post in the run channel")
+			}
+
+			// The used state is refused by a second replica on the same
+			// database, replayed straight to it, and by the first, submitted
+			// again through Mattermost: still one run.
+			env2 := maps.Clone(env)
+			env2["PLAYBOOKS_LISTEN"] = "127.0.0.1:0"
+			replica := startServer(t, env2)
+			req, err := mmtest.DialogSubmission(d, map[string]any{"playbook_id": pb.ID, "name": "DB down"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp, err := mm.SendDialogSubmission(ctx, replica.URL+"/mattermost/dialog", req); err != nil || !strings.Contains(resp.Error, "already submitted") {
+				t.Errorf("replay to the second replica: got %+v, %v; want a refusal saying it was already submitted", resp, err)
+			}
+			if resp, err := mm.SubmitDialog(ctx, d, map[string]any{"playbook_id": pb.ID, "name": "DB down"}); err != nil || !strings.Contains(resp.Error, "already submitted") {
+				t.Errorf("second submit through Mattermost: got %+v, %v; want a refusal saying it was already submitted", resp, err)
+			}
+			runs := 0
+			for _, c := range mm.Channels(team.Id) {
+				if c.DisplayName == "DB down" {
+					runs++
+				}
+			}
+			if runs != 1 {
+				t.Errorf("%d run channels after the replays, want 1", runs)
 			}
 
 			// /playbook check from the channel, then read it back over REST.
