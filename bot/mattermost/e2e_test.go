@@ -447,3 +447,25 @@ func (e *env) countPosts(channelID, prefix string) int {
 	}
 	return n
 }
+
+// TestCheckItemPickerNoItems checks that /playbook check on a run with no
+// items says so rather than open an empty list no one can submit.
+func TestCheckItemPickerNoItems(t *testing.T) {
+	e := newEnv(t, storetest.SQLite)
+	pb, err := e.svc.CreatePlaybook(context.Background(), e.admin, bot.Playbook{Title: "Empty", TeamID: e.team.Id,
+		Checklists: []bot.Checklist{{Title: "Later"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.slash(t, e.alice, e.townSquare.Id, "run")
+	e.submit(t, e.dialog(t, dialogs.StartRun), map[string]any{dialogs.StartRunPlaybook: pb.ID, dialogs.StartRunName: "Quiet"})
+	ch := e.runChannel(t, "Quiet")
+	opened := len(e.mm.Dialogs())
+	resp := e.slash(t, e.alice, ch, "check")
+	if !strings.Contains(resp.Text, "**Quiet** has no items to check") || resp.ResponseType != model.CommandResponseTypeEphemeral {
+		t.Errorf("/playbook check answered %+v, want an ephemeral reply saying the run has no items", resp)
+	}
+	if n := len(e.mm.Dialogs()) - opened; n != 0 {
+		t.Errorf("%d dialogs opened, want none", n)
+	}
+}
