@@ -28,12 +28,6 @@ const BasePath = "/plugins/playbooks/api/v0"
 type Config struct {
 	Service *bot.Service // required
 	Logger  *slog.Logger // slog.Default() when nil
-	// DialogSubmissions, when set, receives the requests on the spec's
-	// three dialog paths (runs/dialog, POST runs/{id}/end,
-	// runs/{id}/next-stage-dialog) that carry no Authorization header: the
-	// chat platform's dialog submissions, which it sends unauthenticated
-	// and which that handler verifies by their signed state.
-	DialogSubmissions http.Handler
 }
 
 // New returns the handler of the REST API. It panics when cfg.Service is
@@ -42,7 +36,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Service == nil {
 		panic("api.New: Config.Service is required")
 	}
-	s := &server{svc: cfg.Service, log: cfg.Logger, dialogs: cfg.DialogSubmissions}
+	s := &server{svc: cfg.Service, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -52,10 +46,9 @@ func New(cfg Config) http.Handler {
 
 // server holds the dependencies of the handlers.
 type server struct {
-	svc     *bot.Service
-	log     *slog.Logger
-	dialogs http.Handler
-	router  *mux.Router
+	svc    *bot.Service
+	log    *slog.Logger
+	router *mux.Router
 }
 
 // handlerFunc is a handler that returns its error for handle to translate,
@@ -78,21 +71,6 @@ func (s *server) handle(op string, h handlerFunc) http.Handler {
 		if err != nil {
 			s.writeError(w, r, err)
 		}
-	})
-}
-
-// dialog is handle for the spec's dialog endpoints: a request without an
-// Authorization header is a chat platform's dialog submission and goes to
-// the DialogSubmissions handler when one is configured.
-func (s *server) dialog(op string, h handlerFunc) http.Handler {
-	authed := s.handle(op, h)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.dialogs != nil && r.Header.Get("Authorization") == "" {
-			requestLogFrom(r.Context()).op = op + " (dialog submission)"
-			s.dialogs.ServeHTTP(w, r)
-			return
-		}
-		authed.ServeHTTP(w, r)
 	})
 }
 

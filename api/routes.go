@@ -26,7 +26,6 @@ func (s *server) routes() *mux.Router {
 		playbooks = BasePath + "/playbooks"
 		playbook  = playbooks + "/{id}"
 	)
-	dialog := map[string]bool{"createPlaybookRunFromDialog": true, "endPlaybookRunDialog": true, "nextStageDialog": true}
 	for _, rt := range []struct {
 		method, path, op string
 		h                handlerFunc
@@ -69,11 +68,7 @@ func (s *server) routes() *mux.Router {
 		{"PUT", playbook + "/autofollows/{user_id}", "followPlaybook", s.follow},        // compat: the plugin's
 		{"DELETE", playbook + "/autofollows/{user_id}", "unfollowPlaybook", s.unfollow}, // compat: the plugin's
 	} {
-		h := s.handle(rt.op, rt.h)
-		if dialog[rt.op] {
-			h = s.dialog(rt.op, rt.h)
-		}
-		r.Handle(rt.path, h).Methods(rt.method)
+		r.Handle(rt.path, s.handle(rt.op, rt.h)).Methods(rt.method)
 	}
 	// ours: the page a webhook's details_url names, outside BasePath so
 	// that the link is short; HTML, with a signed link or a bearer token.

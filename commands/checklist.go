@@ -13,6 +13,9 @@ import (
 func (d *Dispatcher) checkItem(ctx context.Context, c *call) (Response, error) {
 	switch len(c.args) {
 	case 0:
+		if len(dialogs.ItemOptions(c.run, "")) == 0 { // the picker would be an empty list
+			return Response{}, bot.Errorf(bot.EInvalid, "**%s** has no items to check. Add one with `/playbook checkadd <checklist> <title>`.", c.run.Name)
+		}
 		dlg := dialogs.CheckItemDialog(c.run)
 		return Response{Dialog: &dlg}, nil
 	case 1:

@@ -98,7 +98,7 @@ func (d *Dispatcher) fieldErrors(ctx context.Context, sub Submission, err error,
 	return dialogs.FieldErrors{fields[e.Field]: e.Message}
 }
 
-// Lookup serves a dynamic select: the options of element `element` of dialog `callbackID` (opened with `state`) matching what the user typed (`query`, case-insensitive substring), at most 25, for the run in channelID.
+// Lookup serves a dynamic select (Slack's external select): the options of element `element` of dialog `callbackID` (opened with `state`) matching what the user typed (`query`, case-insensitive substring), at most dialogs.MaxLookupOptions, for the run in channelID.
 func (d *Dispatcher) Lookup(ctx context.Context, actor bot.Actor, channelID, callbackID, state, element, query string) []dialogs.Option {
 	if callbackID != dialogs.CheckItem || element != dialogs.CheckItemItem {
 		return []dialogs.Option{}
@@ -119,5 +119,6 @@ func (d *Dispatcher) Lookup(ctx context.Context, actor bot.Actor, channelID, cal
 		}
 		return []dialogs.Option{}
 	}
-	return dialogs.ItemOptions(r, query)
+	opts := dialogs.ItemOptions(r, query)
+	return opts[:min(len(opts), dialogs.MaxLookupOptions)]
 }

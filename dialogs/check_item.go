@@ -11,18 +11,30 @@ import (
 // CheckItemItem is the element name of the check-item dialog's item select.
 const CheckItemItem = "item"
 
-// CheckItemDialog asks which item of run r to check or uncheck, from a
-// dynamic select whose options ItemOptions serves.
+// CheckItemDialog asks which item of run r to check or uncheck. Its item
+// select lists the run's items when the dialog opens (ItemOptions, open ones
+// first), at most MaxStaticOptions of them, for platforms without dynamic
+// selects (Mattermost 10.x); it is also marked DataSourceDynamic, so that a
+// platform that has them (Slack's external select) searches every item as
+// the user types instead. When the run has more items than the list holds,
+// the introduction says so and how to check any item.
 func CheckItemDialog(r bot.Run) Dialog {
+	all := ItemOptions(r, "")
+	listed := all[:min(len(all), MaxStaticOptions)]
+	intro := "Check an open item of **" + r.Name + "**, or uncheck a checked one."
+	if len(all) > len(listed) {
+		intro += fmt.Sprintf(" The run has %d items: only the first %d are listed (open ones first). "+
+			"For another, use `/playbook check <checklist> <item>`.", len(all), len(listed))
+	}
 	return Dialog{
 		CallbackID:  CheckItem,
 		Title:       "Check an item",
-		IntroText:   "Check an open item of **" + r.Name + "**, or uncheck a checked one.",
+		IntroText:   intro,
 		SubmitLabel: "Toggle",
 		State:       RunState{RunID: r.ID}.String(),
 		Elements: []Element{
 			{Name: CheckItemItem, DisplayName: "Item", Type: TypeSelect, DataSource: DataSourceDynamic,
-				Placeholder: "Type to search the items"},
+				Placeholder: "Type to search the items", Options: listed},
 		},
 	}
 }
@@ -32,8 +44,9 @@ func CheckItemDialog(r bot.Run) Dialog {
 func ItemValue(c, i int) string { return fmt.Sprintf("%d %d", c, i) }
 
 // ItemOptions returns the items of r whose title contains query (ignoring
-// case), open ones first, each in checklist order, at most
-// MaxLookupOptions. The text shows the state: "[ ] Title" or "[x] Title".
+// case), open ones first, each in checklist order, all of them. The text
+// shows the state: "[ ] Title" or "[x] Title". A lookup shows at most
+// MaxLookupOptions of them, a static list MaxStaticOptions.
 func ItemOptions(r bot.Run, query string) []Option {
 	q := strings.ToLower(strings.TrimSpace(query))
 	var open, closed []Option
@@ -50,9 +63,6 @@ func ItemOptions(r bot.Run, query string) []Option {
 		}
 	}
 	out := append(open, closed...)
-	if len(out) > MaxLookupOptions {
-		out = out[:MaxLookupOptions]
-	}
 	if out == nil {
 		out = []Option{}
 	}

@@ -29,8 +29,11 @@ const (
 	TypeRadio    = "radio"
 )
 
-// DataSourceDynamic marks a select whose options are looked up as the user
-// types (commands.Dispatcher.Lookup).
+// DataSourceDynamic marks a select whose options a platform that can may
+// look up as the user types (commands.Dispatcher.Lookup; Slack's external
+// select). Its static Options, if any, are what a platform without dynamic
+// selects lists instead: Mattermost 10.x, which accepts only the data
+// sources users and channels.
 const DataSourceDynamic = "dynamic"
 
 // Dialog is a form shown to one user. State is opaque data the dialog's
@@ -84,9 +87,14 @@ const (
 // MaxLookupOptions is the most options a dynamic select lookup returns.
 const MaxLookupOptions = 25
 
+// MaxStaticOptions is the most options a select lists (Slack's limit for a
+// static select; Mattermost shows them all, so a dialog keeps to it too).
+const MaxStaticOptions = 100
+
 // Validate reports the first way d breaks the platforms' limits: title and
 // display names of at most 24 bytes, known element types, unique names,
-// selects with options unless dynamic, defaults among the options.
+// selects with options unless dynamic, at most MaxStaticOptions of them,
+// defaults among the options.
 func Validate(d Dialog) error {
 	if d.CallbackID == "" {
 		return errors.New("dialog has no callback ID")
@@ -145,10 +153,9 @@ func validateElement(e Element) error {
 		}
 		switch e.DataSource {
 		case DataSourceDynamic:
-			if len(e.Options) > 0 {
-				return errors.New("a dynamic select must not have static options")
+			if len(e.Options) == 0 && e.Default == "" {
+				return nil // looked up only; Mattermost cannot show it (see DataSourceDynamic)
 			}
-			return nil
 		case "":
 		default:
 			return fmt.Errorf("invalid data source %q", e.DataSource)
@@ -170,6 +177,9 @@ func validateElement(e Element) error {
 func validateOptions(e Element) error {
 	if len(e.Options) == 0 {
 		return errors.New("no options")
+	}
+	if len(e.Options) > MaxStaticOptions {
+		return fmt.Errorf("%d options, more than the %d a list may have", len(e.Options), MaxStaticOptions)
 	}
 	found := e.Default == ""
 	values := map[string]bool{}

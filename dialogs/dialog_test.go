@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,8 +147,10 @@ func TestValidateRejects(t *testing.T) {
 			{Name: "x", DisplayName: "X", Type: "date"}}}, "invalid type"},
 		{"empty select", Dialog{CallbackID: "c", Title: "T", Elements: []Element{
 			{Name: "s", DisplayName: "S", Type: TypeSelect}}}, "no options"},
-		{"dynamic with options", Dialog{CallbackID: "c", Title: "T", Elements: []Element{
-			{Name: "s", DisplayName: "S", Type: TypeSelect, DataSource: DataSourceDynamic, Options: sel.Options}}}, "static options"},
+		{"dynamic with a default not an option", Dialog{CallbackID: "c", Title: "T", Elements: []Element{
+			{Name: "s", DisplayName: "S", Type: TypeSelect, DataSource: DataSourceDynamic, Options: sel.Options, Default: "b"}}}, "default"},
+		{"more than 100 options", Dialog{CallbackID: "c", Title: "T", Elements: []Element{
+			{Name: "s", DisplayName: "S", Type: TypeSelect, Options: manyOptions(101)}}}, "101 options"},
 		{"default not an option", Dialog{CallbackID: "c", Title: "T", Elements: []Element{
 			{Name: "s", DisplayName: "S", Type: TypeSelect, Options: sel.Options, Default: "b"}}}, "default"},
 		{"long help", Dialog{CallbackID: "c", Title: "T", Elements: []Element{
@@ -175,4 +178,13 @@ func TestRunState(t *testing.T) {
 			t.Errorf("ParseRunState(%q): got no error, want one under \"\"", bad)
 		}
 	}
+}
+
+// manyOptions returns n distinct options.
+func manyOptions(n int) []Option {
+	out := make([]Option, n)
+	for i := range out {
+		out[i] = Option{Text: fmt.Sprint("option ", i), Value: fmt.Sprint(i)}
+	}
+	return out
 }

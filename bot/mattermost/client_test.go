@@ -103,18 +103,18 @@ func TestOpenDialogInvalid(t *testing.T) {
 	ctx := context.Background()
 	trigger := e.mm.IssueTrigger(e.alice.Id, e.townSquare.Id)
 	d := dialogs.Dialog{CallbackID: "x", Title: "A title longer than 24 bytes", SubmitLabel: "Go"}
-	if err := e.client.OpenDialog(ctx, e.alice.Id, trigger, e.botURL+mattermost.DialogPath, d); bot.ErrorCode(err) != bot.EInternal {
+	if err := e.client.OpenDialog(ctx, mattermost.DialogTrigger{UserID: e.alice.Id, ChannelID: e.townSquare.Id, TriggerID: trigger}, d); bot.ErrorCode(err) != bot.EInternal {
 		t.Errorf("invalid dialog: got %v, want an internal error", err)
 	}
 	if n := len(e.mm.Dialogs()); n != 0 {
 		t.Errorf("%d dialogs opened, want none", n)
 	}
 	d.Title = "Fine"
-	if err := e.client.OpenDialog(ctx, e.alice.Id, trigger, e.botURL+mattermost.DialogPath, d); err != nil {
+	if err := e.client.OpenDialog(ctx, mattermost.DialogTrigger{UserID: e.alice.Id, ChannelID: e.townSquare.Id, TriggerID: trigger}, d); err != nil {
 		t.Errorf("valid dialog: %v", err)
 	}
 	e.clock.Advance(31 * time.Second)
-	if err := e.client.OpenDialog(ctx, e.alice.Id, trigger, e.botURL+mattermost.DialogPath, d); bot.ErrorCode(err) != bot.EInvalid {
+	if err := e.client.OpenDialog(ctx, mattermost.DialogTrigger{UserID: e.alice.Id, ChannelID: e.townSquare.Id, TriggerID: trigger}, d); bot.ErrorCode(err) != bot.EInvalid {
 		t.Errorf("expired trigger: got %v, want EInvalid", err)
 	}
 }

@@ -38,7 +38,7 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 	})
 	if resp.Dialog != nil {
 		d := *resp.Dialog
-		err := h.client.OpenDialog(r.Context(), userID, f.Get("trigger_id"), h.client.DialogURL(d), d)
+		err := h.client.OpenDialog(r.Context(), DialogTrigger{UserID: userID, ChannelID: channelID, TriggerID: f.Get("trigger_id")}, d)
 		if err != nil {
 			msg := h.userMessage(r, err, "user_id", userID, "channel_id", channelID, "callback_id", d.CallbackID)
 			writeCommand(w, commands.Response{Text: "The dialog could not be opened: " + msg})

@@ -3,6 +3,8 @@ package mattermost_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -70,13 +72,19 @@ func endToEnd(t *testing.T, e *env) {
 	ctx := context.Background()
 	pb := e.playbook(t)
 
+	// The bot and Mattermost share a hostname, as on one VM: Mattermost
+	// would send users' session tokens to the bot's /plugins URLs.
+	if mh, bh := hostname(t, e.mm.URL), hostname(t, e.botURL); mh != bh {
+		t.Fatalf("Mattermost on %s, the bot on %s: want one hostname", mh, bh)
+	}
+
 	// /playbook run opens the start-run dialog, to be submitted to the
-	// spec's path; the command answers {} so nothing is posted.
+	// bot's dialog path; the command answers {} so nothing is posted.
 	if resp := e.slash(t, e.alice, e.townSquare.Id, "run"); resp.Text != "" || resp.ResponseType != "" {
 		t.Errorf("/playbook run answered %+v, want {}", resp)
 	}
 	d := e.dialog(t, dialogs.StartRun)
-	if want := e.botURL + "/plugins/playbooks/api/v0/runs/dialog"; d.URL != want || d.UserID != e.alice.Id {
+	if want := e.botURL + mattermost.DialogPath; d.URL != want || d.UserID != e.alice.Id {
 		t.Errorf("start-run dialog: url %s for %s, want %s for alice", d.URL, d.UserID, want)
 	}
 	e.dialogGolden(t, "start_run", d, pb.ID, "<playbook>")
@@ -140,17 +148,19 @@ func endToEnd(t *testing.T, e *env) {
 	e.wantItem(t, ch.Id, 0, 0, bot.ItemOpen)
 	versions = e.wantPatched(t, post.Id, versions)
 
-	// The check dialog's item select is looked up as the user types.
+	// The check dialog's item select lists the run's items, open ones
+	// first, as static options: Mattermost 10.x has no dynamic selects.
 	e.slash(t, e.carol, ch.Id, "check")
 	d = e.dialog(t, dialogs.CheckItem)
 	e.dialogGolden(t, "check_item", d, ids...)
-	items, err := e.mm.Lookup(ctx, d, dialogs.CheckItemItem, "PAGE")
-	if err != nil {
-		t.Fatal(err)
+	var items []string
+	for _, o := range d.Dialog.Elements[0].Options {
+		items = append(items, o.Value+" "+o.Text)
 	}
-	want := []model.DialogSelectOption{{Text: "[ ] Page the on-call engineer", Value: "0 0"}, {Text: "[x] Open a status page incident", Value: "0 1"}}
-	if !cmp.Equal(want, items.Items) {
-		t.Errorf("lookup \"PAGE\": got %v, want %v", items.Items, want)
+	want := []string{"0 0 [ ] Page the on-call engineer", "0 2 [ ] Find the blast radius", "1 0 [ ] Roll back the last deploy",
+		"1 1 [ ] Confirm recovery", "0 1 [x] Open a status page incident"}
+	if el := d.Dialog.Elements[0]; !cmp.Equal(want, items) || el.DataSource != "" || el.DataSourceURL != "" {
+		t.Errorf("item select: options %q, data source %q %q; want %q and no data source", items, el.DataSource, el.DataSourceURL, want)
 	}
 	e.submit(t, d, map[string]any{dialogs.CheckItemItem: "0 0"})
 	e.wantItem(t, ch.Id, 0, 0, bot.ItemClosed)
@@ -174,7 +184,7 @@ func endToEnd(t *testing.T, e *env) {
 	// Triage still has an open item: moving on asks first.
 	e.slash(t, e.bob, ch.Id, "stage next")
 	d = e.dialog(t, dialogs.NextStage)
-	if want := e.botURL + "/plugins/playbooks/api/v0/runs/" + r.ID + "/next-stage-dialog"; d.URL != want {
+	if want := e.botURL + mattermost.DialogPath; d.URL != want {
 		t.Errorf("next-stage dialog url %s, want %s", d.URL, want)
 	}
 	e.dialogGolden(t, "next_stage", d, ids...)
@@ -207,7 +217,7 @@ func endToEnd(t *testing.T, e *env) {
 	// End (confirmed in a dialog), restart, hand over.
 	e.slash(t, e.alice, ch.Id, "end")
 	d = e.dialog(t, dialogs.EndRun)
-	if want := e.botURL + "/plugins/playbooks/api/v0/runs/" + r.ID + "/end"; d.URL != want {
+	if want := e.botURL + mattermost.DialogPath; d.URL != want {
 		t.Errorf("end dialog url %s, want %s", d.URL, want)
 	}
 	e.dialogGolden(t, "end_run", d, ids...)
@@ -240,6 +250,42 @@ func endToEnd(t *testing.T, e *env) {
 	if resp := e.slash(t, e.alice, ch.Id, "info"); !strings.Contains(resp.Text, "Owner: @erin") || resp.ResponseType != model.CommandResponseTypeEphemeral {
 		t.Errorf("/playbook info answered %+v", resp)
 	}
+
+	// Nothing Mattermost sent the bot carried a user's session token, and
+	// no dialog or button of the bot is a plugin route.
+	e.noSessionLeaks(t)
+}
+
+// noSessionLeaks asserts that no request Mattermost sent the bot carried a
+// user's session token, and that every dialog and button URL the bot gave
+// Mattermost is on the bot's own /mattermost/ paths.
+func (e *env) noSessionLeaks(t *testing.T) {
+	t.Helper()
+	for _, r := range e.mm.SessionLeaks() {
+		t.Errorf("%s %s carried a user's session token (Authorization %q)", r.Method, r.URL, r.Header.Get("Authorization"))
+	}
+	sent := e.mm.Sent()
+	if len(sent) == 0 {
+		t.Error("Mattermost sent the bot nothing")
+	}
+	for _, r := range sent {
+		if !strings.HasPrefix(r.URL, e.botURL+"/mattermost/") {
+			t.Errorf("Mattermost sent %s %s, want only the bot's /mattermost/ paths", r.Method, r.URL)
+		}
+		if a := r.Header.Get("Authorization"); a != "" && !strings.HasPrefix(a, "Token ") {
+			t.Errorf("%s %s carried Authorization %q, want none but a slash command's token", r.Method, r.URL, a)
+		}
+	}
+}
+
+// hostname returns the hostname of a URL.
+func hostname(t *testing.T, rawURL string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Hostname()
 }
 
 // countButtons counts the actions of a post's attachments.
@@ -294,4 +340,140 @@ func (e *env) wantEphemeral(t *testing.T, userID, message string) {
 		got = append(got, m.Message)
 	}
 	t.Errorf("user %s was not shown %q; ephemerals: %q", userID, message, got)
+}
+
+// TestCheckItemPicker checks the item picker of /playbook check on a run
+// of 130 items: a static list of the first 100 (open ones first), an
+// introduction that says so and how to check the others, a pick that
+// checks its item, and no way to pick an item that is not listed.
+func TestCheckItemPicker(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			ctx := context.Background()
+			var lists []bot.Checklist
+			for c := range 7 {
+				l := bot.Checklist{Title: fmt.Sprint("Stage ", c)}
+				for i := 0; i < 20 && c*20+i < 130; i++ {
+					l.Items = append(l.Items, bot.ChecklistItem{Title: fmt.Sprintf("Task %d.%d", c, i)})
+				}
+				lists = append(lists, l)
+			}
+			pb, err := e.svc.CreatePlaybook(ctx, e.admin, bot.Playbook{Title: "Big", TeamID: e.team.Id, Checklists: lists})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.slash(t, e.alice, e.townSquare.Id, "run")
+			e.submit(t, e.dialog(t, dialogs.StartRun), map[string]any{dialogs.StartRunPlaybook: pb.ID, dialogs.StartRunName: "Big outage"})
+			ch := e.runChannel(t, "Big outage")
+			if _, err := e.svc.ToggleItem(ctx, e.admin, e.run(t, ch).ID, 0, 0); err != nil { // closed: listed last, so left out
+				t.Fatal(err)
+			}
+
+			e.slash(t, e.alice, ch, "check")
+			d := e.dialog(t, dialogs.CheckItem)
+			el := d.Dialog.Elements[0]
+			if len(el.Options) != 100 || el.DataSource != "" || el.DataSourceURL != "" {
+				t.Fatalf("item select: %d options, data source %q %q; want 100 static options", len(el.Options), el.DataSource, el.DataSourceURL)
+			}
+			if first, last := el.Options[0], el.Options[99]; first.Value != "0 1" || first.Text != "[ ] Task 0.1" || last.Value != "5 0" {
+				t.Errorf("options run from %+v to %+v, want the open items from 0 1 (Task 0.1) to 5 0", first, last)
+			}
+			note := "The run has 130 items: only the first 100 are listed (open ones first). For another, use `/playbook check <checklist> <item>`."
+			if !strings.Contains(d.Dialog.IntroductionText, note) {
+				t.Errorf("introduction %q, want it to say %q", d.Dialog.IntroductionText, note)
+			}
+
+			// An item past the list cannot be picked: Mattermost sends nothing.
+			sent := len(e.mm.Sent())
+			if _, err := e.mm.SubmitDialog(ctx, d, map[string]any{dialogs.CheckItemItem: "6 9"}); err == nil {
+				t.Error("picked item 6 9, which the list does not offer")
+			}
+			if n := len(e.mm.Sent()); n != sent {
+				t.Errorf("%d requests sent for an item not listed, want none", n-sent)
+			}
+			e.submit(t, d, map[string]any{dialogs.CheckItemItem: "5 0"})
+			e.wantItem(t, ch, 5, 0, bot.ItemClosed)
+			e.wantPost(t, ch, "Checked **Task 5.0** (item 5 0, Stage 5).")
+
+			// The one the list left out, checked as the introduction says.
+			e.slash(t, e.alice, ch, "check 6 9")
+			e.wantItem(t, ch, 6, 9, bot.ItemClosed)
+			e.noSessionLeaks(t)
+		})
+	}
+}
+
+// TestOpenDialogDynamicSelect checks that the client never sends a select
+// Mattermost 10.x would show empty: a dynamic select with no static
+// options is an internal error, and nothing is opened.
+func TestOpenDialogDynamicSelect(t *testing.T) {
+	e := newEnv(t, storetest.SQLite)
+	trigger := e.mm.IssueTrigger(e.alice.Id, e.townSquare.Id)
+	d := dialogs.Dialog{CallbackID: dialogs.CheckItem, Title: "Check an item", Elements: []dialogs.Element{
+		{Name: "item", DisplayName: "Item", Type: dialogs.TypeSelect, DataSource: dialogs.DataSourceDynamic}}}
+	err := e.client.OpenDialog(context.Background(), mattermost.DialogTrigger{UserID: e.alice.Id, ChannelID: e.townSquare.Id, TriggerID: trigger}, d)
+	if bot.ErrorCode(err) != bot.EInternal || !strings.Contains(err.Error(), "no dynamic selects") {
+		t.Errorf("got %v, want an internal error about dynamic selects", err)
+	}
+	if n := len(e.mm.Dialogs()); n != 0 {
+		t.Errorf("%d dialogs opened, want none", n)
+	}
+}
+
+// runChannel returns the ID of the one channel of the team with this
+// display name.
+func (e *env) runChannel(t *testing.T, displayName string) string {
+	t.Helper()
+	for _, ch := range e.mm.Channels(e.team.Id) {
+		if ch.DisplayName == displayName {
+			return ch.Id
+		}
+	}
+	t.Fatalf("no channel %q", displayName)
+	return ""
+}
+
+// countChannels counts the channels of the team with this display name.
+func (e *env) countChannels(displayName string) int {
+	n := 0
+	for _, ch := range e.mm.Channels(e.team.Id) {
+		if ch.DisplayName == displayName {
+			n++
+		}
+	}
+	return n
+}
+
+// countPosts counts the posts of a channel whose message starts with prefix.
+func (e *env) countPosts(channelID, prefix string) int {
+	n := 0
+	for _, p := range e.mm.Posts(channelID) {
+		if strings.HasPrefix(p.Message, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCheckItemPickerNoItems checks that /playbook check on a run with no
+// items says so rather than open an empty list no one can submit.
+func TestCheckItemPickerNoItems(t *testing.T) {
+	e := newEnv(t, storetest.SQLite)
+	pb, err := e.svc.CreatePlaybook(context.Background(), e.admin, bot.Playbook{Title: "Empty", TeamID: e.team.Id,
+		Checklists: []bot.Checklist{{Title: "Later"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.slash(t, e.alice, e.townSquare.Id, "run")
+	e.submit(t, e.dialog(t, dialogs.StartRun), map[string]any{dialogs.StartRunPlaybook: pb.ID, dialogs.StartRunName: "Quiet"})
+	ch := e.runChannel(t, "Quiet")
+	opened := len(e.mm.Dialogs())
+	resp := e.slash(t, e.alice, ch, "check")
+	if !strings.Contains(resp.Text, "**Quiet** has no items to check") || resp.ResponseType != model.CommandResponseTypeEphemeral {
+		t.Errorf("/playbook check answered %+v, want an ephemeral reply saying the run has no items", resp)
+	}
+	if n := len(e.mm.Dialogs()) - opened; n != 0 {
+		t.Errorf("%d dialogs opened, want none", n)
+	}
 }

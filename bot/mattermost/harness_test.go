@@ -148,16 +148,10 @@ func newEnv(t testing.TB, kind string) *env {
 	return e
 }
 
-// botMux serves h as the bot's HTTP server does, with the api package's
-// forwarding of Mattermost's (unauthenticated) submissions of the spec's
-// three dialog endpoints to h.DialogSubmission.
+// botMux serves h as the bot's HTTP server does, under /mattermost/.
 func botMux(h *mattermost.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/mattermost/", h)
-	const runs = "/plugins/playbooks/api/v0/runs"
-	for _, p := range []string{runs + "/dialog", runs + "/{id}/end", runs + "/{id}/next-stage-dialog"} {
-		mux.Handle("POST "+p, h.DialogSubmission())
-	}
 	return mux
 }
 

@@ -1,15 +1,20 @@
 package mattermost_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/mattermost"
 	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
 	"github.com/playbooks-bot/playbooks/dialogs"
 	"github.com/playbooks-bot/playbooks/store/storetest"
@@ -77,8 +82,10 @@ func TestSlashCommandToken(t *testing.T) {
 }
 
 // TestDialogSubmissionRefused checks that a dialog submission whose state
-// is missing, forged, expired, or was issued for another user or dialog
-// gets 401 and changes nothing, and that a cancelled one does nothing.
+// is missing, forged, expired, or was issued for another user, dialog or
+// channel is refused with status 200 and a message Mattermost shows (it
+// drops the body of any other status), changes nothing, and is logged; and
+// that a cancelled one does nothing.
 func TestDialogSubmissionRefused(t *testing.T) {
 	for _, kind := range storetest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
@@ -89,13 +96,15 @@ func TestDialogSubmissionRefused(t *testing.T) {
 			for _, tc := range []struct {
 				name   string
 				tamper func(*model.SubmitDialogRequest)
+				want   string
 			}{
-				{"missing state", func(r *model.SubmitDialogRequest) { r.State = "" }},
-				{"forged signature", func(r *model.SubmitDialogRequest) { r.State = flipLast(r.State) }},
-				{"forged payload", func(r *model.SubmitDialogRequest) { r.State = "x" + r.State }},
-				{"another user", func(r *model.SubmitDialogRequest) { r.UserId = s.bob.Id }},
-				{"another dialog", func(r *model.SubmitDialogRequest) { r.CallbackId = dialogs.StatusUpdate }},
-				{"a button's token", func(r *model.SubmitDialogRequest) { r.State = s.buttonToken(t, "c0i0") }},
+				{"missing state", func(r *model.SubmitDialogRequest) { r.State = "" }, "expired"},
+				{"forged signature", func(r *model.SubmitDialogRequest) { r.State = flipLast(r.State) }, "expired"},
+				{"forged payload", func(r *model.SubmitDialogRequest) { r.State = "x" + r.State }, "expired"},
+				{"another user", func(r *model.SubmitDialogRequest) { r.UserId = s.bob.Id }, "not opened for you"},
+				{"another dialog", func(r *model.SubmitDialogRequest) { r.CallbackId = dialogs.StatusUpdate }, "expired"},
+				{"another channel", func(r *model.SubmitDialogRequest) { r.ChannelId = s.townSquare.Id }, "opened in another channel"},
+				{"a button's token", func(r *model.SubmitDialogRequest) { r.State = s.buttonToken(t, "c0i0") }, "expired"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					req, err := mmtest.DialogSubmission(d, nil)
@@ -103,8 +112,8 @@ func TestDialogSubmissionRefused(t *testing.T) {
 						t.Fatal(err)
 					}
 					tc.tamper(&req)
-					_, err = s.mm.SendDialogSubmission(ctx, d.URL, req)
-					refused(t, "end-run submission", err)
+					resp, err := s.mm.SendDialogSubmission(ctx, d.URL, req)
+					s.dialogRefused(t, "end-run submission", resp, err, tc.want)
 					if r := s.run(t, s.channel); !r.IsActive {
 						t.Fatal("the run was ended by a refused submission")
 					}
@@ -123,13 +132,29 @@ func TestDialogSubmissionRefused(t *testing.T) {
 			})
 			t.Run("expired", func(t *testing.T) {
 				s.clock.Advance(16 * time.Minute)
-				_, err := s.mm.SubmitDialog(ctx, d, nil)
-				refused(t, "end-run submission after 16 minutes", err)
+				resp, err := s.mm.SubmitDialog(ctx, d, nil)
+				s.dialogRefused(t, "end-run submission after 16 minutes", resp, err, "expired")
 				if r := s.run(t, s.channel); !r.IsActive {
 					t.Error("the run was ended by an expired dialog")
 				}
 			})
 		})
+	}
+}
+
+// dialogRefused asserts that a dialog submission got status 200 with an
+// error that says want and what to do, and that the refusal was logged.
+func (e *env) dialogRefused(t *testing.T, what string, resp *model.SubmitDialogResponse, err error, want string) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("%s: got %v, want status 200 with an error Mattermost shows", what, err)
+		return
+	}
+	if !strings.Contains(resp.Error, want) || !strings.Contains(resp.Error, "run the command again") || len(resp.Errors) > 0 {
+		t.Errorf("%s: got %+v, want an error saying %q and to run the command again", what, resp, want)
+	}
+	if !strings.Contains(e.logs.String(), "level=WARN msg=\"dialog submission refused\"") {
+		t.Errorf("%s: the refusal was not logged as a warning", what)
 	}
 }
 
@@ -173,19 +198,6 @@ func TestButtonRefused(t *testing.T) {
 			})
 		})
 	}
-}
-
-// TestLookupRefused checks that a dynamic lookup needs the dialog's state.
-func TestLookupRefused(t *testing.T) {
-	s := startRun(t, storetest.SQLite)
-	s.slash(t, s.alice, s.channel, "check")
-	d := s.dialog(t, dialogs.CheckItem)
-	if _, err := s.mm.Lookup(context.Background(), d, dialogs.CheckItemItem, ""); err != nil {
-		t.Fatalf("lookup with the dialog's state: %v", err)
-	}
-	d.UserID = s.bob.Id
-	_, err := s.mm.Lookup(context.Background(), d, dialogs.CheckItemItem, "")
-	refused(t, "lookup as another user", err)
 }
 
 // TestStaleButton checks that a button rendered before its item moved
@@ -243,4 +255,166 @@ func flipLast(s string) string {
 		c = 'B'
 	}
 	return s[:i] + string(c) + s[i+1:]
+}
+
+// TestDialogReplay checks that a used dialog state is refused, whether it
+// is sent straight to the bot with no authentication or submitted again
+// through Mattermost (twice), and that nothing changes: one run, one status
+// update.
+func TestDialogReplay(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.playbook(t)
+			ctx := context.Background()
+			e.slash(t, e.alice, e.townSquare.Id, "run")
+			start := e.dialog(t, dialogs.StartRun)
+			values := map[string]any{dialogs.StartRunName: "Database down"}
+			e.submit(t, start, values)
+			ch := e.runChannel(t, "Database down")
+
+			e.slash(t, e.bob, ch, "update")
+			update := e.dialog(t, dialogs.StatusUpdate)
+			statusValues := map[string]any{dialogs.StatusMessage: "Failing over.", dialogs.StatusReminder: "900"}
+			e.submit(t, update, statusValues)
+
+			for _, d := range []struct {
+				dialog mmtest.OpenedDialog
+				values map[string]any
+			}{{start, values}, {update, statusValues}} {
+				name := d.dialog.Dialog.CallbackId
+				req, err := mmtest.DialogSubmission(d.dialog, d.values)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp := e.postDialog(t, req)
+				e.dialogRefused(t, name+" replayed to the bot", &resp, nil, "already submitted")
+				for i := range 2 {
+					resp, err := e.mm.SubmitDialog(ctx, d.dialog, d.values)
+					e.dialogRefused(t, fmt.Sprintf("%s submitted again through Mattermost (%d)", name, i+1), resp, err, "already submitted")
+				}
+			}
+			if n := e.countChannels("Database down"); n != 1 {
+				t.Errorf("%d run channels, want 1", n)
+			}
+			if r := e.run(t, ch); len(r.StatusUpdates) != 1 {
+				t.Errorf("%d status updates, want 1", len(r.StatusUpdates))
+			}
+			if n := e.countPosts(ch, "#### Status update: Database down"); n != 1 {
+				t.Errorf("%d status update posts, want 1", n)
+			}
+			e.noSessionLeaks(t)
+		})
+	}
+}
+
+// TestDialogDoubleSubmit checks that a dialog submitted several times at
+// once (a double click, a client's retry) starts exactly one run, and that
+// the other submissions are told why nothing happened.
+func TestDialogDoubleSubmit(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.playbook(t)
+			e.slash(t, e.alice, e.townSquare.Id, "run")
+			d := e.dialog(t, dialogs.StartRun)
+			const n = 4
+			var (
+				wg    sync.WaitGroup
+				resps [n]*model.SubmitDialogResponse
+				errs  [n]error
+			)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					resps[i], errs[i] = e.mm.SubmitDialog(context.Background(), d, map[string]any{dialogs.StartRunName: "Database down"})
+				}()
+			}
+			wg.Wait()
+			done := 0
+			for i := range n {
+				switch {
+				case errs[i] != nil:
+					t.Errorf("submission %d: %v, want status 200", i, errs[i])
+				case resps[i].Error == "" && len(resps[i].Errors) == 0:
+					done++
+				case !strings.Contains(resps[i].Error, "already submitted"):
+					t.Errorf("submission %d: got %+v, want {} or a refusal saying it was already submitted", i, resps[i])
+				}
+			}
+			if done != 1 {
+				t.Errorf("%d submissions handled, want exactly 1", done)
+			}
+			if got := e.countChannels("Database down"); got != 1 {
+				t.Errorf("%d run channels, want 1", got)
+			}
+		})
+	}
+}
+
+// TestDialogOtherChannel checks that a dialog's state is bound to the
+// channel it was opened in: submitted from another channel it is refused
+// and starts nothing; the refusal does not use it up.
+func TestDialogOtherChannel(t *testing.T) {
+	e := newEnv(t, storetest.SQLite)
+	e.playbook(t)
+	e.slash(t, e.alice, e.townSquare.Id, "run")
+	d := e.dialog(t, dialogs.StartRun)
+	values := map[string]any{dialogs.StartRunName: "Database down"}
+	moved := d
+	moved.ChannelID = e.broadcast.Id
+	resp, err := e.mm.SubmitDialog(context.Background(), moved, values)
+	e.dialogRefused(t, "start-run dialog of town-square submitted from incidents", resp, err, "opened in another channel")
+	if n := e.countChannels("Database down"); n != 0 {
+		t.Fatalf("%d run channels after the refusal, want none", n)
+	}
+	e.submit(t, d, values)
+	if n := e.countChannels("Database down"); n != 1 {
+		t.Errorf("%d run channels, want 1", n)
+	}
+}
+
+// TestDialogFixAndResubmit checks that a submission with field errors does
+// not use the dialog up: fixed, the same dialog goes through, once.
+func TestDialogFixAndResubmit(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.playbook(t)
+			ctx := context.Background()
+			e.slash(t, e.alice, e.townSquare.Id, "run")
+			d := e.dialog(t, dialogs.StartRun)
+			resp, err := e.mm.SubmitDialog(ctx, d, map[string]any{dialogs.StartRunName: strings.Repeat("n", 257)})
+			if err != nil || resp.Errors[dialogs.StartRunName] == "" {
+				t.Fatalf("too long a name: got %+v, %v; want an error under the name", resp, err)
+			}
+			e.submit(t, d, map[string]any{dialogs.StartRunName: "Database down"})
+			resp, err = e.mm.SubmitDialog(ctx, d, map[string]any{dialogs.StartRunName: "Database down again"})
+			e.dialogRefused(t, "third submission", resp, err, "already submitted")
+			if n := e.countChannels("Database down"); n != 1 {
+				t.Errorf("%d run channels, want 1", n)
+			}
+		})
+	}
+}
+
+// postDialog sends a dialog submission straight to the bot, as anyone who
+// copied it could, and returns the answer, which must have status 200.
+func (e *env) postDialog(t *testing.T, req model.SubmitDialogRequest) model.SubmitDialogResponse {
+	t.Helper()
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Post(e.botURL+mattermost.DialogPath, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var resp model.SubmitDialogResponse
+	if err := json.NewDecoder(res.Body).Decode(&resp); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("direct submission: status %d, %v; want 200 with JSON", res.StatusCode, err)
+	}
+	return resp
 }

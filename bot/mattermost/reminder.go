@@ -102,7 +102,7 @@ func (c *Client) postMessage(ctx context.Context, postID string) (string, error)
 // ID: the same dialog, submitted the same way, as /playbook update's.
 func (h *Handler) openStatusDialog(ctx context.Context, req model.PostActionIntegrationRequest, run bot.Run) error {
 	d := dialogs.StatusUpdateDialog(run)
-	if err := h.client.OpenDialog(ctx, req.UserId, req.TriggerId, h.client.DialogURL(d), d); err != nil {
+	if err := h.client.OpenDialog(ctx, DialogTrigger{UserID: req.UserId, ChannelID: req.ChannelId, TriggerID: req.TriggerId}, d); err != nil {
 		return fmt.Errorf("open the status update dialog: %w", err)
 	}
 	return nil

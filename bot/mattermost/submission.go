@@ -15,12 +15,16 @@ import (
 )
 
 // dialogSubmission serves a submitted dialog. Mattermost authenticates
-// nothing here, so the signed state decides: a state that is missing,
-// forged, expired, or was issued for another user or dialog gets 401 and
-// changes nothing. A cancelled dialog gets {} and does nothing. Otherwise
-// the answer has status 200: {"errors":{...}} (and "error" for what no
-// field is at fault for) keeps the dialog open; {} closes it, and the
-// result is then posted to the user.
+// nothing here, so the signed state decides, and it is good for one
+// submission: a state that is missing, forged, expired, issued for another
+// user, dialog or channel, or already used (a replay, a double click, a
+// client's retry) is refused and changes nothing. Mattermost shows only
+// the body of a 200 answer, so every answer has status 200:
+// {"error":"..."} for a refusal, which keeps the dialog open with the
+// message; {"errors":{...}} (and "error" for what no field is at fault for)
+// when the values need fixing, after which the same dialog may be
+// submitted again; {} when it is done, which closes it, and the result is
+// then posted. A cancelled dialog gets {} and does nothing.
 func (h *Handler) dialogSubmission(w http.ResponseWriter, r *http.Request) {
 	var req model.SubmitDialogRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -35,39 +39,64 @@ func (h *Handler) dialogSubmission(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, struct{}{})
 		return
 	}
-	state, err := verifyDialogState(h.signer, req.UserId, req.CallbackId, req.State)
+	ctx := r.Context()
+	state, err := verifyDialogState(h.signer, req.UserId, req.ChannelId, req.CallbackId, req.State)
 	if err != nil {
-		h.log.WarnContext(r.Context(), "dialog submission with an invalid state refused",
-			"user_id", req.UserId, "callback_id", req.CallbackId, "remote_addr", r.RemoteAddr)
-		writeJSON(w, http.StatusUnauthorized, model.SubmitDialogResponse{Error: bot.ErrorMessage(err)})
+		h.refuseDialog(w, r, req, err)
 		return
 	}
-	resp, errs := h.disp.Submit(r.Context(), commands.Submission{
+	key := seenKey(req.State)
+	fresh, err := h.svc.FirstSeen(ctx, key, seenTTL)
+	if err != nil {
+		h.log.ErrorContext(ctx, "record dialog submission", "user_id", req.UserId, "callback_id", req.CallbackId, "error", err)
+		writeJSON(w, http.StatusOK, model.SubmitDialogResponse{
+			Error: "internal error: the submission could not be recorded, so nothing was changed. Submit again."})
+		return
+	}
+	if !fresh {
+		h.refuseDialog(w, r, req, errDialogUsed)
+		return
+	}
+	resp, errs := h.disp.Submit(ctx, commands.Submission{
 		Platform: Platform, Actor: actor(req.UserId, req.TeamId), CallbackID: req.CallbackId, State: state,
 		TeamID: req.TeamId, ChannelID: req.ChannelId, Values: submissionValues(req.Submission),
 	})
 	if len(errs) > 0 {
+		// Nothing was done: the user may fix the values and submit the
+		// same dialog again.
+		if err := h.svc.ForgetSeen(ctx, key); err != nil {
+			h.log.ErrorContext(ctx, "forget dialog submission", "user_id", req.UserId, "callback_id", req.CallbackId, "error", err)
+		}
 		writeJSON(w, http.StatusOK, dialogErrors(errs, req.Submission))
 		return
 	}
 	if resp.Dialog != nil {
 		// A submission carries no trigger ID, and only a trigger opens a dialog.
-		h.log.WarnContext(r.Context(), "dialog submission answered with another dialog; not opened",
+		h.log.WarnContext(ctx, "dialog submission answered with another dialog; not opened",
 			"callback_id", req.CallbackId, "next_callback_id", resp.Dialog.CallbackID)
 	}
 	if resp.Text != "" {
 		var err error
 		if resp.InChannel {
-			_, err = h.client.Post(r.Context(), req.ChannelId, resp.Text)
+			_, err = h.client.Post(ctx, req.ChannelId, resp.Text)
 		} else {
-			err = h.client.Ephemeral(r.Context(), req.ChannelId, req.UserId, resp.Text)
+			err = h.client.Ephemeral(ctx, req.ChannelId, req.UserId, resp.Text)
 		}
 		if err != nil { // the change is made: report it done, log the lost message
-			h.log.ErrorContext(r.Context(), "post dialog result", "user_id", req.UserId,
+			h.log.ErrorContext(ctx, "post dialog result", "user_id", req.UserId,
 				"channel_id", req.ChannelId, "callback_id", req.CallbackId, "error", err)
 		}
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+// refuseDialog answers a submission that must change nothing with status
+// 200 and the reason in "error", the only answer Mattermost shows, and logs
+// it as a warning.
+func (h *Handler) refuseDialog(w http.ResponseWriter, r *http.Request, req model.SubmitDialogRequest, err error) {
+	h.log.WarnContext(r.Context(), "dialog submission refused", "reason", bot.ErrorMessage(err),
+		"user_id", req.UserId, "channel_id", req.ChannelId, "callback_id", req.CallbackId, "remote_addr", r.RemoteAddr)
+	writeJSON(w, http.StatusOK, model.SubmitDialogResponse{Error: bot.ErrorMessage(err)})
 }
 
 // dialogErrors renders field errors for Mattermost, which shows an error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"regexp"
 	"strings"
@@ -93,13 +94,15 @@ func TestMattermostEndToEnd(t *testing.T) {
 				t.Errorf("unknown token: got %d, want 401", code)
 			}
 
-			// /playbook run → dialog → submitted to the spec's path, unauthenticated.
+			// /playbook run → dialog → submitted to the bot's own path, with no
+			// authentication: the bot shares Mattermost's hostname (127.0.0.1),
+			// where Mattermost would add alice's session token to a /plugins URL.
 			if _, err := mm.SlashCommand(ctx, mmtest.Slash{UserID: alice.Id, ChannelID: town.Id, Text: "run"}); err != nil {
 				t.Fatalf("/playbook run: %v", err)
 			}
 			d, ok := mm.LastDialog()
-			if !ok || !strings.HasPrefix(d.URL, public+"/plugins/playbooks/api/v0/runs/dialog") {
-				t.Fatalf("dialog = %+v, %v; want one submitted to the spec's runs/dialog", d, ok)
+			if !ok || d.URL != public+"/mattermost/dialog" {
+				t.Fatalf("dialog = %+v, %v; want one submitted to %s/mattermost/dialog", d, ok, public)
 			}
 			resp, err := mm.SubmitDialog(ctx, d, map[string]any{"playbook_id": pb.ID, "name": "DB down"})
 			if err != nil || resp.Error != "" || len(resp.Errors) > 0 {
@@ -116,6 +119,32 @@ func TestMattermostEndToEnd(t *testing.T) {
 			}
 			if len(mm.Posts(channel.Id)) == 0 {
 				t.Fatalf("no checklist post in the run channel")
+			}
+
+			// The used state is refused by a second replica on the same
+			// database, replayed straight to it, and by the first, submitted
+			// again through Mattermost: still one run.
+			env2 := maps.Clone(env)
+			env2["PLAYBOOKS_LISTEN"] = "127.0.0.1:0"
+			replica := startServer(t, env2)
+			req, err := mmtest.DialogSubmission(d, map[string]any{"playbook_id": pb.ID, "name": "DB down"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp, err := mm.SendDialogSubmission(ctx, replica.URL+"/mattermost/dialog", req); err != nil || !strings.Contains(resp.Error, "already submitted") {
+				t.Errorf("replay to the second replica: got %+v, %v; want a refusal saying it was already submitted", resp, err)
+			}
+			if resp, err := mm.SubmitDialog(ctx, d, map[string]any{"playbook_id": pb.ID, "name": "DB down"}); err != nil || !strings.Contains(resp.Error, "already submitted") {
+				t.Errorf("second submit through Mattermost: got %+v, %v; want a refusal saying it was already submitted", resp, err)
+			}
+			runs := 0
+			for _, c := range mm.Channels(team.Id) {
+				if c.DisplayName == "DB down" {
+					runs++
+				}
+			}
+			if runs != 1 {
+				t.Errorf("%d run channels after the replays, want 1", runs)
 			}
 
 			// /playbook check from the channel, then read it back over REST.
@@ -158,6 +187,10 @@ func TestMattermostEndToEnd(t *testing.T) {
 			mm.AddChannelMember(channel.Id, bob.Id)
 			if code := call(t, "GET", base+"/runs/"+r.ID, bobToken, nil, nil); code != 200 {
 				t.Errorf("private run once bob is in its channel: got %d, want 200", code)
+			}
+
+			for _, r := range mm.SessionLeaks() {
+				t.Errorf("%s %s carried alice's session token", r.Method, r.URL)
 			}
 
 			// A command with a token Mattermost never issued is refused.

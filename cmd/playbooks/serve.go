@@ -37,7 +37,7 @@ func openStore(ctx context.Context, cfg config) (*store.DB, error) {
 
 // routes builds the service over the configured chat platforms and mounts
 // the REST API and each platform's endpoints (Mattermost: slash command,
-// dialogs, buttons, lookups; Slack: command, interactivity, options). It
+// dialogs, buttons; Slack: command, interactivity, options). It
 // returns the handler, the service and the platforms' names. Runs started from a
 // platform live there; runs started by REST go to Mattermost when it is
 // configured, else to Slack.
@@ -87,7 +87,6 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 	svc := bot.NewService(sc)
 
 	mux := http.NewServeMux()
-	var dialogSubmissions http.Handler
 	if mmClient != nil {
 		h, err := mattermost.NewHandler(mattermost.HandlerConfig{
 			Client: mmClient, Service: svc, Signer: signer, CommandTokens: m.CommandTokens, Logger: logger,
@@ -97,7 +96,6 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 			return nil, nil, "", err
 		}
 		mux.Handle("/mattermost/", h)
-		dialogSubmissions = h.DialogSubmission()
 	}
 	if slClient != nil {
 		h, err := slack.NewHandler(slack.HandlerConfig{
@@ -109,7 +107,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 		}
 		mux.Handle("/slack/", h)
 	}
-	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, DialogSubmissions: dialogSubmissions}))
+	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger}))
 	return mux, svc, strings.Join(names, ","), nil
 }
 

@@ -116,6 +116,7 @@ func (s *Server) sendSlash(ctx context.Context, cmd model.Command, userID, chann
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Token "+cmd.Token)
 	req.Header.Set("User-Agent", "Mattermost-Bot/1.1")
+	s.record(req)
 	res, err := s.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("mmtest: send /%s: %w", cmd.Trigger, err)

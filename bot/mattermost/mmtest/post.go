@@ -163,7 +163,10 @@ func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request, me stri
 
 // openDialog opens a dialog for the user of a trigger ID. The trigger is
 // the credential: unknown or older than TriggerTTL gets 400, as does a
-// dialog that fails Mattermost's own validation.
+// dialog that fails Mattermost's own validation. A select whose data source
+// Mattermost 10.12 does not know (such as "dynamic", from 11.0) is logged
+// and reaches the user as 10.12 sends it: with no options and no URL, an
+// empty list.
 func (s *Server) openDialog(w http.ResponseWriter, r *http.Request, me string) {
 	var req model.OpenDialogRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -181,13 +184,43 @@ func (s *Server) openDialog(w http.ResponseWriter, r *http.Request, me string) {
 		appError(w, http.StatusBadRequest, "interactive_message.decode_trigger_id.expired", "Trigger ID for interactive dialog is expired. Maximum time is 30s.")
 		return
 	}
+	unknown := as1012(&req.Dialog)
+	for _, e := range req.Dialog.Elements {
+		if ds, ok := unknown[e.Name]; ok {
+			s.t.Logf("mmtest: dialog %s: element %q: invalid data source %q, allowed are 'users' or 'channels' (Mattermost 10.12 logs this and sends the select with no options)",
+				req.Dialog.CallbackId, e.Name, ds)
+		}
+	}
 	if err := req.IsValid(); err != nil {
 		appError(w, http.StatusBadRequest, "api.dialog.open.invalid_request", "Invalid dialog: "+err.Error())
 		return
 	}
+	for i, e := range req.Dialog.Elements {
+		if ds, ok := unknown[e.Name]; ok {
+			req.Dialog.Elements[i].DataSource = ds
+		}
+	}
 	s.dialogs = append(s.dialogs, OpenedDialog{OpenDialogRequest: req, UserID: t.userID,
 		ChannelID: t.channelID, TeamID: t.teamID, OpenedBy: me})
 	writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+}
+
+// as1012 makes d what Mattermost 10.12 keeps of it: its DialogElement has
+// no data_source_url, and a select whose data source is neither users nor
+// channels loses its options. It returns those selects' data sources by
+// element name, and clears them for validation (the caller restores them).
+func as1012(d *model.Dialog) map[string]string {
+	unknown := map[string]string{}
+	for i := range d.Elements {
+		e := &d.Elements[i]
+		e.DataSourceURL = ""
+		if e.Type == "select" && e.DataSource != "" &&
+			e.DataSource != model.PostActionDataSourceUsers && e.DataSource != model.PostActionDataSourceChannels {
+			unknown[e.Name] = e.DataSource
+			e.DataSource, e.Options = "", nil
+		}
+	}
+	return unknown
 }
 
 func postNotFound(w http.ResponseWriter) {

@@ -3,8 +3,10 @@
 // error IDs and validation of a real server (see
 // /work/shared/mattermost-wire.md), and records everything the bot did.
 // It also plays the platform toward the bot: it sends slash commands, dialog
-// submissions, button clicks and dynamic lookups exactly as Mattermost
-// forms them.
+// submissions and button clicks exactly as a Mattermost 10.12 server forms
+// them, records every request it sends (Sent), and, like DoActionRequest,
+// adds the user's session token to those whose URL is a plugin route on
+// the site's hostname (SessionLeaks).
 //
 // It keeps no system messages (joins, header changes) and knows only the
 // permissions the bot's calls need: channel membership, team membership,
@@ -16,6 +18,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -41,10 +44,12 @@ type Server struct {
 	srv  *httptest.Server
 	http *http.Client
 	now  func() time.Time
+	t    testing.TB
 
 	mu           sync.Mutex
 	users        map[string]*model.User
 	tokens       map[string]string // access token → user ID
+	sessions     map[string]string // user ID → session token of their web client
 	perms        map[string]map[string]bool
 	teams        map[string]*model.Team
 	teamMembers  map[string]map[string]bool
@@ -62,6 +67,7 @@ type Server struct {
 	bots         map[string]*model.Bot
 	responseURLs map[string]trigger
 	requests     []Request
+	sent         []SentRequest
 }
 
 // Option configures a Server.
@@ -74,7 +80,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // New starts a Server, closed when t ends.
 func New(t testing.TB, opts ...Option) *Server {
 	s := &Server{
-		now: time.Now, users: map[string]*model.User{}, tokens: map[string]string{},
+		now: time.Now, t: t, users: map[string]*model.User{}, tokens: map[string]string{}, sessions: map[string]string{},
 		perms: map[string]map[string]bool{}, teams: map[string]*model.Team{},
 		teamMembers: map[string]map[string]bool{}, channels: map[string]*model.Channel{},
 		members: map[string]map[string]bool{}, posts: map[string][]byte{},
@@ -125,6 +131,14 @@ type Request struct {
 	UserID string // "" when unauthenticated
 }
 
+// SentRequest is one request this server sent to an integration (a slash
+// command, a dialog submission, a button click), as it left.
+type SentRequest struct {
+	Method string
+	URL    string
+	Header http.Header
+}
+
 // trigger is an issued trigger ID (or response URL): who, where, when.
 type trigger struct {
 	userID, channelID, teamID string
@@ -164,6 +178,11 @@ func (s *Server) addUser(username string, isBot bool, roles string, teamIDs []st
 	u := &model.User{Id: model.NewId(), Username: username, Email: username + "@example.com",
 		IsBot: isBot, Roles: roles, CreateAt: s.millis()}
 	s.users[u.Id] = u
+	if !isBot { // a person is logged in to the web client, with a session
+		tok := model.NewId()
+		s.sessions[u.Id] = tok
+		s.tokens[tok] = u.Id
+	}
 	for _, t := range teamIDs {
 		if s.teamMembers[t] == nil {
 			panic("mmtest: no team " + t)
@@ -180,6 +199,78 @@ func (s *Server) AddToken(userID string) string {
 	tok := model.NewId()
 	s.tokens[tok] = userID
 	return tok
+}
+
+// SessionToken returns the token of a user's web client session, which
+// authenticates REST calls as that user. Mattermost sends it to an
+// integration only by mistake (see SessionLeaks).
+func (s *Server) SessionToken(userID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[userID]
+}
+
+// Sent returns the requests sent to integrations so far, oldest first.
+func (s *Server) Sent() []SentRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]SentRequest, len(s.sent))
+	for i, r := range s.sent {
+		out[i] = SentRequest{Method: r.Method, URL: r.URL, Header: r.Header.Clone()}
+	}
+	return out
+}
+
+// SessionLeaks returns the requests sent to integrations that carried a
+// user's session token in any header: what a bot must never receive.
+func (s *Server) SessionLeaks() []SentRequest {
+	s.mu.Lock()
+	tokens := make([]string, 0, len(s.sessions))
+	for _, tok := range s.sessions {
+		tokens = append(tokens, tok)
+	}
+	s.mu.Unlock()
+	var out []SentRequest
+	for _, r := range s.Sent() {
+		if carriesAny(r.Header, tokens) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// carriesAny reports whether a header value contains one of tokens.
+func carriesAny(h http.Header, tokens []string) bool {
+	for _, values := range h {
+		for _, v := range values {
+			for _, tok := range tokens {
+				if strings.Contains(v, tok) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// record remembers a request about to be sent to an integration.
+func (s *Server) record(req *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, SentRequest{Method: req.Method, URL: req.URL.String(), Header: req.Header.Clone()})
+}
+
+// isPluginRoute reports whether Mattermost 10.12's DoActionRequest takes
+// rawURL for a plugin's route, and so adds the user's session token: its
+// path starts with /plugins and its hostname is the site URL's (whatever
+// the ports).
+func (s *Server) isPluginRoute(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	site, err2 := url.Parse(s.URL)
+	if err != nil || err2 != nil {
+		return false
+	}
+	return strings.HasPrefix(u.Path, "/plugins") && u.Hostname() == site.Hostname()
 }
 
 // Grant gives a user a permission, such as PermissionEphemeral.
@@ -427,14 +518,20 @@ func (s *Server) canRead(userID string, ch *model.Channel) bool {
 }
 
 // StatusError is a response of the bot (or of this server's REST API) with
-// a status other than 200.
+// a status other than 200. For a dialog submission or a button click Body
+// is empty: Mattermost drops the body of such an answer, and the user sees
+// only a generic integration error.
 type StatusError struct {
 	Status int
 	Body   string
 }
 
-// Error says the status and the body.
+// Error says the status and the body, or what the user sees when the body
+// was dropped.
 func (e *StatusError) Error() string {
+	if e.Body == "" {
+		return fmt.Sprintf("status %d: the user sees only Mattermost's generic integration error", e.Status)
+	}
 	return fmt.Sprintf("status %d: %s", e.Status, strings.TrimSpace(e.Body))
 }
 

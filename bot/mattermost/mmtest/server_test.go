@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -231,12 +232,19 @@ func TestDialogSubmissionShape(t *testing.T) {
 	d := mmtest.OpenedDialog{
 		OpenDialogRequest: model.OpenDialogRequest{URL: bot.srv.URL, Dialog: model.Dialog{CallbackId: "cb", State: "st",
 			Elements: []model.DialogElement{
-				{Name: "name", Type: "text"}, {Name: "ok", Type: "bool"}, {Name: "pick", Type: "select", Default: "b", Optional: true},
+				{Name: "name", Type: "text"}, {Name: "ok", Type: "bool"},
+				{Name: "pick", Type: "select", Default: "b", Optional: true, Options: []*model.PostActionOptions{{Text: "A", Value: "a"}, {Text: "B", Value: "b"}}},
 			}}},
 		UserID: w.user.Id, ChannelID: w.channel.Id, TeamID: w.team.Id,
 	}
 	if _, err := w.mm.SubmitDialog(context.Background(), d, nil); err == nil {
 		t.Error("submitted without the required name")
+	}
+	if _, err := w.mm.SubmitDialog(context.Background(), d, map[string]any{"name": "x", "pick": "c"}); err == nil {
+		t.Error("submitted a select value that is not one of its options")
+	}
+	if n := len(w.mm.Sent()); n != 0 {
+		t.Errorf("%d requests sent for dialogs the web client would not submit, want 0", n)
 	}
 	if _, err := w.mm.SubmitDialog(context.Background(), d, map[string]any{"name": "x"}); err != nil {
 		t.Fatal(err)
@@ -303,5 +311,128 @@ func TestAuth(t *testing.T) {
 	if _, resp, _ := w.api.CreatePostEphemeral(context.Background(), &model.PostEphemeral{UserID: w.user.Id,
 		Post: &model.Post{ChannelId: w.channel.Id, Message: "x"}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("ephemeral without the permission: status %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestPluginRouteGetsSessionToken checks what Mattermost 10.12's
+// DoActionRequest does: a dialog or button URL whose path starts with
+// /plugins on the site's hostname (any port) gets the user's session token
+// as a bearer token; any other URL gets no authentication.
+func TestPluginRouteGetsSessionToken(t *testing.T) {
+	w := newWorld(t)
+	bot := newCapture(t, `{}`)
+	port := bot.srv.URL[strings.LastIndex(bot.srv.URL, ":"):]
+	session := "Bearer " + w.mm.SessionToken(w.user.Id)
+	if session == "Bearer " {
+		t.Fatal("alice has no session token")
+	}
+	for _, tc := range []struct {
+		name, url string
+		wantAuth  string
+	}{
+		{"plugin path, same hostname, another port", bot.srv.URL + "/plugins/playbooks/api/v0/runs/dialog", session},
+		{"plugin prefix only", bot.srv.URL + "/pluginsx", session},
+		{"bot path, same hostname", bot.srv.URL + "/mattermost/dialog", ""},
+		{"plugin path, another hostname", "http://localhost" + port + "/plugins/playbooks/api/v0/runs/dialog", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := mmtest.OpenedDialog{OpenDialogRequest: model.OpenDialogRequest{URL: tc.url, Dialog: model.Dialog{CallbackId: "cb"}},
+				UserID: w.user.Id, ChannelID: w.channel.Id, TeamID: w.team.Id}
+			before := len(w.mm.SessionLeaks())
+			if _, err := w.mm.SubmitDialog(context.Background(), d, nil); err != nil {
+				t.Fatal(err)
+			}
+			r, _ := bot.last()
+			if got := r.Header.Get("Authorization"); got != tc.wantAuth {
+				t.Errorf("Authorization: got %q, want %q", got, tc.wantAuth)
+			}
+			sent := w.mm.Sent()
+			if last := sent[len(sent)-1]; last.URL != tc.url || last.Header.Get("Authorization") != tc.wantAuth {
+				t.Errorf("recorded %s with Authorization %q, want %s with %q", last.URL, last.Header.Get("Authorization"), tc.url, tc.wantAuth)
+			}
+			if leaked := len(w.mm.SessionLeaks()) > before; leaked != (tc.wantAuth != "") {
+				t.Errorf("SessionLeaks grew: %v, want %v", leaked, tc.wantAuth != "")
+			}
+		})
+	}
+
+	t.Run("button", func(t *testing.T) {
+		p := &model.Post{ChannelId: w.channel.Id, Message: "m"}
+		p.AddProp("attachments", []*model.MessageAttachment{{Text: "t", Actions: []*model.PostAction{
+			{Id: "go1", Type: "button", Name: "Go", Integration: &model.PostActionIntegration{URL: bot.srv.URL + "/plugins/x"}}}}})
+		created, _, err := w.api.CreatePost(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.mm.Click(context.Background(), w.user.Id, created.Id, "go1"); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := bot.last(); r.Header.Get("Authorization") != session {
+			t.Errorf("click on a plugin URL: Authorization %q, want alice's session", r.Header.Get("Authorization"))
+		}
+	})
+
+	// The session token is a real one: it works on the REST API as alice.
+	api := model.NewAPIv4Client(w.mm.URL)
+	api.SetToken(w.mm.SessionToken(w.user.Id))
+	if me, _, err := api.GetMe(context.Background(), ""); err != nil || me.Id != w.user.Id {
+		t.Errorf("GetMe with alice's session: %+v, %v", me, err)
+	}
+}
+
+// TestIntegrationNon200 checks that a non-200 answer to a dialog submission
+// or a click loses its body, as on a real server.
+func TestIntegrationNon200(t *testing.T) {
+	w := newWorld(t)
+	bot := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		rw.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(rw, `{"error":"this dialog expired"}`)
+	}))
+	defer bot.Close()
+	d := mmtest.OpenedDialog{OpenDialogRequest: model.OpenDialogRequest{URL: bot.URL, Dialog: model.Dialog{CallbackId: "cb"}},
+		UserID: w.user.Id, ChannelID: w.channel.Id, TeamID: w.team.Id}
+	resp, err := w.mm.SubmitDialog(context.Background(), d, nil)
+	var se *mmtest.StatusError
+	if resp != nil || !errors.As(err, &se) || se.Status != http.StatusUnauthorized || se.Body != "" ||
+		strings.Contains(err.Error(), "expired") || !strings.Contains(err.Error(), "integration error") {
+		t.Errorf("got %+v, %v; want a StatusError 401 with no body and a generic integration error", resp, err)
+	}
+	_, err = w.mm.SendAction(context.Background(), bot.URL, model.PostActionIntegrationRequest{UserId: w.user.Id})
+	if !errors.As(err, &se) || se.Status != http.StatusUnauthorized || se.Body != "" {
+		t.Errorf("click: got %v, want a StatusError 401 with no body", err)
+	}
+}
+
+// TestOpenDialogDynamicSelect checks what Mattermost 10.12 does with a
+// select of data source "dynamic" (an 11.0 feature): the dialog opens, the
+// select reaches the user with no options and no URL, and the web client
+// cannot submit it.
+func TestOpenDialogDynamicSelect(t *testing.T) {
+	w := newWorld(t)
+	bot := newCapture(t, `{}`)
+	trigger := w.mm.IssueTrigger(w.user.Id, w.channel.Id)
+	resp, err := w.api.OpenInteractiveDialog(context.Background(), model.OpenDialogRequest{TriggerId: trigger, URL: bot.srv.URL,
+		Dialog: model.Dialog{CallbackId: "cb", Title: "Pick", Elements: []model.DialogElement{
+			{DisplayName: "Item", Name: "item", Type: "select", DataSource: "dynamic", DataSourceURL: bot.srv.URL + "/lookup"},
+			{DisplayName: "Note", Name: "note", Type: "text", Optional: true},
+		}}})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("open: %v (status %d), want 200 as on 10.12", err, resp.StatusCode)
+	}
+	d, ok := w.mm.LastDialog()
+	if !ok {
+		t.Fatal("no dialog opened")
+	}
+	if e := d.Dialog.Elements[0]; e.Options != nil || e.DataSourceURL != "" {
+		t.Errorf("dynamic select reached the user with options %v and URL %q, want neither", e.Options, e.DataSourceURL)
+	}
+	for _, v := range []any{"0 0", nil} {
+		if _, err := w.mm.SubmitDialog(context.Background(), d, map[string]any{"item": v}); err == nil {
+			t.Errorf("submitted the empty dynamic select with %v", v)
+		}
+	}
+	if n := len(w.mm.Sent()); n != 0 {
+		t.Errorf("%d requests sent, want none: the web client cannot submit this dialog", n)
 	}
 }
