@@ -16,15 +16,61 @@ const DetailsLinkTTL = 30 * 24 * time.Hour
 
 // DetailsURL returns the absolute URL of a run's details page:
 // PublicURL + "/runs/" + ID, with a signature (?sig=) that lets whoever
-// holds the link read the page until DetailsLinkTTL has passed. Without a
-// LinkSecret the link carries no signature, and the page asks for a token.
+// holds the link read the page until DetailsLinkTTL has passed, rounded up
+// to the next midnight UTC: every link to a run made on one day is the
+// same, so a chat post re-rendered with it does not change (and is not
+// marked edited) unless its content did. Without a LinkSecret the link
+// carries no signature, and the page asks for a token. Without a
+// PublicURL there is no absolute URL to give: "".
+//
+// A signed link is a bearer permission to read the run: post it only where
+// the members of the run's channel see it (the run's channel, or a reply
+// to the user who acted), never in another channel.
 func (s *Service) DetailsURL(r Run) string {
+	if s.publicURL == "" {
+		return ""
+	}
 	u := s.publicURL + "/runs/" + r.ID
 	if len(s.linkSecret) == 0 {
 		return u
 	}
-	return u + "?sig=" + s.linkSignature(r.ID, s.clock().Add(DetailsLinkTTL).Unix())
+	return u + "?sig=" + s.linkSignature(r.ID, linkExpiry(s.clock()))
 }
+
+// linkExpiry is the expiry, in Unix seconds, of a details link made at
+// now: DetailsLinkTTL later, rounded up to a whole day (UTC).
+func linkExpiry(now time.Time) int64 {
+	const day = 24 * 60 * 60
+	exp := now.Add(DetailsLinkTTL).Unix()
+	if r := exp % day; r != 0 {
+		exp += day - r
+	}
+	return exp
+}
+
+// RunLink is a run's name as a Markdown link to its details page, the name
+// escaped for link text; just the escaped name, in bold, without a
+// PublicURL. The same rule as DetailsURL applies: only where the run's
+// channel members see it.
+func (s *Service) RunLink(r Run) string {
+	return MarkdownLink(r.Name, s.DetailsURL(r))
+}
+
+// MarkdownLink is [text](url) with text on one line and escaped so that
+// brackets, backslashes and emphasis in it stay literal; **text** when url
+// is "".
+func MarkdownLink(text, url string) string {
+	t := markdownEscaper.Replace(strings.Join(strings.Fields(text), " "))
+	if url == "" {
+		return "**" + t + "**"
+	}
+	return "[" + t + "](" + url + ")"
+}
+
+// markdownEscaper backslash-escapes what would end a link's text or start
+// emphasis or code in it; CommonMark (and Mattermost's renderer) shows
+// these characters literally once escaped.
+var markdownEscaper = strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, `*`, `\*`, `_`, `\_`, "~", `\~`, "`", "\\`")
 
 // linkSignature returns the token of a details link: the expiry in Unix
 // seconds and the base64url HMAC-SHA256 over the run ID and that expiry.

@@ -99,3 +99,72 @@ func malleate(sig string) string {
 	i := strings.IndexByte(alphabet, sig[len(sig)-1])
 	return sig[:len(sig)-1] + string(alphabet[i^1])
 }
+
+// TestDetailsURLStable checks that the links to a run made on one day are
+// the same (so re-rendering a post with one changes nothing), and that each
+// opens the page at least DetailsLinkTTL and less than a day more.
+func TestDetailsURLStable(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite")
+	var ms atomic.Int64
+	morning := time.Date(2025, 1, 1, 8, 0, 0, 0, time.UTC)
+	ms.Store(morning.UnixMilli())
+	now := func() time.Time { return time.UnixMilli(ms.Load()) }
+	svc := bot.NewService(bot.Config{Store: db, PublicURL: "https://pb.example.com", LinkSecret: []byte("0123456789abcdef0123456789abcdef"), Now: now})
+	r := bot.Run{ID: bot.NewID()}
+	first := svc.DetailsURL(r)
+	ms.Add((15 * time.Hour).Milliseconds()) // 23:00 the same day
+	if again := svc.DetailsURL(r); again != first {
+		t.Errorf("two links made the same day differ: %s and %s", first, again)
+	}
+	ms.Add((2 * time.Hour).Milliseconds()) // 01:00 the next day
+	if next := svc.DetailsURL(r); next == first {
+		t.Errorf("a link made the next day is the same: %s", next)
+	}
+	u, err := url.Parse(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := u.Query().Get("sig")
+	// The store has no such run: a valid signature then gives ENotFound.
+	valid := func(at time.Time) bool {
+		ms.Store(at.UnixMilli())
+		_, err := svc.RunForLink(ctx, r.ID, sig)
+		return bot.ErrorCode(err) == bot.ENotFound
+	}
+	if !valid(morning.Add(bot.DetailsLinkTTL)) {
+		t.Errorf("the link made at %s has expired %s later", morning, bot.DetailsLinkTTL)
+	}
+	if valid(morning.Add(bot.DetailsLinkTTL + 24*time.Hour)) {
+		t.Errorf("the link made at %s is still valid %s and a day later", morning, bot.DetailsLinkTTL)
+	}
+}
+
+// TestDetailsURLWithoutPublicURL checks that a server that does not know
+// its public URL gives no link, and names runs in bold instead.
+func TestDetailsURLWithoutPublicURL(t *testing.T) {
+	svc := bot.NewService(bot.Config{Store: storetest.Open(t, "sqlite"), LinkSecret: []byte("0123456789abcdef0123456789abcdef")})
+	r := bot.Run{ID: bot.NewID(), Name: "Outage"}
+	if got := svc.DetailsURL(r); got != "" {
+		t.Errorf("DetailsURL without a public URL: %q, want \"\"", got)
+	}
+	if got := svc.RunLink(r); got != "**Outage**" {
+		t.Errorf("RunLink without a public URL: %q, want **Outage**", got)
+	}
+}
+
+// TestMarkdownLink checks that a run's name cannot break out of its link
+// or format the text around it.
+func TestMarkdownLink(t *testing.T) {
+	for _, tc := range []struct{ text, url, want string }{
+		{"Checkout errors: EU-west!", "https://x/runs/1", "[Checkout errors: EU-west!](https://x/runs/1)"},
+		{"a](https://evil)[b", "https://x/runs/1", `[a\](https://evil)\[b](https://x/runs/1)`},
+		{"**bold** _it_ ~x~ `code` back\\slash", "https://x", "[\\*\\*bold\\*\\* \\_it\\_ \\~x\\~ \\`code\\` back\\\\slash](https://x)"},
+		{"two\nlines", "https://x", "[two lines](https://x)"},
+		{"no_link", "", `**no\_link**`},
+	} {
+		if got := bot.MarkdownLink(tc.text, tc.url); got != tc.want {
+			t.Errorf("MarkdownLink(%q, %q) = %q, want %q", tc.text, tc.url, got, tc.want)
+		}
+	}
+}

@@ -61,7 +61,12 @@ func (s *Service) SendReminder(ctx context.Context, j Job) error {
 	}
 	owner := s.username(ctx, r.Platform, r.OwnerUserID)
 	if r.ChannelID != "" {
-		msg := fmt.Sprintf("%s, it is time for a status update on %s: `/playbook update`", owner, r.Name)
+		r.DetailsURL = s.DetailsURL(r) // the reminder is posted in the run's channel
+		name := r.Name
+		if r.DetailsURL != "" {
+			name = MarkdownLink(r.Name, r.DetailsURL)
+		}
+		msg := fmt.Sprintf("%s, it is time for a status update on %s: `/playbook update`", owner, name)
 		if _, err := s.chatFor(r.Platform).PostReminder(ctx, r, msg); err != nil {
 			return fmt.Errorf("post reminder of run %s in channel %s: %w", r.ID, r.ChannelID, err)
 		}

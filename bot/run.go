@@ -39,6 +39,10 @@ type Run struct {
 	// WebhookOnStatusUpdateURL is its playbook's status-update webhook when
 	// the run was created, "" for none.
 	WebhookOnStatusUpdateURL string `json:"webhook_on_status_update_url"`
+	// DetailsURL is not stored: the Service sets it to DetailsURL(r) on the
+	// copy it hands to Chat.ShowRun and Chat.PostReminder, which post in
+	// the run's channel and link the run's name to it; "" elsewhere.
+	DetailsURL string `json:"-"`
 }
 
 // StatusUpdate is one status message posted on a run. Reminder is the number

@@ -30,6 +30,7 @@ func (s *Service) show(ctx context.Context, runID string) {
 	if r.ChannelID == "" {
 		return
 	}
+	r.DetailsURL = s.DetailsURL(r) // the post is in the run's channel
 	postID, err := s.chatFor(r.Platform).ShowRun(ctx, r)
 	if err != nil {
 		s.log.Error("refresh checklist post", "run_id", runID, "channel_id", r.ChannelID, "error", err)

@@ -46,8 +46,8 @@ func (d *Dispatcher) WithUsers(r UserResolver) *Dispatcher {
 	return d
 }
 
-// WithRunURL makes replies about a new run link its name to url(run), and
-// returns d. Without it, the name is only shown in bold.
+// WithRunURL makes replies that name a run link its name to url(run), and
+// returns d. Without it, they link to the Service's DetailsURL.
 func (d *Dispatcher) WithRunURL(url func(bot.Run) string) *Dispatcher {
 	d.runURL = url
 	return d
@@ -252,12 +252,32 @@ func (d *Dispatcher) userName(ctx context.Context, id string) string {
 	return id
 }
 
-// runName is a run's name for a reply: a link when WithRunURL set one.
+// runName is a run's name for a reply, as a Markdown link to its details
+// page: WithRunURL's URL when set, else the Service's DetailsURL (signed
+// when the server signs links); in bold when there is no URL. The name is
+// escaped for link text.
+//
+// A signed link lets whoever holds it read the run: replies that name a
+// run go only where its channel's members see them (an in-channel reply
+// to a command typed in the run's channel, or an answer to the user who
+// acted), never to another channel.
 func (d *Dispatcher) runName(r bot.Run) string {
+	return bot.MarkdownLink(r.Name, d.runLink(r))
+}
+
+// runLink is the URL runName links to; "" for none.
+func (d *Dispatcher) runLink(r bot.Run) string {
 	if d.runURL != nil {
-		if u := d.runURL(r); u != "" {
-			return "[" + r.Name + "](" + u + ")"
-		}
+		return d.runURL(r)
 	}
-	return "**" + r.Name + "**"
+	return d.svc.DetailsURL(r)
+}
+
+// runTitle is a run's name for a heading: linked like runName, as it is
+// when there is no URL.
+func (d *Dispatcher) runTitle(r bot.Run) string {
+	if u := d.runLink(r); u != "" {
+		return bot.MarkdownLink(r.Name, u)
+	}
+	return r.Name
 }

@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/playbooks-bot/playbooks/bot"
@@ -378,5 +381,55 @@ func TestDispatchRunURL(t *testing.T) {
 	want := fmt.Sprintf("Ended the run [Checkout errors](https://chat/runs/%s).", e.run.ID)
 	if got.Text != want {
 		t.Errorf("got %q, want %q", got.Text, want)
+	}
+}
+
+// TestDispatchDetailsLinks checks that, on a server that knows its public
+// URL and signs links, the replies that name a run link its name, escaped,
+// to a signed details link that opens that run: the in-channel replies of
+// commands typed in the run's channel, and the answers to the acting user.
+func TestDispatchDetailsLinks(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.SQLite)
+	svc := bot.NewService(bot.Config{Store: db, Chat: fakeChat{}, Now: func() time.Time { return now },
+		PublicURL: "https://pb.example.com", LinkSecret: []byte("0123456789abcdef0123456789abcdef")})
+	d := commands.NewDispatcher(svc)
+	team := bot.NewID()
+	actor := bot.Actor{UserID: bot.NewID(), TeamIDs: []string{team}}
+	pb, err := svc.CreatePlaybook(ctx, actor, bot.Playbook{Title: "P", TeamID: team,
+		Checklists: []bot.Checklist{{Title: "Triage"}, {Title: "Fix", Items: []bot.ChecklistItem{{Title: "Page"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.CreateRun(ctx, actor, bot.NewRun{Name: "DB [prod]_down", TeamID: team, PlaybookID: pb.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`\[DB \\\[prod\\\]\\_down\]\((https://pb\.example\.com/runs/` + r.ID + `\?sig=[^)\s]+)\)`)
+	for _, tc := range []struct {
+		text      string
+		inChannel bool
+	}{
+		{"list", false},
+		{"info", false},
+		{"timeline", false},
+		{"stage next", true},
+		{"finish", true},
+		{"restart", true},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			got := d.Dispatch(ctx, commands.Request{Actor: actor, TeamID: team, ChannelID: r.ChannelID, Text: tc.text})
+			m := link.FindStringSubmatch(got.Text)
+			if m == nil || got.InChannel != tc.inChannel {
+				t.Fatalf("got %+v, want a signed link to run %s (in channel: %v)", got, r.ID, tc.inChannel)
+			}
+			u, err := url.Parse(m[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if opened, err := svc.RunForLink(ctx, r.ID, u.Query().Get("sig")); err != nil || opened.ID != r.ID {
+				t.Errorf("the link %s opens %q, %v; want run %s", m[1], opened.ID, err, r.ID)
+			}
+		})
 	}
 }

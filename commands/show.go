@@ -17,7 +17,7 @@ const maxInfoLen = 12000
 func (d *Dispatcher) info(ctx context.Context, c *call) (Response, error) {
 	r := c.run
 	var b strings.Builder
-	fmt.Fprintf(&b, "#### %s\n", r.Name)
+	fmt.Fprintf(&b, "#### %s\n", d.runTitle(r))
 	fmt.Fprintf(&b, "Status: **%s** · Owner: %s · Stage: **%s**\n", status(r), d.userName(ctx, r.OwnerUserID), stageName(r))
 	if len(r.Checklists) == 0 {
 		b.WriteString("\nThis run has no checklists.\n")
@@ -76,7 +76,7 @@ const maxTimeline = 20
 func (d *Dispatcher) timeline(_ context.Context, c *call) (Response, error) {
 	evs := c.run.TimelineEvents
 	var b strings.Builder
-	fmt.Fprintf(&b, "#### Timeline of %s\n", c.run.Name)
+	fmt.Fprintf(&b, "#### Timeline of %s\n", d.runTitle(c.run))
 	if len(evs) > maxTimeline {
 		fmt.Fprintf(&b, "(%d earlier events not shown)\n", len(evs)-maxTimeline)
 		evs = evs[len(evs)-maxTimeline:]

@@ -37,7 +37,8 @@ const (
 // for this run and item; the clicking user is then authorized by the use
 // case like any other (an Actor limited to the team Mattermost says the
 // click came from). A year is long enough for any run; a button is
-// re-signed whenever the post is rewritten.
+// re-signed whenever the post is rewritten, with SignStable so that the
+// same button rendered on the same day is the same.
 const (
 	buttonAudience = "*"
 	buttonTTL      = 365 * 24 * time.Hour
@@ -64,8 +65,15 @@ const buttonContextKey = "token"
 // post r.ChecklistPostID in place. A checklist post the bot can no longer
 // rewrite (deleted, or posted by another bot account) is posted anew. It
 // returns the post's ID.
+//
+// Mattermost marks a post "Edited" whenever a rewrite changes its message
+// or its attachments (UpdatePost in its app/post.go): a rewrite after an
+// item or the stage changed always does. ChecklistPost keeps the message
+// the same and renders an unchanged run identically, so the rewrites that
+// follow other changes (a status update, a new owner) leave the post as
+// it was.
 func (c *Client) ShowRun(ctx context.Context, r bot.Run) (string, error) {
-	post := c.ChecklistPost(r)
+	post := c.ChecklistPost(ctx, r)
 	if r.ChecklistPostID != "" {
 		msg, props := post.Message, post.GetProps()
 		_, resp, err := c.api.PatchPost(ctx, r.ChecklistPostID, &model.PostPatch{Message: &msg, Props: &props})
@@ -83,11 +91,16 @@ func (c *Client) ShowRun(ctx context.Context, r bot.Run) (string, error) {
 	return created.Id, nil
 }
 
-// ChecklistPost renders a run's checklist post: a summary message and one
-// attachment per checklist listing its items, with a button per item that
-// checks or unchecks it (at most MaxButtons; with more items, the first
-// open ones get buttons and the message says so).
-func (c *Client) ChecklistPost(r bot.Run) *model.Post {
+// ChecklistPost renders a run's checklist post. Its message is only the
+// run's name, linked to its details page (r.DetailsURL, when set), so that
+// it never changes. Everything that does is in the attachments, one per
+// checklist: the first one's pretext sums the run up (stage, items done,
+// whether it ended), and each lists its items with their states and
+// assignees, with a button per item that checks or unchecks it (at most
+// MaxButtons; with more items, the first open ones get buttons and the
+// summary says so). An ended run's post has no buttons. Assignees are
+// named by their Mattermost username, looked up as the bot.
+func (c *Client) ChecklistPost(ctx context.Context, r bot.Run) *model.Post {
 	total, done := 0, 0
 	for _, cl := range r.Checklists {
 		for _, it := range cl.Items {
@@ -97,12 +110,14 @@ func (c *Client) ChecklistPost(r bot.Run) *model.Post {
 			}
 		}
 	}
-	buttons := buttonItems(r, total)
+	buttons := map[[2]int]bool{}
+	if r.IsActive {
+		buttons = buttonItems(r, total)
+	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "#### %s\n", oneLine(r.Name))
 	if !r.IsActive {
-		b.WriteString("**Ended.** ")
+		b.WriteString("**This run has ended**; `/playbook restart` makes it active again.\n")
 	}
 	if len(r.Checklists) == 0 {
 		b.WriteString("This run has no checklists.")
@@ -111,26 +126,81 @@ func (c *Client) ChecklistPost(r bot.Run) *model.Post {
 			r.ActiveStage+1, len(r.Checklists), oneLine(r.ActiveStageTitle), done, total)
 	}
 	switch {
+	case !r.IsActive:
 	case len(buttons) == MaxButtons && len(buttons) < total:
 		fmt.Fprintf(&b, "\nButtons are shown for the first %d open items; check or uncheck the others with `/playbook check <checklist> <item>`.", MaxButtons)
 	case len(buttons) < total:
 		b.WriteString("\nOnly open items have buttons; uncheck the others with `/playbook check <checklist> <item>`.")
 	}
+	summary := b.String()
 
-	attachments := make([]*model.MessageAttachment, 0, len(r.Checklists))
+	names := c.assigneeNames(ctx, r)
+	attachments := make([]*model.MessageAttachment, 0, max(len(r.Checklists), 1))
 	for ci := range r.Checklists {
-		attachments = append(attachments, c.checklistAttachment(r, ci, buttons))
+		attachments = append(attachments, c.checklistAttachment(r, ci, buttons, names))
 	}
-	p := &model.Post{ChannelId: r.ChannelID, Message: b.String()}
+	if len(attachments) == 0 {
+		attachments = append(attachments, &model.MessageAttachment{Fallback: summary, Text: summary})
+	} else {
+		attachments[0].Pretext = summary
+	}
+	p := &model.Post{ChannelId: r.ChannelID, Message: "#### " + runTitle(r)}
 	p.SetProps(model.StringInterface{
 		model.PostPropsAttachments: attachments,
 		ChecklistProp:              r.ID,
+		// Mattermost 10.12 keeps none of a post's props when it is patched:
+		// without this the rewritten post would lose its BOT tag.
+		model.PostPropsFromBot: "true",
 	})
 	return p
 }
 
+// runTitle is the run's name on one line, as a Markdown link to its
+// details page when r.DetailsURL is set.
+func runTitle(r bot.Run) string {
+	if r.DetailsURL == "" {
+		return markdownText(r.Name)
+	}
+	return bot.MarkdownLink(r.Name, r.DetailsURL)
+}
+
+// markdownText is s on one line with what Markdown would format escaped.
+func markdownText(s string) string {
+	l := bot.MarkdownLink(s, "") // **escaped**
+	return l[2 : len(l)-2]
+}
+
+// maxNameLookups bounds the users a checklist post looks up by ID; others
+// are shown by their ID.
+const maxNameLookups = 25
+
+// assigneeNames returns how the checklist post names the assignees of r's
+// items: "@username", or the ID in code when Mattermost cannot say (an
+// error, a deleted user, more than maxNameLookups assignees).
+func (c *Client) assigneeNames(ctx context.Context, r bot.Run) map[string]string {
+	names := map[string]string{}
+	for _, cl := range r.Checklists {
+		for _, it := range cl.Items {
+			id := it.AssigneeID
+			if _, ok := names[id]; id == "" || ok {
+				continue
+			}
+			names[id] = "`" + id + "`"
+			if len(names) > maxNameLookups {
+				continue
+			}
+			if u, err := c.User(ctx, id); err == nil && u.Username != "" {
+				names[id] = "@" + u.Username
+			} else if err != nil {
+				c.log.WarnContext(ctx, "look up an assignee for the checklist post", "run_id", r.ID, "user_id", id, "error", err)
+			}
+		}
+	}
+	return names
+}
+
 // checklistAttachment renders checklist ci of r.
-func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool) *model.MessageAttachment {
+func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool, names map[string]string) *model.MessageAttachment {
 	cl := r.Checklists[ci]
 	done := 0
 	lines := make([]string, 0, min(len(cl.Items), maxLinesPerChecklist)+1)
@@ -140,7 +210,7 @@ func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool)
 			done++
 		}
 		if ii < maxLinesPerChecklist {
-			lines = append(lines, itemLine(it, ci, ii))
+			lines = append(lines, itemLine(it, ci, ii, names[it.AssigneeID]))
 		}
 		if buttons[[2]int{ci, ii}] {
 			actions = append(actions, c.itemButton(r.ID, ci, ii, it))
@@ -154,7 +224,7 @@ func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool)
 	}
 	title := fmt.Sprintf("%s · %d/%d", oneLine(cl.Title), done, len(cl.Items))
 	color := ""
-	if ci == r.ActiveStage {
+	if ci == r.ActiveStage && r.IsActive {
 		title = "▶ " + title + " · active stage"
 		color = "#1e88e5"
 	}
@@ -167,17 +237,21 @@ func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool)
 	}
 }
 
-// itemLine is an item as a Markdown task list entry, with the indices
-// /playbook check takes.
-func itemLine(it bot.ChecklistItem, ci, ii int) string {
+// itemLine is an item as a Markdown task list entry, with its assignee
+// (as assigneeNames names them; "" for none) and the indices /playbook
+// check takes.
+func itemLine(it bot.ChecklistItem, ci, ii int, assignee string) string {
 	title := truncateRunes(oneLine(it.Title), maxItemTitle)
+	if assignee != "" {
+		assignee = " · " + assignee
+	}
 	switch it.State {
 	case bot.ItemClosed:
-		return fmt.Sprintf("- [x] ~~%s~~ `%d %d`", title, ci, ii)
+		return fmt.Sprintf("- [x] ~~%s~~%s `%d %d`", title, assignee, ci, ii)
 	case bot.ItemInProgress:
-		return fmt.Sprintf("- [ ] %s _(in progress)_ `%d %d`", title, ci, ii)
+		return fmt.Sprintf("- [ ] %s _(in progress)_%s `%d %d`", title, assignee, ci, ii)
 	}
-	return fmt.Sprintf("- [ ] %s `%d %d`", title, ci, ii)
+	return fmt.Sprintf("- [ ] %s%s `%d %d`", title, assignee, ci, ii)
 }
 
 // itemButton is the button that toggles item ii of checklist ci. Its ID is
@@ -196,7 +270,7 @@ func (c *Client) itemButton(runID string, ci, ii int, it bot.ChecklistItem) *mod
 		Style: style,
 		Integration: &model.PostActionIntegration{
 			URL:     c.publicURL + ActionsPath,
-			Context: map[string]any{buttonContextKey: c.signer.Sign(buttonAudience, string(state), buttonTTL)},
+			Context: map[string]any{buttonContextKey: c.signer.SignStable(buttonAudience, string(state), buttonTTL)},
 		},
 	}
 }

@@ -149,7 +149,7 @@ func TestChecklistPostButtons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := bot.Run{ID: "runid00000000000000000000a", Name: "Big\nrun", ChannelID: "channel0000000000000000000", IsActive: false,
+	r := bot.Run{ID: "runid00000000000000000000a", Name: "Big\nrun", ChannelID: "channel0000000000000000000", IsActive: true,
 		ActiveStage: 1, ActiveStageTitle: "Two"}
 	for ci, n := range []int{30, 30, 2} {
 		cl := bot.Checklist{Title: fmt.Sprintf("List %d", ci)}
@@ -162,7 +162,7 @@ func TestChecklistPostButtons(t *testing.T) {
 		}
 		r.Checklists = append(r.Checklists, cl)
 	}
-	p := c.ChecklistPost(r)
+	p := c.ChecklistPost(context.Background(), r)
 	buttons := 0
 	for _, a := range p.Attachments() {
 		for _, act := range a.Actions {

@@ -193,8 +193,8 @@ func endToEnd(t *testing.T, e *env) {
 		t.Errorf("active stage %d %q, want 1 Mitigate", r.ActiveStage, r.ActiveStageTitle)
 	}
 	e.wantPost(t, ch.Id, "Moved **Checkout errors: EU-west!** to stage 1 (Mitigate).")
-	if p, _ := e.mm.Post(post.Id); !strings.Contains(p.Message, "Stage 2 of 2: **Mitigate**") {
-		t.Errorf("checklist post after the stage change: %q", p.Message)
+	if p, _ := e.mm.Post(post.Id); !strings.Contains(p.Attachments()[0].Pretext, "Stage 2 of 2: **Mitigate**") {
+		t.Errorf("checklist post after the stage change: %q", p.Attachments()[0].Pretext)
 	}
 
 	// An item's slash command runs as the bot in the run's channel.

@@ -88,8 +88,9 @@ type env struct {
 	admin                               bot.Actor
 }
 
-// newEnv starts a bot and a Mattermost for one test, on a store of kind.
-func newEnv(t testing.TB, kind string) *env {
+// newEnv starts a bot and a Mattermost for one test, on a store of kind;
+// opts may change the Service's configuration before it starts.
+func newEnv(t testing.TB, kind string, opts ...func(*env, *bot.Config)) *env {
 	t.Helper()
 	e := &env{clock: &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}, logs: &logBuffer{}}
 	t.Cleanup(func() {
@@ -130,7 +131,11 @@ func newEnv(t testing.TB, kind string) *env {
 		t.Fatal(err)
 	}
 	e.db = storetest.Open(t, kind)
-	e.svc = bot.NewService(bot.Config{Store: e.db, Chat: e.client, Logger: logger})
+	cfg := bot.Config{Store: e.db, Chat: e.client, Logger: logger}
+	for _, o := range opts {
+		o(e, &cfg)
+	}
+	e.svc = bot.NewService(cfg)
 	e.cmdToken = e.mm.RegisterCommand(e.team.Id, "playbook", e.botURL+mattermost.CommandPath)
 	h, err := mattermost.NewHandler(mattermost.HandlerConfig{
 		Client: e.client, Service: e.svc, Logger: logger,

@@ -56,7 +56,8 @@ func (c *Client) ReminderPost(r bot.Run, message string) *model.Post {
 			Fallback: "Post a status update with /playbook update",
 			Actions:  actions,
 		}},
-		ReminderProp: r.ID,
+		ReminderProp:           r.ID,
+		model.PostPropsFromBot: "true", // kept by a snooze's rewrite, which replaces the props
 	})
 	return p
 }
@@ -88,13 +89,13 @@ func snoozeLabel(d time.Duration) string {
 	return d.String()
 }
 
-// postMessage returns the message of a post, read as the bot.
-func (c *Client) postMessage(ctx context.Context, postID string) (string, error) {
+// getPost returns a post, read as the bot.
+func (c *Client) getPost(ctx context.Context, postID string) (*model.Post, error) {
 	p, resp, err := c.api.GetPost(ctx, postID, "")
 	if err != nil {
-		return "", apiError(resp, err, "post "+postID)
+		return nil, apiError(resp, err, "post "+postID)
 	}
-	return p.Message, nil
+	return p, nil
 }
 
 // openStatusDialog opens the status update dialog of run for the user who
@@ -117,14 +118,24 @@ type postUpdate struct {
 
 // snooze snoozes run's reminder by the delay of a reminder's snooze button
 // and returns the reminder post rewritten to say so, without its buttons,
-// so that nobody snoozes it twice.
+// so that nobody snoozes it twice. The update carries the post's other
+// props (from_bot, ReminderProp): Mattermost 10.12 replaces a post's props
+// with the update's, keeping only from_webhook and the override props.
 func (h *Handler) snooze(ctx context.Context, a bot.Actor, req model.PostActionIntegrationRequest, run bot.Run, st buttonState) (postUpdate, error) {
 	d := time.Duration(st.Seconds) * time.Second
 	if _, err := h.svc.SnoozeReminder(ctx, a, run.ID, d); err != nil {
 		return postUpdate{}, err
 	}
-	msg, err := h.client.postMessage(ctx, req.PostId)
-	if err != nil { // the snooze is made: say so without the original text
+	props := map[string]any{model.PostPropsFromBot: "true", ReminderProp: run.ID}
+	var msg string
+	if p, err := h.client.getPost(ctx, req.PostId); err == nil {
+		msg = p.Message
+		for k, v := range p.GetProps() {
+			if k != model.PostPropsAttachments {
+				props[k] = v
+			}
+		}
+	} else { // the snooze is made: say so without the original text
 		h.log.ErrorContext(ctx, "read the reminder post to rewrite it", "post_id", req.PostId, "run_id", run.ID, "error", err)
 		msg = "Status update reminder of " + run.Name
 	}
@@ -136,7 +147,7 @@ func (h *Handler) snooze(ctx context.Context, a bot.Actor, req model.PostActionI
 		}
 	}
 	msg = strings.TrimRight(msg, "\n") + fmt.Sprintf(" — snoozed for %s by @%s", snoozeLabel(d), by)
-	return postUpdate{Message: msg, Props: map[string]any{}}, nil
+	return postUpdate{Message: msg, Props: props}, nil
 }
 
 // writeUpdate answers a click with the rewrite of its post.

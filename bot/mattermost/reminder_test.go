@@ -105,6 +105,12 @@ func reminder(t *testing.T, e *env) {
 	if n := countButtons(p); n != 0 || len(p.Attachments()) != 0 {
 		t.Errorf("snoozed reminder post still has %d buttons, attachments %v", n, p.Attachments())
 	}
+	// Mattermost applied the update as 10.12 does (mmtest keeps only
+	// from_webhook and the override props of the old post): the post is
+	// still the bot's reminder, with its BOT tag.
+	if p.GetProp(model.PostPropsFromBot) != "true" || p.GetProp(mattermost.ReminderProp) != r.ID {
+		t.Errorf("snoozed reminder post props %v, want from_bot true and %s %s", p.GetProps(), mattermost.ReminderProp, r.ID)
+	}
 
 	// The next reminder: "Update status" opens the status update dialog
 	// for the clicking user, submitted as /playbook update's.
@@ -126,7 +132,8 @@ func reminder(t *testing.T, e *env) {
 		t.Errorf("pending reminders after an update with no reminder: %+v", got)
 	}
 
-	// A snooze's answer on the wire: the post's new message and no props.
+	// A snooze's answer on the wire: the post's new message, and its props
+	// but the attachments.
 	third := e.sendReminder(t, e.run(t, ch.Id))
 	url, req, err = e.mm.ActionRequest(e.dave.Id, third.Id, "snooze15m")
 	if err != nil {
@@ -143,7 +150,8 @@ func reminder(t *testing.T, e *env) {
 	if err := json.Unmarshal(raw, &answer); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("snooze answer: %d %s (%v)", res.StatusCode, raw, err)
 	}
-	want := map[string]map[string]any{"update": {"message": third.Message + " — snoozed for 15m by @dave", "props": map[string]any{}}}
+	want := map[string]map[string]any{"update": {"message": third.Message + " — snoozed for 15m by @dave",
+		"props": map[string]any{"from_bot": "true", mattermost.ReminderProp: r.ID}}}
 	if diff := cmp.Diff(want, answer); diff != "" {
 		t.Errorf("snooze answer (-want +got):\n%s", diff)
 	}

@@ -95,6 +95,12 @@ func (c *Client) ChecklistBlocks(r bot.Run) []slackgo.Block {
 		fmt.Fprintf(&summary, "Stage %d of %d: *%s* · %d/%d items done",
 			r.ActiveStage+1, len(r.Checklists), escape(oneLine(r.ActiveStageTitle)), done, total)
 	}
+	if r.DetailsURL != "" { // posted in the run's channel only
+		fmt.Fprintf(&summary, " · <%s|Details>", r.DetailsURL)
+	}
+	if !r.IsActive {
+		summary.WriteString("\n`/playbook restart` makes it active again; until then its items have no buttons.")
+	}
 	blocks := []slackgo.Block{
 		slackgo.NewHeaderBlock(plain(truncateRunes(oneLine(r.Name), maxHeaderText))),
 		slackgo.NewSectionBlock(mrkdwn(summary.String()), nil, nil),
@@ -119,7 +125,7 @@ outer:
 			if len(blocks) >= room {
 				break outer
 			}
-			blocks = append(blocks, c.itemSection(r.ID, ci, ii, it))
+			blocks = append(blocks, c.itemSection(r, ci, ii, it))
 			shown++
 		}
 	}
@@ -130,27 +136,36 @@ outer:
 	return blocks
 }
 
-// itemSection is item ii of checklist ci with its button.
-func (c *Client) itemSection(runID string, ci, ii int, it bot.ChecklistItem) slackgo.Block {
+// itemSection is item ii of checklist ci of r with its assignee (a Slack
+// mention, which Slack shows as the user's name) and, while the run is
+// active, its button.
+func (c *Client) itemSection(r bot.Run, ci, ii int, it bot.ChecklistItem) slackgo.Block {
 	title := escape(truncateRunes(oneLine(it.Title), maxItemTitle))
+	assignee := ""
+	if it.AssigneeID != "" {
+		assignee = " · <@" + escape(it.AssigneeID) + ">"
+	}
 	var text string
 	switch it.State {
 	case bot.ItemClosed:
-		text = fmt.Sprintf("✅ ~%s~ `%d %d`", title, ci, ii)
+		text = fmt.Sprintf("✅ ~%s~%s `%d %d`", title, assignee, ci, ii)
 	case bot.ItemInProgress:
-		text = fmt.Sprintf("⬜ %s _(in progress)_ `%d %d`", title, ci, ii)
+		text = fmt.Sprintf("⬜ %s _(in progress)_%s `%d %d`", title, assignee, ci, ii)
 	default:
-		text = fmt.Sprintf("⬜ %s `%d %d`", title, ci, ii)
+		text = fmt.Sprintf("⬜ %s%s `%d %d`", title, assignee, ci, ii)
 	}
-	state, _ := json.Marshal(buttonState{RunID: runID, Checklist: ci, Item: ii, ItemID: it.ID})
+	blockID := slackgo.SectionBlockOptionBlockID(fmt.Sprintf("item-%d-%d", ci, ii))
+	if !r.IsActive {
+		return slackgo.NewSectionBlock(mrkdwn(text), nil, nil, blockID)
+	}
+	state, _ := json.Marshal(buttonState{RunID: r.ID, Checklist: ci, Item: ii, ItemID: it.ID})
 	label, style := "Check", slackgo.StylePrimary
 	if it.State == bot.ItemClosed {
 		label, style = "Uncheck", slackgo.StyleDefault
 	}
 	btn := slackgo.NewButtonBlockElement(ToggleActionID, c.signer.Sign(buttonAudience, string(state), buttonTTL), plain(label))
 	btn.Style = style
-	return slackgo.NewSectionBlock(mrkdwn(text), nil, slackgo.NewAccessory(btn),
-		slackgo.SectionBlockOptionBlockID(fmt.Sprintf("item-%d-%d", ci, ii)))
+	return slackgo.NewSectionBlock(mrkdwn(text), nil, slackgo.NewAccessory(btn), blockID)
 }
 
 // progress counts the closed and all items of checklists.

@@ -10,9 +10,12 @@ import (
 // links.
 var (
 	mdHeading = regexp.MustCompile(`(?m)^#{1,6}\s+(.+?)\s*$`)
-	mdBold    = regexp.MustCompile(`\*\*([^*\n]+)\*\*`)
+	mdBold    = regexp.MustCompile(`\*\*((?:\\.|[^*\\\n])+)\*\*`)
 	mdStrike  = regexp.MustCompile(`~~([^~\n]+)~~`)
-	mdLink    = regexp.MustCompile(`\[([^\]\n]+)\]\(([^)\s]+)\)`)
+	mdLink    = regexp.MustCompile(`\[((?:\\.|[^\]\\\n])+)\]\(([^)\s]+)\)`)
+	// mdEscaped is a backslash escape, as bot.MarkdownLink writes them in
+	// a run's name; mrkdwn has none, so the character is shown as is.
+	mdEscaped = regexp.MustCompile(`\\([\\\[\]*_~` + "`" + `])`)
 )
 
 // toMrkdwn converts the Markdown the core writes to Slack's mrkdwn: the
@@ -25,10 +28,15 @@ func toMrkdwn(md string) string {
 	if !strings.ContainsAny(s, "#*~[") {
 		return s
 	}
-	s = mdBold.ReplaceAllString(s, "*$1*")
+	s = mdBold.ReplaceAllStringFunc(s, func(m string) string {
+		return "*" + mdEscaped.ReplaceAllString(mdBold.FindStringSubmatch(m)[1], "$1") + "*"
+	})
 	s = mdHeading.ReplaceAllString(s, "*$1*")
 	s = mdStrike.ReplaceAllString(s, "~$1~")
-	return mdLink.ReplaceAllString(s, "<$2|$1>")
+	return mdLink.ReplaceAllStringFunc(s, func(m string) string {
+		g := mdLink.FindStringSubmatch(m)
+		return "<" + g[2] + "|" + mdEscaped.ReplaceAllString(g[1], "$1") + ">"
+	})
 }
 
 // escape escapes &, < and > as Slack requires in message text, except the

@@ -36,6 +36,8 @@ func TestToMrkdwn(t *testing.T) {
 		{"bold", "Checked **Page** (item 0 0).", "Checked *Page* (item 0 0)."},
 		{"strike", "~~old~~", "~old~"},
 		{"link", "[Run](https://x.example/r/1)", "<https://x.example/r/1|Run>"},
+		{"escaped link text", `Ended [DB \[prod\]\_down \*1\*](https://x.example/r/1).`, "Ended <https://x.example/r/1|DB [prod]_down *1*>."},
+		{"escaped bold", `Ended **db\_down \*x\***.`, "Ended *db_down *x**."},
 		{"escaped", "Run **<!channel> & co**", "Run *&lt;!channel&gt; &amp; co*"},
 		{"quote kept", "Posted by @bob\n> 5xx > 1%", "Posted by @bob\n> 5xx &gt; 1%"},
 	} {

@@ -154,11 +154,7 @@ func (s *Server) Click(ctx context.Context, userID, postID, actionID string) (*m
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if resp.Update != nil {
-		p := decodePost(s.posts[postID])
-		p.Message = resp.Update.Message
-		p.SetProps(resp.Update.GetProps())
-		p.UpdateAt = s.millis()
-		s.storePost(p)
+		s.applyActionUpdate(postID, resp.Update)
 	}
 	if resp.EphemeralText != "" {
 		s.ephemerals = append(s.ephemerals, Ephemeral{UserID: userID, ChannelID: req.ChannelId,

@@ -34,6 +34,9 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, me string) {
 	if !validPost(w, &p) {
 		return
 	}
+	if u := s.users[me]; u != nil && u.IsBot {
+		p.AddProp(model.PostPropsFromBot, "true") // as app.CreatePost marks a bot's posts
+	}
 	s.storePost(&p)
 	ch.TotalMsgCount++
 	ch.LastPostAt = now
@@ -99,7 +102,9 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request, me string) {
 }
 
 // patchPost changes the fields of a post the patch has; props replace the
-// post's props whole. Only the author (or an admin) may.
+// post's props whole, from_bot included: Mattermost 10.12's UpdatePost
+// keeps none of the old props. Only the author (or an admin) may. The post
+// is marked edited as markEdited says.
 func (s *Server) patchPost(w http.ResponseWriter, r *http.Request, me string) {
 	var patch model.PostPatch
 	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
@@ -118,9 +123,9 @@ func (s *Server) patchPost(w http.ResponseWriter, r *http.Request, me string) {
 		forbidden(w)
 		return
 	}
-	if patch.Message != nil && *patch.Message != p.Message {
+	old := decodePost(b)
+	if patch.Message != nil {
 		p.Message = *patch.Message
-		p.EditAt = s.millis()
 	}
 	if patch.Props != nil {
 		p.SetProps(*patch.Props)
@@ -128,12 +133,63 @@ func (s *Server) patchPost(w http.ResponseWriter, r *http.Request, me string) {
 	if patch.IsPinned != nil {
 		p.IsPinned = *patch.IsPinned
 	}
+	s.markEdited(old, p)
 	p.UpdateAt = s.millis()
 	if !validPost(w, p) {
 		return
 	}
 	s.storePost(p)
 	writeJSON(w, http.StatusOK, p)
+}
+
+// markEdited sets next.EditAt as Mattermost's UpdatePost (app/post.go, the
+// path of PATCH /posts/{id}/patch, PUT /posts/{id} and of an action's
+// "update") does when old becomes next: now when the message changed, or
+// the file IDs, or the attachments (model.Post.AttachmentsEqual compares
+// every field of every attachment and of its actions, their integration
+// URL and context included); otherwise next keeps old's EditAt. Any
+// EditAt > 0 shows the post as "Edited" in the web client. Props other
+// than attachments may change freely.
+func (s *Server) markEdited(old, next *model.Post) {
+	next.EditAt = old.EditAt
+	if next.Message != old.Message || !old.FileIds.Equals(next.FileIds) || !old.AttachmentsEqual(next) {
+		next.EditAt = s.millis()
+	}
+}
+
+// actionRetainedProps are the props Mattermost 10.12 carries over from a
+// post into the "update" of an action's answer (model.PostActionRetainPropKeys
+// there: from_bot is not among them; later versions added it).
+var actionRetainedProps = []string{model.PostPropsFromWebhook, model.PostPropsOverrideUsername, model.PostPropsOverrideIconURL}
+
+// applyActionUpdate rewrites post postID with the "update" of an action's
+// answer as Mattermost 10.12's DoPostActionWithCookie does: an update with
+// no props keeps the post's props; otherwise its props replace them, except
+// actionRetainedProps, which keep the post's values (or are dropped when it
+// had none), so a from_bot the update does not repeat is lost. The post
+// keeps IsPinned and HasReactions, and is marked edited as by UpdatePost.
+// Callers hold s.mu.
+func (s *Server) applyActionUpdate(postID string, u *model.Post) {
+	old := decodePost(s.posts[postID])
+	p := decodePost(s.posts[postID])
+	p.Message = u.Message
+	if props := u.GetProps(); props != nil {
+		next := model.StringInterface{}
+		for k, v := range props {
+			next[k] = v
+		}
+		for _, k := range actionRetainedProps {
+			if v, ok := old.GetProps()[k]; ok {
+				next[k] = v
+			} else {
+				delete(next, k)
+			}
+		}
+		p.SetProps(next)
+	}
+	s.markEdited(old, p)
+	p.UpdateAt = s.millis()
+	s.storePost(p)
 }
 
 // createEphemeral shows a post to one user; it needs
