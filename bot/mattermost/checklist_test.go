@@ -80,7 +80,7 @@ func TestChecklistPostRewrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Minute)
-	if _, err := e.svc.ChangeOwner(ctx, e.admin, r.ID, e.carol.Id); err != nil {
+	if _, _, err := e.svc.ChangeOwner(ctx, e.admin, r.ID, e.carol.Id); err != nil {
 		t.Fatal(err)
 	}
 	versions = e.wantPatched(t, post.Id, versions)
@@ -94,7 +94,7 @@ func TestChecklistPostRewrites(t *testing.T) {
 
 	// An assignee shows as @username; a toggle changes the attachments,
 	// which a real Mattermost marks as an edit, never the message.
-	if _, err := e.svc.SetItemAssignee(ctx, e.admin, r.ID, 0, 1, e.bob.Id); err != nil {
+	if _, _, err := e.svc.SetItemAssignee(ctx, e.admin, r.ID, 0, 1, e.bob.Id); err != nil {
 		t.Fatal(err)
 	}
 	p, _ := e.mm.Post(post.Id)
