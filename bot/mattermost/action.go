@@ -13,10 +13,11 @@ import (
 // a reminder post's button (reminder.go): "Update status" opens the status
 // update dialog for the clicking user, a snooze puts the reminder off and
 // the answer rewrites the post without its buttons. A context whose
-// signature is missing, forged or expired, or that names a run of another
-// channel, gets 401 and changes nothing. Anything else gets status 200:
-// {}, {"update"} after a snooze, or {"ephemeral_text"} saying what went
-// wrong.
+// signature is missing, forged or expired (or made with a secret the bot
+// no longer has), or that names a run of another channel, changes nothing
+// and is logged as a warning. Every answer has status 200, since
+// Mattermost drops the body of any other: {}, {"update"} after a snooze,
+// or {"ephemeral_text"} saying what went wrong and what to do.
 func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	var req model.PostActionIntegrationRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -29,13 +30,13 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := verifyButton(h.signer, req.Context)
 	if err != nil {
-		h.refuseAction(w, r, req, err)
+		h.refuseAction(w, r, req, staleButton)
 		return
 	}
 	a := actor(req.UserId, req.TeamId)
 	run, err := h.svc.Run(r.Context(), a, st.RunID)
 	if err == nil && run.ChannelID != req.ChannelId {
-		h.refuseAction(w, r, req, bot.Errorf(bot.EUnauthenticated, "this button does not belong to this channel"))
+		h.refuseAction(w, r, req, "This button does not belong to this channel; nothing was changed.")
 		return
 	}
 	if err == nil {
@@ -62,9 +63,18 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
-// refuseAction answers 401 to a click whose context cannot be trusted.
-func (h *Handler) refuseAction(w http.ResponseWriter, r *http.Request, req model.PostActionIntegrationRequest, err error) {
+// staleButton is what a user who clicked a button the bot cannot verify
+// is told: most often the button was posted before PLAYBOOKS_SECRET
+// changed (and PLAYBOOKS_SECRET_PREVIOUS no longer covers it).
+const staleButton = "This button no longer works: it expired, or the bot's signing secret changed since it was posted. " +
+	"Nothing was changed. Use `/playbook check <checklist> <item>` or `/playbook update` in the run's channel instead; " +
+	"the checklist post gets new buttons at the run's next change."
+
+// refuseAction answers a click whose context cannot be trusted with status
+// 200 and text for the user (Mattermost shows only a 200's body), and logs
+// it as a warning.
+func (h *Handler) refuseAction(w http.ResponseWriter, r *http.Request, req model.PostActionIntegrationRequest, text string) {
 	h.log.WarnContext(r.Context(), "button click with an invalid context refused",
 		"user_id", req.UserId, "channel_id", req.ChannelId, "post_id", req.PostId, "remote_addr", r.RemoteAddr)
-	writeJSON(w, http.StatusUnauthorized, model.PostActionIntegrationResponse{EphemeralText: bot.ErrorMessage(err)})
+	writeJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: text})
 }
