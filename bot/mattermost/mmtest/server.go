@@ -44,10 +44,10 @@ type Server struct {
 
 	mu           sync.Mutex
 	users        map[string]*model.User
-	tokens       map[string]string        // access token → user ID
+	tokens       map[string]string // access token → user ID
+	perms        map[string]map[string]bool
 	accessTokens []*model.UserAccessToken // personal access tokens, with their secrets, in issue order
 	roles        map[string]*model.Role   // by name: the default roles, as changed by GrantRole
-	perms        map[string]map[string]bool
 	teams        map[string]*model.Team
 	teamMembers  map[string]map[string]bool
 	channels     map[string]*model.Channel
