@@ -35,7 +35,9 @@ commands:
   token list             list issued tokens (never their secrets)
   token revoke TOKEN_ID  revoke a token
   mattermost setup --url URL --token ADMIN_TOKEN --team TEAM --public-url BOT_URL
-                         create the bot account and register /playbook in a team
+                         create the bot account and register /playbook in a team; prints
+                         the environment serve needs. Run again, it issues a new bot token
+                         and revokes the ones earlier runs issued
 
 environment:
   PLAYBOOKS_LISTEN          address to listen on (default :8080)
