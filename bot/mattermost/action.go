@@ -30,12 +30,15 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := verifyButton(h.signer, req.Context)
 	if err != nil {
+		noteRequest(r.Context(), "refused", "")
 		h.refuseAction(w, r, req, staleButton)
 		return
 	}
+	noteRequest(r.Context(), buttonAction(st), st.RunID)
 	a := actor(req.UserId, req.TeamId)
 	run, err := h.svc.Run(r.Context(), a, st.RunID)
 	if err == nil && run.ChannelID != req.ChannelId {
+		noteRequest(r.Context(), "refused", "")
 		h.refuseAction(w, r, req, "This button does not belong to this channel; nothing was changed.")
 		return
 	}
@@ -61,6 +64,14 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+// buttonAction names what a button does, for the log.
+func buttonAction(st buttonState) string {
+	if st.Action == "" {
+		return "toggle_item"
+	}
+	return st.Action
 }
 
 // staleButton is what a user who clicked a button the bot cannot verify

@@ -42,6 +42,7 @@ func (h *Handler) dialogSubmission(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, model.SubmitDialogResponse{Error: bot.ErrorMessage(err)})
 		return
 	}
+	noteDialogState(r.Context(), state)
 	resp, errs := h.disp.Submit(r.Context(), commands.Submission{
 		Platform: Platform, Actor: actor(req.UserId, req.TeamId), CallbackID: req.CallbackId, State: state,
 		TeamID: req.TeamId, ChannelID: req.ChannelId, Values: submissionValues(req.Submission),
