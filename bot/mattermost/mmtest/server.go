@@ -8,7 +8,8 @@
 //
 // It keeps no system messages (joins, header changes) and knows only the
 // permissions the bot's calls need: channel membership, team membership,
-// post authorship and create_post_ephemeral.
+// post authorship, and system permissions such as create_post_ephemeral
+// through the default system roles (GrantRole changes them).
 package mmtest
 
 import (
