@@ -31,7 +31,11 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	st, err := verifyButton(h.signer, req.Context)
 	if err != nil {
 		noteRequest(r.Context(), "refused", "")
-		h.refuseAction(w, r, req, staleButton)
+		text := staleButton
+		if h.refreshStalePost(r, req) {
+			text = staleButtonRefreshed
+		}
+		h.refuseAction(w, r, req, text)
 		return
 	}
 	noteRequest(r.Context(), buttonAction(st), st.RunID)
@@ -80,6 +84,61 @@ func buttonAction(st buttonState) string {
 const staleButton = "This button no longer works: it expired, or the bot's signing secret changed since it was posted. " +
 	"Nothing was changed. Use `/playbook check <checklist> <item>` or `/playbook update` in the run's channel instead; " +
 	"the checklist post gets new buttons at the run's next change."
+
+// staleButtonRefreshed is what a user is told who clicked a button the bot
+// cannot verify on a checklist post it has just rendered anew.
+const staleButtonRefreshed = "This button no longer worked: it expired, or the bot's signing secret changed since it was posted. " +
+	"Nothing was changed. The checklist post now has new buttons: click again."
+
+// refreshStalePost gives a run's checklist post new buttons when a click
+// on it could not be verified because none of its buttons can be any more
+// (they expired, or were signed with a secret the bot no longer has), and
+// reports whether it did. The post is read from Mattermost as the bot, so
+// nothing in the unauthenticated click is trusted but the IDs it names:
+// the post must be the bot's, in the click's channel, and the checklist
+// post of the run it names. A click forged on a post whose buttons are
+// valid (or that has none) rewrites nothing, so forged clicks cannot make the bot rewrite
+// posts over and over. The answer to the click never carries the post.
+func (h *Handler) refreshStalePost(r *http.Request, req model.PostActionIntegrationRequest) bool {
+	ctx := r.Context()
+	if !model.IsValidId(req.PostId) || !model.IsValidId(req.ChannelId) {
+		return false
+	}
+	post, _, err := h.client.api.GetPost(ctx, req.PostId, "")
+	if err != nil {
+		return false
+	}
+	self, err := h.client.self(ctx)
+	runID, _ := post.GetProp(ChecklistProp).(string)
+	if err != nil || post.UserId != self || post.ChannelId != req.ChannelId || !bot.ValidID(runID) {
+		return false
+	}
+	buttons := 0
+	for _, a := range post.Attachments() {
+		for _, act := range a.Actions {
+			if act.Integration == nil {
+				continue
+			}
+			buttons++
+			if st, err := verifyButton(h.signer, act.Integration.Context); err == nil && st.RunID == runID {
+				return false // the post is fine: this click was not made from it
+			}
+		}
+	}
+	if buttons == 0 {
+		return false // nothing to click, nothing to renew
+	}
+	refreshed, err := h.svc.RefreshChecklistPost(ctx, runID, req.PostId)
+	if err != nil {
+		h.log.ErrorContext(ctx, "refresh a checklist post with stale buttons", "run_id", runID, "post_id", req.PostId, "error", err)
+		return false
+	}
+	if refreshed {
+		noteRequest(ctx, "", runID)
+		h.log.InfoContext(ctx, "checklist post with stale buttons rendered anew", "run_id", runID, "post_id", req.PostId)
+	}
+	return refreshed
+}
 
 // refuseAction answers a click whose context cannot be trusted with status
 // 200 and text for the user (Mattermost shows only a 200's body), and logs

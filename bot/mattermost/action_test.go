@@ -94,3 +94,53 @@ func TestButtonAfterSecretChange(t *testing.T) {
 		t.Error("the refused click was not logged")
 	}
 }
+
+// TestStalePostRenewed checks that a click on a checklist post whose
+// buttons the bot can no longer verify (its secret changed, the previous
+// one is gone) gives the post new buttons, so it recovers: the first click
+// is refused with 200 and says to click again, the second works. A forged
+// click on a post whose buttons are valid rewrites nothing.
+func TestStalePostRenewed(t *testing.T) {
+	s := startRun(t, storetest.SQLite)
+	ctx := context.Background()
+	rotated := rotatedBot(t, s, bytes.Repeat([]byte("n"), 32))
+
+	_, req, err := s.mm.ActionRequest(s.carol.Id, s.postID, "c0i1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := len(s.mm.PostHistory(s.postID))
+	resp, err := s.mm.SendAction(ctx, rotated, req)
+	refusedClick(t, "click on a post signed with the old secret", resp, err)
+	if !strings.Contains(resp.EphemeralText, "click again") {
+		t.Errorf("refusal %q, want it to say the post has new buttons", resp.EphemeralText)
+	}
+	s.wantItem(t, s.channel, 0, 1, bot.ItemOpen)
+	if got := len(s.mm.PostHistory(s.postID)); got != versions+1 {
+		t.Fatalf("checklist post has %d versions, want %d: it was not rendered anew", got, versions+1)
+	}
+
+	_, req, err = s.mm.ActionRequest(s.carol.Id, s.postID, "c0i1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := s.mm.SendAction(ctx, rotated, req); err != nil || resp.EphemeralText != "" {
+		t.Fatalf("click on the renewed post: %+v, %v", resp, err)
+	}
+	s.wantItem(t, s.channel, 0, 1, bot.ItemClosed)
+
+	versions = len(s.mm.PostHistory(s.postID))
+	_, req, err = s.mm.ActionRequest(s.carol.Id, s.postID, "c0i2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Context["token"] = flipLast(req.Context["token"].(string))
+	resp, err = s.mm.SendAction(ctx, rotated, req)
+	refusedClick(t, "forged click on a fresh post", resp, err)
+	if got := len(s.mm.PostHistory(s.postID)); got != versions {
+		t.Errorf("a forged click on a fresh post rewrote it (%d versions, want %d)", got, versions)
+	}
+	if strings.Contains(resp.EphemeralText, "click again") {
+		t.Errorf("forged click told %q", resp.EphemeralText)
+	}
+}
