@@ -13,10 +13,11 @@ import (
 // a reminder post's button (reminder.go): "Update status" opens the status
 // update dialog for the clicking user, a snooze puts the reminder off and
 // the answer rewrites the post without its buttons. A context whose
-// signature is missing, forged or expired, or that names a run of another
-// channel, gets 401 and changes nothing. Anything else gets status 200:
-// {}, {"update"} after a snooze, or {"ephemeral_text"} saying what went
-// wrong.
+// signature is missing, forged or expired (or made with a secret the bot
+// no longer has), or that names a run of another channel, changes nothing
+// and is logged as a warning. Every answer has status 200, since
+// Mattermost drops the body of any other: {}, {"update"} after a snooze,
+// or {"ephemeral_text"} saying what went wrong and what to do.
 func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	var req model.PostActionIntegrationRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -29,13 +30,20 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := verifyButton(h.signer, req.Context)
 	if err != nil {
-		h.refuseAction(w, r, req, err)
+		noteRequest(r.Context(), "refused", "")
+		text := staleButton
+		if h.refreshStalePost(r, req) {
+			text = staleButtonRefreshed
+		}
+		h.refuseAction(w, r, req, text)
 		return
 	}
+	noteRequest(r.Context(), buttonAction(st), st.RunID)
 	a := actor(req.UserId, req.TeamId)
 	run, err := h.svc.Run(r.Context(), a, st.RunID)
 	if err == nil && run.ChannelID != req.ChannelId {
-		h.refuseAction(w, r, req, bot.Errorf(bot.EUnauthenticated, "this button does not belong to this channel"))
+		noteRequest(r.Context(), "refused", "")
+		h.refuseAction(w, r, req, "This button does not belong to this channel; nothing was changed.")
 		return
 	}
 	if err == nil {
@@ -62,9 +70,81 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
-// refuseAction answers 401 to a click whose context cannot be trusted.
-func (h *Handler) refuseAction(w http.ResponseWriter, r *http.Request, req model.PostActionIntegrationRequest, err error) {
+// buttonAction names what a button does, for the log.
+func buttonAction(st buttonState) string {
+	if st.Action == "" {
+		return "toggle_item"
+	}
+	return st.Action
+}
+
+// staleButton is what a user who clicked a button the bot cannot verify
+// is told: most often the button was posted before PLAYBOOKS_SECRET
+// changed (and PLAYBOOKS_SECRET_PREVIOUS no longer covers it).
+const staleButton = "This button no longer works: it expired, or the bot's signing secret changed since it was posted. " +
+	"Nothing was changed. Use `/playbook check <checklist> <item>` or `/playbook update` in the run's channel instead; " +
+	"the checklist post gets new buttons at the run's next change."
+
+// staleButtonRefreshed is what a user is told who clicked a button the bot
+// cannot verify on a checklist post it has just rendered anew.
+const staleButtonRefreshed = "This button no longer worked: it expired, or the bot's signing secret changed since it was posted. " +
+	"Nothing was changed. The checklist post now has new buttons: click again."
+
+// refreshStalePost gives a run's checklist post new buttons when a click
+// on it could not be verified because none of its buttons can be any more
+// (they expired, or were signed with a secret the bot no longer has), and
+// reports whether it did. The post is read from Mattermost as the bot, so
+// nothing in the unauthenticated click is trusted but the IDs it names:
+// the post must be the bot's, in the click's channel, and the checklist
+// post of the run it names. A click forged on a post whose buttons are
+// valid (or that has none) rewrites nothing, so forged clicks cannot make the bot rewrite
+// posts over and over. The answer to the click never carries the post.
+func (h *Handler) refreshStalePost(r *http.Request, req model.PostActionIntegrationRequest) bool {
+	ctx := r.Context()
+	if !model.IsValidId(req.PostId) || !model.IsValidId(req.ChannelId) {
+		return false
+	}
+	post, _, err := h.client.api.GetPost(ctx, req.PostId, "")
+	if err != nil {
+		return false
+	}
+	self, err := h.client.self(ctx)
+	runID, _ := post.GetProp(ChecklistProp).(string)
+	if err != nil || post.UserId != self || post.ChannelId != req.ChannelId || !bot.ValidID(runID) {
+		return false
+	}
+	buttons := 0
+	for _, a := range post.Attachments() {
+		for _, act := range a.Actions {
+			if act.Integration == nil {
+				continue
+			}
+			buttons++
+			if st, err := verifyButton(h.signer, act.Integration.Context); err == nil && st.RunID == runID {
+				return false // the post is fine: this click was not made from it
+			}
+		}
+	}
+	if buttons == 0 {
+		return false // nothing to click, nothing to renew
+	}
+	refreshed, err := h.svc.RefreshChecklistPost(ctx, runID, req.PostId)
+	if err != nil {
+		h.log.ErrorContext(ctx, "refresh a checklist post with stale buttons", "run_id", runID, "post_id", req.PostId, "error", err)
+		return false
+	}
+	if refreshed {
+		noteRequest(ctx, "", runID)
+		h.log.InfoContext(ctx, "checklist post with stale buttons rendered anew", "run_id", runID, "post_id", req.PostId)
+	}
+	return refreshed
+}
+
+// refuseAction answers a click whose context cannot be trusted with status
+// 200 and text for the user (Mattermost shows only a 200's body), and logs
+// it as a warning.
+func (h *Handler) refuseAction(w http.ResponseWriter, r *http.Request, req model.PostActionIntegrationRequest, text string) {
 	h.log.WarnContext(r.Context(), "button click with an invalid context refused",
 		"user_id", req.UserId, "channel_id", req.ChannelId, "post_id", req.PostId, "remote_addr", r.RemoteAddr)
-	writeJSON(w, http.StatusUnauthorized, model.PostActionIntegrationResponse{EphemeralText: bot.ErrorMessage(err)})
+	writeJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: text})
 }

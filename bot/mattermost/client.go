@@ -22,6 +22,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
@@ -50,6 +52,9 @@ type Config struct {
 	Logger *slog.Logger
 	// HTTPClient makes the REST calls; one with a 30-second timeout when nil.
 	HTTPClient *http.Client
+	// Now is the clock (time.Now when nil), for how long a refused
+	// ephemeral post is remembered.
+	Now func() time.Time
 }
 
 // Client is a Mattermost bot account acting over the REST API v4. It is
@@ -60,6 +65,14 @@ type Client struct {
 	signer    *dialogs.Signer
 	publicURL string
 	log       *slog.Logger
+	now       func() time.Time
+
+	// ephemeralRefusedAt is when Mattermost last refused an ephemeral post
+	// for lack of create_post_ephemeral (Unix nanoseconds; 0 for never).
+	ephemeralRefusedAt atomic.Int64
+
+	selfMu sync.Mutex
+	selfID string // the bot's user ID, once known
 }
 
 var (
@@ -90,9 +103,13 @@ func NewClient(c Config) (*Client, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Client{
 		api: api, botUserID: c.BotUserID, signer: c.Signer,
-		publicURL: strings.TrimRight(c.PublicURL, "/"), log: log,
+		publicURL: strings.TrimRight(c.PublicURL, "/"), log: log, now: now, selfID: c.BotUserID,
 	}, nil
 }
 
@@ -186,17 +203,78 @@ func (c *Client) Post(ctx context.Context, channelID, message string) (string, e
 	return p.Id, nil
 }
 
-// Ephemeral shows a message to one user in a channel, as a post only they
-// see and that disappears on reload. The bot account needs the
-// create_post_ephemeral permission.
+// ephemeralRecheck is how long a refused ephemeral post is remembered:
+// until then, messages for one user go straight to a direct message, and
+// afterwards an ephemeral post is tried again (an admin may have granted
+// the permission meanwhile).
+const ephemeralRecheck = 10 * time.Minute
+
+// Ephemeral shows a message to one user: as an ephemeral post in the
+// channel when the bot may make one, else as a direct message from the bot.
+//
+// POST /posts/ephemeral needs create_post_ephemeral, which on a default
+// server only system admins have; Team Edition has no role for bots alone,
+// so granting it means granting it to every user. Without it Mattermost
+// answers 403 and the message would be lost. A direct message needs no
+// extra permission and is seen by that user only. The refusal is
+// remembered for ephemeralRecheck, so that each message does not cost a
+// failing call.
 func (c *Client) Ephemeral(ctx context.Context, channelID, userID, message string) error {
-	_, resp, err := c.api.CreatePostEphemeral(ctx, &model.PostEphemeral{
-		UserID: userID, Post: &model.Post{ChannelId: channelID, Message: message},
-	})
+	if !c.ephemeralRefused() {
+		_, resp, err := c.api.CreatePostEphemeral(ctx, &model.PostEphemeral{
+			UserID: userID, Post: &model.Post{ChannelId: channelID, Message: message},
+		})
+		if err == nil {
+			return nil
+		}
+		if resp == nil || resp.StatusCode != http.StatusForbidden {
+			return apiError(resp, err, "ephemeral post in channel "+channelID)
+		}
+		c.ephemeralRefusedAt.Store(c.now().UnixNano())
+		c.log.InfoContext(ctx, "the bot lacks create_post_ephemeral: messages for one user go to direct messages",
+			"recheck_after", ephemeralRecheck.String())
+	}
+	return c.DirectMessage(ctx, userID, message)
+}
+
+// ephemeralRefused reports whether an ephemeral post was refused less than
+// ephemeralRecheck ago.
+func (c *Client) ephemeralRefused() bool {
+	at := c.ephemeralRefusedAt.Load()
+	return at != 0 && c.now().Sub(time.Unix(0, at)) < ephemeralRecheck
+}
+
+// DirectMessage posts a message as the bot in its direct message channel
+// with a user (POST /channels/direct, then a post there).
+func (c *Client) DirectMessage(ctx context.Context, userID, message string) error {
+	self, err := c.self(ctx)
 	if err != nil {
-		return apiError(resp, err, "ephemeral post in channel "+channelID)
+		return err
+	}
+	ch, resp, err := c.api.CreateDirectChannel(ctx, self, userID)
+	if err != nil {
+		return apiError(resp, err, "direct channel with "+userID)
+	}
+	if _, err := c.Post(ctx, ch.Id, message); err != nil {
+		return err
 	}
 	return nil
+}
+
+// self returns the bot's user ID: Config.BotUserID, else asked once of
+// Mattermost (GET /users/me).
+func (c *Client) self(ctx context.Context) (string, error) {
+	c.selfMu.Lock()
+	defer c.selfMu.Unlock()
+	if c.selfID != "" {
+		return c.selfID, nil
+	}
+	me, resp, err := c.api.GetMe(ctx, "")
+	if err != nil {
+		return "", apiError(resp, err, "the bot's own user")
+	}
+	c.selfID = me.Id
+	return c.selfID, nil
 }
 
 // apiError translates a failed REST call: 404 to ENotFound and 400 to

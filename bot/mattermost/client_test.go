@@ -13,6 +13,7 @@ import (
 
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/bot/mattermost"
+	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
 	"github.com/playbooks-bot/playbooks/dialogs"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
@@ -119,21 +120,66 @@ func TestOpenDialogInvalid(t *testing.T) {
 	}
 }
 
-// TestDialogResultWithoutEphemeralPermission checks that a dialog whose
-// result cannot be shown (the bot lacks create_post_ephemeral) still
-// closes, and that the lost message is logged.
-func TestDialogResultWithoutEphemeralPermission(t *testing.T) {
+// TestConfirmationWithoutEphemeralPermission checks point 6 of issue 8:
+// the bot lacks create_post_ephemeral, as on a default server, so a
+// dialog's confirmation comes as a direct message from the bot, seen by
+// that user only. The refusal is remembered: the next confirmation makes
+// no failing call, until ephemeralRecheck has passed. Once an admin grants
+// the permission (to every user: Team Edition has no other way), the
+// confirmation is an ephemeral post in the channel again.
+func TestConfirmationWithoutEphemeralPermission(t *testing.T) {
 	e := newEnv(t, storetest.SQLite)
-	e.mm.Revoke(e.bot.Id, "create_post_ephemeral")
 	e.playbook(t)
-	e.slash(t, e.alice, e.townSquare.Id, "run")
-	e.submit(t, e.dialog(t, dialogs.StartRun), map[string]any{"name": "No ephemerals"})
-	if !strings.Contains(e.logs.String(), "post dialog result") {
-		t.Errorf("the lost result was not logged; logs:\n%s", e.logs.String())
+	start := func(name string) {
+		t.Helper()
+		e.slash(t, e.alice, e.townSquare.Id, "run")
+		e.submit(t, e.dialog(t, dialogs.StartRun), map[string]any{"name": name})
 	}
+
+	start("First")
+	e.wantDirect(t, e.alice.Id, "Started the run **First**.")
 	if n := len(e.mm.Ephemerals()); n != 0 {
-		t.Errorf("%d ephemeral posts, want none", n)
+		t.Errorf("%d ephemeral posts without the permission, want none", n)
 	}
+	if n := e.mm.CountRequests("POST", "/api/v4/posts/ephemeral"); n != 1 {
+		t.Errorf("%d ephemeral posts tried, want 1", n)
+	}
+	if posts := e.mm.DirectPosts(e.bot.Id, e.bob.Id); len(posts) != 0 {
+		t.Errorf("bob got %d direct messages, want none: the confirmation is alice's", len(posts))
+	}
+
+	start("Second")
+	e.wantDirect(t, e.alice.Id, "Started the run **Second**.")
+	if n := e.mm.CountRequests("POST", "/api/v4/posts/ephemeral"); n != 1 {
+		t.Errorf("%d ephemeral posts tried, want still 1: the refusal is remembered", n)
+	}
+	if n := e.mm.CountRequests("POST", "/api/v4/channels/direct"); n != 2 {
+		t.Errorf("%d direct channel requests, want 2", n)
+	}
+
+	e.mm.GrantRole(model.SystemUserRoleId, mmtest.PermissionEphemeral)
+	e.clock.Advance(11 * time.Minute)
+	start("Third")
+	if n := e.mm.CountRequests("POST", "/api/v4/posts/ephemeral"); n != 2 {
+		t.Errorf("%d ephemeral posts tried, want 2: the permission is checked again after a while", n)
+	}
+	e.wantEphemeral(t, e.alice.Id, "Started the run **Third**.")
+	if posts := e.mm.DirectPosts(e.bot.Id, e.alice.Id); len(posts) != 2 {
+		t.Errorf("alice has %d direct messages, want 2 (the third confirmation was ephemeral)", len(posts))
+	}
+}
+
+// wantDirect asserts that the bot sent a user this direct message.
+func (e *env) wantDirect(t *testing.T, userID, message string) {
+	t.Helper()
+	var got []string
+	for _, p := range e.mm.DirectPosts(e.bot.Id, userID) {
+		if p.Message == message && p.UserId == e.bot.Id {
+			return
+		}
+		got = append(got, p.Message)
+	}
+	t.Errorf("the bot did not send user %s the direct message %q; direct messages: %q", userID, message, got)
 }
 
 // TestChecklistPostButtons checks the checklist post of a large run: at

@@ -118,7 +118,9 @@ func endToEnd(t *testing.T, e *env) {
 	}
 	e.postGolden(t, "checklist_post_created", post.Id, ids...)
 	e.wantPost(t, e.announcement.Id, "#### New run: Checkout errors: EU-west!\nStarted by @alice, owned by @bob, from playbook Incident response.")
-	e.wantEphemeral(t, e.alice.Id, "Started the run **Checkout errors: EU-west!**.")
+	// The bot lacks create_post_ephemeral, as on a default server: the
+	// confirmation comes as a direct message.
+	e.wantDirect(t, e.alice.Id, "Started the run **Checkout errors: EU-west!**.")
 
 	// Check items three ways; each rewrites the checklist post in place.
 	versions := len(e.mm.PostHistory(post.Id))

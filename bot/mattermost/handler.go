@@ -1,12 +1,17 @@
 package mattermost
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/commands"
@@ -119,10 +124,16 @@ func (h *Handler) userMessage(r *http.Request, err error, attrs ...any) string {
 	return bot.ErrorMessage(err)
 }
 
-// guard answers a panic in next with status 200 and fallback, so that the
-// user sees "internal error" rather than Mattermost's generic failure.
+// guard serves next and writes the request's log line (logRequest); it
+// answers a panic in next with status 200 and fallback, so that the user
+// sees "internal error" rather than Mattermost's generic failure.
 func (h *Handler) guard(fallback any, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		body := &teeBody{ReadCloser: r.Body}
+		r.Body = body
 		tw := &trackingWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -131,26 +142,135 @@ func (h *Handler) guard(fallback any, next http.HandlerFunc) http.Handler {
 				}
 				h.log.ErrorContext(r.Context(), "mattermost request panicked", "path", r.URL.Path, "panic", p)
 				if !tw.wrote {
-					writeJSON(w, http.StatusOK, fallback)
+					writeJSON(tw, http.StatusOK, fallback)
 				}
 			}
+			h.logRequest(r, info, body.buf.Bytes(), tw.status, time.Since(start))
 		}()
 		next(tw, r)
 	})
 }
 
-// trackingWriter records whether a response was started.
+// requestInfo is what a handler learns about its request for the log
+// line: what the request did, and the run it concerned.
+type requestInfo struct {
+	mu     sync.Mutex
+	action string
+	runID  string
+}
+
+type requestInfoKey struct{}
+
+// noteRequest records, for the request's log line, the button action it
+// performed and the run it concerned; "" leaves a field as it is.
+func noteRequest(ctx context.Context, action, runID string) {
+	info, ok := ctx.Value(requestInfoKey{}).(*requestInfo)
+	if !ok {
+		return
+	}
+	info.mu.Lock()
+	defer info.mu.Unlock()
+	if action != "" {
+		info.action = action
+	}
+	if runID != "" {
+		info.runID = runID
+	}
+}
+
+// noteDialogState records the run of a verified dialog state, when the
+// dialog is about one, for the request's log line.
+func noteDialogState(ctx context.Context, state string) {
+	if st, errs := dialogs.ParseRunState(state); errs == nil {
+		noteRequest(ctx, "", st.RunID)
+	}
+}
+
+// logRequest writes one line at Info for a request Mattermost sent: the
+// route; the slash command's subcommand (never its arguments), the
+// dialog's callback ID or the button's action; the user and channel
+// Mattermost names; the run when known; the status and the duration.
+// States, contexts, tokens and the texts users typed are never logged.
+func (h *Handler) logRequest(r *http.Request, info *requestInfo, body []byte, status int, d time.Duration) {
+	attrs := []slog.Attr{slog.String("platform", Platform), slog.String("route", routeName(r.URL.Path))}
+	var req struct {
+		UserID     string `json:"user_id"`
+		ChannelID  string `json:"channel_id"`
+		CallbackID string `json:"callback_id"`
+	}
+	if r.URL.Path == CommandPath {
+		if r.PostForm != nil { // parsed by the handler
+			req.UserID, req.ChannelID = r.PostForm.Get("user_id"), r.PostForm.Get("channel_id")
+			attrs = append(attrs, slog.String("command", commands.LogName(r.PostForm.Get("text"))))
+		}
+	} else if len(body) > 0 {
+		json.Unmarshal(body, &req) // what cannot be decoded is not logged
+	}
+	info.mu.Lock()
+	action, runID := info.action, info.runID
+	info.mu.Unlock()
+	for _, a := range []slog.Attr{
+		slog.String("callback_id", req.CallbackID), slog.String("action", action),
+		slog.String("user_id", req.UserID), slog.String("channel_id", req.ChannelID), slog.String("run_id", runID),
+	} {
+		if a.Value.String() != "" {
+			attrs = append(attrs, a)
+		}
+	}
+	if status == 0 {
+		status = http.StatusOK // nothing written: net/http answers 200
+	}
+	attrs = append(attrs, slog.Int("status", status), slog.Duration("duration", d))
+	h.log.LogAttrs(r.Context(), slog.LevelInfo, "chat request", attrs...)
+}
+
+// routeName names the route of a path Handler serves.
+func routeName(path string) string {
+	switch path {
+	case CommandPath:
+		return "command"
+	case ActionsPath:
+		return "actions"
+	case DialogPath:
+		return "dialog"
+	}
+	return "unknown"
+}
+
+// teeBody keeps a copy of the first maxBody bytes read from a request
+// body, for the log line.
+type teeBody struct {
+	io.ReadCloser
+	buf bytes.Buffer
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if room := maxBody - t.buf.Len(); room > 0 {
+		t.buf.Write(p[:min(n, room)])
+	}
+	return n, err
+}
+
+// trackingWriter records whether a response was started, and its status.
 type trackingWriter struct {
 	http.ResponseWriter
-	wrote bool
+	wrote  bool
+	status int
 }
 
 func (t *trackingWriter) WriteHeader(code int) {
+	if !t.wrote {
+		t.status = code
+	}
 	t.wrote = true
 	t.ResponseWriter.WriteHeader(code)
 }
 
 func (t *trackingWriter) Write(b []byte) (int, error) {
+	if !t.wrote {
+		t.status = http.StatusOK
+	}
 	t.wrote = true
 	return t.ResponseWriter.Write(b)
 }

@@ -59,7 +59,7 @@ func reminder(t *testing.T, e *env) {
 	e.postGolden(t, "reminder_post", post.Id, ids...)
 	original := post.Message
 
-	// A forged click: 401, nothing changes.
+	// A forged click: refused with an explanation, nothing changes.
 	versions := len(e.mm.PostHistory(post.Id))
 	url, req, err := e.mm.ActionRequest(e.carol.Id, post.Id, "snooze1h")
 	if err != nil {
@@ -70,8 +70,8 @@ func reminder(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	req.Context = map[string]any{"token": forger.Sign("*", `{"r":"`+r.ID+`","a":"snooze","s":60}`, time.Hour)}
-	_, err = e.mm.SendAction(ctx, url, req)
-	refused(t, "forged snooze", err)
+	forged, err := e.mm.SendAction(ctx, url, req)
+	refusedClick(t, "forged snooze", forged, err)
 	if got := e.pendingReminders(t, r.ID); len(got) != 1 || got[0].DueAt != r.LastStatusUpdateAt+900_000 {
 		t.Errorf("pending reminders after a forged click: %+v, want the one due 15 minutes after the update", got)
 	}

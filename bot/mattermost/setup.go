@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/mattermost/mattermost/server/public/model"
@@ -27,17 +28,38 @@ type SetupConfig struct {
 type SetupResult struct {
 	TeamID       string
 	BotUserID    string
+	BotUsername  string
 	BotToken     string
 	CommandToken string
 	CommandURL   string
 	Created      []string // what was created, as opposed to reused
+	// Revoked counts the bot tokens an earlier setup issued that this one
+	// revoked: they stop working at once.
+	Revoked int
+	// EphemeralAllowed reports whether the bot has create_post_ephemeral
+	// through its roles; without it, messages for one user (dialog
+	// confirmations) arrive as direct messages from the bot.
+	EphemeralAllowed bool
+	// Warnings says what could not be done or checked; setup still
+	// succeeded.
+	Warnings []string
 }
+
+// TokenDescription is the description of the bot access tokens Setup
+// issues; a later Setup revokes the earlier ones by it, and leaves the
+// bot's other tokens alone.
+const TokenDescription = "playbooks server"
+
+// permissionEphemeral is the permission POST /posts/ephemeral needs.
+const permissionEphemeral = "create_post_ephemeral"
 
 // Setup creates, or reuses, the bot account, adds it to the team, issues
 // it a personal access token, and registers (or updates) the team's
 // /playbook slash command pointing at PublicURL. Running it again is safe:
 // the bot and the command are reused, and only a new bot token is issued
-// (Mattermost never shows an existing one again).
+// (Mattermost never shows an existing one again); the tokens earlier runs
+// issued are then revoked, so that no forgotten token stays valid. It also
+// reports whether the bot may post ephemeral messages.
 func Setup(ctx context.Context, c SetupConfig) (SetupResult, error) {
 	if c.SiteURL == "" || c.AdminToken == "" || c.Team == "" || c.PublicURL == "" {
 		return SetupResult{}, errors.New("setup needs --url, --token, --team and --public-url")
@@ -87,12 +109,22 @@ func Setup(ctx context.Context, c SetupConfig) (SetupResult, error) {
 	if _, _, err := cl.AddTeamMember(ctx, team.Id, res.BotUserID); err != nil {
 		return res, fmt.Errorf("add bot to team %s: %w", team.Name, err)
 	}
-	tok, _, err := cl.CreateUserAccessToken(ctx, res.BotUserID, "playbooks server", 0)
+	res.BotUsername = c.BotUsername
+	tok, _, err := cl.CreateUserAccessToken(ctx, res.BotUserID, TokenDescription, 0)
 	if err != nil {
 		return res, fmt.Errorf("create bot token (are personal access tokens enabled?): %w", err)
 	}
 	res.BotToken = tok.Token
 	res.Created = append(res.Created, "bot access token")
+	res.Revoked, err = revokeEarlierTokens(ctx, cl, res.BotUserID, tok.Id)
+	if err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf(
+			"could not revoke the bot's earlier access tokens (revoke them in System Console > Integrations > Bot Accounts): %v", err))
+	}
+	res.EphemeralAllowed, err = hasPermission(ctx, cl, res.BotUserID, permissionEphemeral)
+	if err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("could not read the bot's roles to check %s: %v", permissionEphemeral, err))
+	}
 
 	res.CommandURL = strings.TrimRight(c.PublicURL, "/") + "/mattermost/command"
 	cmd := &model.Command{
@@ -128,4 +160,54 @@ func Setup(ctx context.Context, c SetupConfig) (SetupResult, error) {
 		res.Created = append(res.Created, "/playbook slash command")
 	}
 	return res, nil
+}
+
+// revokeEarlierTokens revokes the bot's access tokens that Setup issued
+// (by their description), all but keep, and returns how many it revoked.
+func revokeEarlierTokens(ctx context.Context, cl *model.Client4, botID, keep string) (int, error) {
+	const perPage = 100
+	var earlier []string
+	for page := 0; ; page++ {
+		tokens, _, err := cl.GetUserAccessTokensForUser(ctx, botID, page, perPage)
+		if err != nil {
+			return 0, fmt.Errorf("list the bot's tokens: %w", err)
+		}
+		for _, t := range tokens {
+			if t.Id != keep && t.Description == TokenDescription {
+				earlier = append(earlier, t.Id)
+			}
+		}
+		if len(tokens) < perPage {
+			break
+		}
+	}
+	for i, id := range earlier { // listed first: revoking shifts the pages
+		if _, err := cl.RevokeUserAccessToken(ctx, id); err != nil {
+			return i, fmt.Errorf("revoke token %s: %w", id, err)
+		}
+	}
+	return len(earlier), nil
+}
+
+// hasPermission reports whether a user has a system-wide permission
+// through their roles, which is how Mattermost checks create_post_ephemeral.
+func hasPermission(ctx context.Context, cl *model.Client4, userID, permission string) (bool, error) {
+	u, _, err := cl.GetUser(ctx, userID, "")
+	if err != nil {
+		return false, err
+	}
+	names := strings.Fields(u.Roles)
+	if len(names) == 0 {
+		return false, nil
+	}
+	roles, _, err := cl.GetRolesByNames(ctx, names)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range roles {
+		if slices.Contains(r.Permissions, permission) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

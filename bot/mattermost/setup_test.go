@@ -2,6 +2,7 @@ package mattermost_test
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"testing"
 
@@ -15,7 +16,8 @@ import (
 
 // TestSetup runs `playbooks mattermost setup` twice against a Mattermost:
 // the first run creates the bot, its token and the command; the second
-// reuses the bot and the command and only issues a new token.
+// reuses the bot and the command, issues a new token and revokes the one
+// the first issued (point 8 of issue 8), leaving the bot's other tokens.
 func TestSetup(t *testing.T) {
 	mm := mmtest.New(t)
 	team := mm.AddTeam("acme")
@@ -42,9 +44,26 @@ func TestSetup(t *testing.T) {
 		t.Errorf("commands %+v, setup result %+v", cmds, first)
 	}
 
+	if first.Revoked != 0 {
+		t.Errorf("first setup revoked %d tokens, want none", first.Revoked)
+	}
+	other := mm.AddToken(first.BotUserID) // made by hand, not by setup
 	second, err := mattermost.Setup(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if second.Revoked != 1 || len(second.Warnings) != 0 {
+		t.Errorf("second setup revoked %d tokens (warnings %q), want 1", second.Revoked, second.Warnings)
+	}
+	if _, resp, err := api.GetMe(ctx, ""); err == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the first setup's token still works after the second setup: %v", err)
+	}
+	for name, tok := range map[string]string{"second setup's": second.BotToken, "hand-made": other} {
+		api := model.NewAPIv4Client(mm.URL)
+		api.SetToken(tok)
+		if me, _, err := api.GetMe(ctx, ""); err != nil || me.Id != first.BotUserID {
+			t.Errorf("the %s token does not act for the bot: %v", name, err)
+		}
 	}
 	if second.BotUserID != first.BotUserID || second.CommandToken != first.CommandToken || second.BotToken == first.BotToken {
 		t.Errorf("second setup %+v, first %+v: want the same bot and command, a new token", second, first)
@@ -81,5 +100,26 @@ func TestTokenAuth(t *testing.T) {
 	root := mm.AddAdmin("root")
 	if a, err := auth.Authenticate(ctx, mm.AddToken(root.Id)); err != nil || !a.Admin {
 		t.Errorf("an admin's token: %+v, %v", a, err)
+	}
+}
+
+// TestSetupEphemeralPermission checks that setup reports whether the bot
+// may post ephemeral messages: not on a default server, yes once an admin
+// grants create_post_ephemeral to system_user.
+func TestSetupEphemeralPermission(t *testing.T) {
+	mm := mmtest.New(t)
+	team := mm.AddTeam("acme")
+	admin := mm.AddAdmin("root", team.Id)
+	cfg := mattermost.SetupConfig{SiteURL: mm.URL, AdminToken: mm.AddToken(admin.Id), Team: "acme", PublicURL: "https://bot.example"}
+	res, err := mattermost.Setup(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.EphemeralAllowed || len(res.Warnings) != 0 {
+		t.Errorf("default server: EphemeralAllowed %v, warnings %q; want false, none", res.EphemeralAllowed, res.Warnings)
+	}
+	mm.GrantRole(model.SystemUserRoleId, mmtest.PermissionEphemeral)
+	if res, err = mattermost.Setup(context.Background(), cfg); err != nil || !res.EphemeralAllowed {
+		t.Errorf("after the grant: EphemeralAllowed %v, %v; want true", res.EphemeralAllowed, err)
 	}
 }

@@ -57,6 +57,7 @@ func (h *Handler) dialogSubmission(w http.ResponseWriter, r *http.Request) {
 		h.refuseDialog(w, r, req, errDialogUsed)
 		return
 	}
+	noteDialogState(ctx, state)
 	resp, errs := h.disp.Submit(ctx, commands.Submission{
 		Platform: Platform, Actor: actor(req.UserId, req.TeamId), CallbackID: req.CallbackId, State: state,
 		TeamID: req.TeamId, ChannelID: req.ChannelId, Values: submissionValues(req.Submission),

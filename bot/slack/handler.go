@@ -178,10 +178,12 @@ func (h *Handler) userMessage(ctx context.Context, path string, err error, attrs
 	return bot.ErrorMessage(err)
 }
 
-// guard answers a panic in next with status 200 and fallback, so that the
-// user sees "internal error" rather than Slack's generic failure.
+// guard serves next and writes the request's log line (logRequest); it
+// answers a panic in next with status 200 and fallback, so that the user
+// sees "internal error" rather than Slack's generic failure.
 func (h *Handler) guard(fallback any, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		tw := &trackingWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -190,26 +192,83 @@ func (h *Handler) guard(fallback any, next http.HandlerFunc) http.Handler {
 				}
 				h.log.ErrorContext(r.Context(), "slack request panicked", "path", r.URL.Path, "panic", p)
 				if !tw.wrote {
-					writeJSON(w, http.StatusOK, fallback)
+					writeJSON(tw, http.StatusOK, fallback)
 				}
 			}
+			h.logRequest(r, tw.status, time.Since(start))
 		}()
 		next(tw, r)
 	})
 }
 
-// trackingWriter records whether a response was started.
+// logRequest writes one line at Info for a request Slack sent: the route;
+// the slash command's subcommand (never its arguments), or the
+// interaction's type, modal callback ID and action ID; the user and
+// channel Slack names; the status and the duration. What Slack says is
+// read from the form the handler parsed, so a request refused before that
+// (a bad signature) logs only its route and status. Signatures, tokens,
+// modal metadata, button values and what users typed are never logged.
+func (h *Handler) logRequest(r *http.Request, status int, d time.Duration) {
+	route := map[string]string{CommandPath: "command", InteractivityPath: "interactivity", OptionsPath: "options"}[r.URL.Path]
+	attrs := []slog.Attr{slog.String("platform", Platform), slog.String("route", route)}
+	var p struct {
+		Type    string              `json:"type"`
+		User    struct{ ID string } `json:"user"`
+		Channel struct{ ID string } `json:"channel"`
+		View    struct {
+			CallbackID string `json:"callback_id"`
+		} `json:"view"`
+		Actions []struct {
+			ActionID string `json:"action_id"`
+		} `json:"actions"`
+		ActionID string `json:"action_id"` // of a block_suggestion
+	}
+	if f := r.PostForm; f != nil { // parsed by the handler
+		if r.URL.Path == CommandPath {
+			p.User.ID, p.Channel.ID = f.Get("user_id"), f.Get("channel_id")
+			attrs = append(attrs, slog.String("command", commands.LogName(f.Get("text"))))
+		} else {
+			json.Unmarshal([]byte(f.Get("payload")), &p) // what cannot be decoded is not logged
+		}
+	}
+	action := p.ActionID
+	if len(p.Actions) > 0 {
+		action = p.Actions[0].ActionID
+	}
+	for _, a := range []slog.Attr{
+		slog.String("type", p.Type), slog.String("callback_id", p.View.CallbackID), slog.String("action", action),
+		slog.String("user_id", p.User.ID), slog.String("channel_id", p.Channel.ID),
+	} {
+		if a.Value.String() != "" {
+			attrs = append(attrs, a)
+		}
+	}
+	if status == 0 {
+		status = http.StatusOK // nothing written: net/http answers 200
+	}
+	attrs = append(attrs, slog.Int("status", status), slog.Duration("duration", d))
+	h.log.LogAttrs(r.Context(), slog.LevelInfo, "chat request", attrs...)
+}
+
+// trackingWriter records whether a response was started, and its status.
 type trackingWriter struct {
 	http.ResponseWriter
-	wrote bool
+	wrote  bool
+	status int
 }
 
 func (t *trackingWriter) WriteHeader(code int) {
+	if !t.wrote {
+		t.status = code
+	}
 	t.wrote = true
 	t.ResponseWriter.WriteHeader(code)
 }
 
 func (t *trackingWriter) Write(b []byte) (int, error) {
+	if !t.wrote {
+		t.status = http.StatusOK
+	}
 	t.wrote = true
 	return t.ResponseWriter.Write(b)
 }

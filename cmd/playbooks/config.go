@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
 // defaultAdminUserID is the user the bootstrap admin token acts for when
@@ -28,6 +29,10 @@ type config struct {
 	// LinkSecret signs details links: PLAYBOOKS_LINK_SECRET, else a key
 	// derived from PLAYBOOKS_SECRET; nil for unsigned links.
 	LinkSecret []byte
+	// PreviousSecret is PLAYBOOKS_SECRET_PREVIOUS: the secret PLAYBOOKS_SECRET
+	// replaced, still accepted (never used to sign) for the dialogs and
+	// buttons already posted; "" for none.
+	PreviousSecret string
 }
 
 // slackConfig connects the bot to a Slack workspace; empty BotToken means
@@ -92,6 +97,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if err := loadLinkSecret(&c, getenv); err != nil {
+		return c, err
+	}
+	if err := loadPreviousSecret(&c, getenv); err != nil {
 		return c, err
 	}
 	if m.URL == "" && m.BotToken == "" && len(m.CommandTokens) == 0 {
@@ -209,4 +217,35 @@ func loadLinkSecret(c *config, getenv func(string) string) error {
 		c.LinkSecret = m.Sum(nil)
 	}
 	return nil
+}
+
+// loadPreviousSecret reads PLAYBOOKS_SECRET_PREVIOUS, held to the rules of
+// PLAYBOOKS_SECRET. It only makes sense next to a current secret.
+func loadPreviousSecret(c *config, getenv func(string) string) error {
+	v := getenv("PLAYBOOKS_SECRET_PREVIOUS")
+	if v == "" {
+		return nil
+	}
+	switch {
+	case getenv("PLAYBOOKS_SECRET") == "":
+		return fmt.Errorf("PLAYBOOKS_SECRET_PREVIOUS is set but PLAYBOOKS_SECRET is not: set the new secret in PLAYBOOKS_SECRET")
+	case len(v) < 32:
+		return fmt.Errorf("PLAYBOOKS_SECRET_PREVIOUS must be at least 32 characters, as PLAYBOOKS_SECRET")
+	}
+	c.PreviousSecret = v
+	return nil
+}
+
+// signer returns the signer of dialog states and button contexts: it signs
+// with PLAYBOOKS_SECRET and also accepts PLAYBOOKS_SECRET_PREVIOUS.
+func (c config) signer() (*dialogs.Signer, error) {
+	secret := c.Mattermost.Secret
+	if secret == "" {
+		secret = c.Slack.Secret
+	}
+	var previous [][]byte
+	if c.PreviousSecret != "" {
+		previous = append(previous, []byte(c.PreviousSecret))
+	}
+	return dialogs.NewSigner([]byte(secret), nil, previous...)
 }

@@ -35,7 +35,9 @@ commands:
   token list             list issued tokens (never their secrets)
   token revoke TOKEN_ID  revoke a token
   mattermost setup --url URL --token ADMIN_TOKEN --team TEAM --public-url BOT_URL
-                         create the bot account and register /playbook in a team
+                         create the bot account and register /playbook in a team; prints
+                         the environment serve needs. Run again, it issues a new bot token
+                         and revokes the ones earlier runs issued
 
 environment:
   PLAYBOOKS_LISTEN          address to listen on (default :8080)
@@ -47,7 +49,12 @@ environment:
                             (default ` + defaultAdminUserID + `)
   PLAYBOOKS_MATTERMOST_URL, PLAYBOOKS_MATTERMOST_BOT_TOKEN,
   PLAYBOOKS_MATTERMOST_COMMAND_TOKENS, PLAYBOOKS_PUBLIC_URL, PLAYBOOKS_SECRET
-                            connect to Mattermost (see README)
+                            connect to Mattermost (see README); ` + "`mattermost setup`" + ` prints them
+  PLAYBOOKS_SECRET          at least 32 characters (e.g. openssl rand -hex 32): signs the
+                            dialogs and buttons the bot posts; keep it stable
+  PLAYBOOKS_SECRET_PREVIOUS optional: the secret PLAYBOOKS_SECRET replaced. Buttons and
+                            dialogs signed with it keep working (nothing new is signed with
+                            it); drop it once the old posts no longer matter
 `
 
 // run is the whole program, so that a test can start it on port 0.

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/playbooks-bot/playbooks/bot/mattermost"
@@ -30,26 +33,83 @@ func mattermostCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	if fs.NArg() > 0 {
 		return fmt.Errorf("mattermost setup: unexpected argument %q", fs.Arg(0))
 	}
+	public, err := url.Parse(c.PublicURL)
+	if c.PublicURL != "" && (err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "") {
+		return fmt.Errorf("mattermost setup: --public-url must be an http(s) URL, got %q", c.PublicURL)
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return err
+	}
 	res, err := mattermost.Setup(ctx, c)
 	if err != nil {
 		return fmt.Errorf("mattermost setup: %w", err)
 	}
+	printSetup(stdout, c, public, res, secret)
+	return nil
+}
+
+// newSecret returns a PLAYBOOKS_SECRET: 32 random bytes in hex.
+func newSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate PLAYBOOKS_SECRET: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// listenFor returns the PLAYBOOKS_LISTEN that matches a public URL: its
+// port for http (serve speaks plain HTTP), and the default :8080 behind
+// the TLS proxy an https URL needs, with a note saying so.
+func listenFor(public *url.URL) (listen, note string) {
+	if public.Scheme == "https" {
+		return ":8080", fmt.Sprintf("# serve speaks plain HTTP: %s needs a TLS proxy in front of it that forwards to port 8080.\n", public.Host)
+	}
+	port := public.Port()
+	if port == "" {
+		port = "80"
+	}
+	return ":" + port, ""
+}
+
+// printSetup prints what setup did and the environment serve needs.
+func printSetup(w io.Writer, c mattermost.SetupConfig, public *url.URL, res mattermost.SetupResult, secret string) {
 	created := "nothing new (all reused)"
 	if len(res.Created) > 0 {
 		created = strings.Join(res.Created, ", ")
 	}
-	fmt.Fprintf(stdout, `Mattermost is ready: team %s, bot user %s, /playbook -> %s
-Created: %s
+	fmt.Fprintf(w, "Mattermost is ready: team %s, bot user %s, /playbook -> %s\nCreated: %s\n",
+		res.TeamID, res.BotUserID, res.CommandURL, created)
+	if res.Revoked > 0 {
+		fmt.Fprintf(w, "Revoked: %d bot access token(s) an earlier setup issued; a running serve must restart with the new one below.\n", res.Revoked)
+	}
+	for _, warning := range res.Warnings {
+		fmt.Fprintf(w, "Warning: %s\n", warning)
+	}
+	if res.EphemeralAllowed {
+		fmt.Fprintf(w, "\nConfirmations (\"Started the run ...\") appear in the channel, to the user who acted only.\n")
+	} else {
+		fmt.Fprintf(w, `
+The bot lacks the create_post_ephemeral permission (on a default server only system admins
+have it), so confirmations ("Started the run ...") will arrive as direct messages from
+@%s. To get them in the channel instead, grant create_post_ephemeral to the system_user
+role (PUT /api/v4/roles/{id}/patch); Team Edition has no role for bots alone, so that grants
+it to every user.
+`, res.BotUsername)
+	}
+	listen, note := listenFor(public)
+	fmt.Fprintf(w, `
+Start the server with this environment. PLAYBOOKS_SECRET is new and random: if a server
+already runs, keep its secret instead (or move the old one to PLAYBOOKS_SECRET_PREVIOUS,
+so that the buttons already posted keep working). With several teams, list every team's
+command token in PLAYBOOKS_MATTERMOST_COMMAND_TOKENS, comma-separated.
 
-Start the server with (PLAYBOOKS_SECRET: any 32+ random characters, kept stable;
-with several teams, list every team's command token, comma-separated):
-
-PLAYBOOKS_MATTERMOST_URL=%s
+%sPLAYBOOKS_MATTERMOST_URL=%s
 PLAYBOOKS_MATTERMOST_BOT_TOKEN=%s
 PLAYBOOKS_MATTERMOST_COMMAND_TOKENS=%s
 PLAYBOOKS_PUBLIC_URL=%s
-PLAYBOOKS_SECRET=<openssl rand -hex 32>
-`, res.TeamID, res.BotUserID, res.CommandURL, created,
-		strings.TrimRight(c.SiteURL, "/"), res.BotToken, res.CommandToken, strings.TrimRight(c.PublicURL, "/"))
-	return nil
+PLAYBOOKS_LISTEN=%s
+PLAYBOOKS_SECRET=%s
+# PLAYBOOKS_DATABASE_URL=postgres://USER:PASSWORD@HOST/DB (default: the SQLite file ./data/playbooks.db)
+`, note, strings.TrimRight(c.SiteURL, "/"), res.BotToken, res.CommandToken, strings.TrimRight(c.PublicURL, "/"), listen, secret)
 }

@@ -52,29 +52,22 @@ func TestMattermostEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatalf("mattermost setup: %v", err)
 			}
-			env := map[string]string{
-				"PLAYBOOKS_DATABASE_URL": dbURL, "PLAYBOOKS_LISTEN": addr,
-				"PLAYBOOKS_SECRET": strings.Repeat("s", 32),
-			}
-			for _, m := range envLine.FindAllStringSubmatch(out.String(), -1) {
-				env[m[1]] = m[2]
-			}
-			for _, k := range []string{"PLAYBOOKS_MATTERMOST_URL", "PLAYBOOKS_MATTERMOST_BOT_TOKEN", "PLAYBOOKS_MATTERMOST_COMMAND_TOKENS", "PLAYBOOKS_PUBLIC_URL"} {
-				if env[k] == "" {
-					t.Fatalf("setup printed no %s:\n%s", k, out.String())
-				}
-			}
 			if cmds := mm.Commands(team.Id); len(cmds) != 1 || cmds[0].URL != public+"/mattermost/command" {
 				t.Fatalf("registered commands = %+v, want /playbook at %s/mattermost/command", cmds, public)
 			}
-			// Setup again reuses the bot and the command.
+			// Setup again reuses the bot and the command, and revokes the
+			// first token: serve runs with what the second run printed,
+			// and nothing else but the database.
+			out.Reset()
 			if err := run(ctx, []string{"mattermost", "setup", "--url", mm.URL, "--token", mm.AddToken(admin.Id),
-				"--team", team.Id, "--public-url", public}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+				"--team", team.Id, "--public-url", public}, func(string) string { return "" }, &out, io.Discard); err != nil {
 				t.Fatalf("second setup: %v", err)
 			}
 			if n := len(mm.Commands(team.Id)); n != 1 {
 				t.Fatalf("after a second setup %d commands, want 1", n)
 			}
+			env := printedEnv(t, out.String())
+			env["PLAYBOOKS_DATABASE_URL"] = dbURL
 			srv := startServer(t, env)
 			base := srv.URL + "/plugins/playbooks/api/v0"
 
@@ -200,5 +193,68 @@ func TestMattermostEndToEnd(t *testing.T) {
 				t.Errorf("forged command token: got %v, want a 401", err)
 			}
 		})
+	}
+}
+
+// printedEnv returns the environment `mattermost setup` printed, which
+// must have every variable serve needs (the database has a default).
+func printedEnv(t *testing.T, out string) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for _, m := range envLine.FindAllStringSubmatch(out, -1) {
+		env[m[1]] = m[2]
+	}
+	for _, k := range []string{"PLAYBOOKS_MATTERMOST_URL", "PLAYBOOKS_MATTERMOST_BOT_TOKEN", "PLAYBOOKS_MATTERMOST_COMMAND_TOKENS",
+		"PLAYBOOKS_PUBLIC_URL", "PLAYBOOKS_LISTEN", "PLAYBOOKS_SECRET"} {
+		if env[k] == "" {
+			t.Fatalf("setup printed no %s:\n%s", k, out)
+		}
+	}
+	return env
+}
+
+// TestSetupPrintsServeEnvironment checks point 9 of issue 8: the
+// environment setup prints is accepted as is by serve's config: it
+// listens on the public URL's port and has a real random secret, not a
+// placeholder. Without create_post_ephemeral it says where confirmations go.
+func TestSetupPrintsServeEnvironment(t *testing.T) {
+	mm := mmtest.New(t)
+	team := mm.AddTeam("acme")
+	admin := mm.AddAdmin("root", team.Id)
+	setup := func(public string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"mattermost", "setup", "--url", mm.URL, "--token", mm.AddToken(admin.Id),
+			"--team", "acme", "--public-url", public}, func(string) string { return "" }, &out, io.Discard); err != nil {
+			t.Fatalf("mattermost setup: %v", err)
+		}
+		return out.String()
+	}
+	out := setup("http://127.0.0.1:9901")
+	env := printedEnv(t, out)
+	c, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("the printed environment is refused: %v\n%s", err, out)
+	}
+	if c.Listen != ":9901" || c.Mattermost.PublicURL != "http://127.0.0.1:9901" || c.Mattermost.URL != mm.URL {
+		t.Errorf("config from the printed environment: listen %q, %+v", c.Listen, c.Mattermost)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(c.Mattermost.Secret) {
+		t.Errorf("PLAYBOOKS_SECRET = %q, want 32 random bytes in hex", c.Mattermost.Secret)
+	}
+	if !strings.Contains(out, "direct messages from\n@playbooks") || !strings.Contains(out, "create_post_ephemeral") {
+		t.Errorf("setup does not say where confirmations go without create_post_ephemeral:\n%s", out)
+	}
+
+	again := printedEnv(t, setup("http://127.0.0.1:9901"))
+	if again["PLAYBOOKS_SECRET"] == env["PLAYBOOKS_SECRET"] {
+		t.Error("two setups printed the same secret: it is not random")
+	}
+	if !strings.Contains(setup("http://playbooks.example"), "PLAYBOOKS_LISTEN=:80\n") {
+		t.Error("public URL on port 80: want PLAYBOOKS_LISTEN=:80")
+	}
+	httpsOut := setup("https://playbooks.example:8443")
+	if !strings.Contains(httpsOut, "PLAYBOOKS_LISTEN=:8080\n") || !strings.Contains(httpsOut, "TLS proxy") {
+		t.Errorf("https public URL: want the default port and a note on the TLS proxy:\n%s", httpsOut)
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/playbooks-bot/playbooks/bot/mattermost"
 	"github.com/playbooks-bot/playbooks/bot/slack"
 	"github.com/playbooks-bot/playbooks/commands"
-	"github.com/playbooks-bot/playbooks/dialogs"
 	"github.com/playbooks-bot/playbooks/store"
 )
 
@@ -48,11 +47,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 			LinkSecret: cfg.LinkSecret})
 		return api.New(api.Config{Service: svc, Logger: logger}), svc, "none", nil
 	}
-	secret := m.Secret
-	if secret == "" {
-		secret = sl.Secret
-	}
-	signer, err := dialogs.NewSigner([]byte(secret), nil)
+	signer, err := cfg.signer()
 	if err != nil {
 		return nil, nil, "", err
 	}

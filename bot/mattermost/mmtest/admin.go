@@ -3,6 +3,8 @@ package mmtest
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mattermost/mattermost/server/public/model"
@@ -110,10 +112,164 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, me string) 
 		missingUser(w)
 		return
 	}
-	secret := model.NewId()
-	s.tokens[secret] = user
-	writeJSON(w, http.StatusOK, model.UserAccessToken{Id: model.NewId(), Token: secret, UserId: user,
-		Description: body.Description, IsActive: true})
+	writeJSON(w, http.StatusOK, s.issueToken(user, body.Description))
+}
+
+// issueToken issues a personal access token and returns it with its
+// secret. Callers hold s.mu.
+func (s *Server) issueToken(userID, description string) model.UserAccessToken {
+	t := &model.UserAccessToken{Id: model.NewId(), Token: model.NewId(), UserId: userID, Description: description, IsActive: true}
+	s.tokens[t.Token] = userID
+	s.accessTokens = append(s.accessTokens, t)
+	return *t
+}
+
+// listTokens lists a user's personal access tokens without their secrets,
+// a page at a time (?page=0&per_page=60). Only admins may: by default a
+// user lacks read_user_access_token.
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, me string) {
+	page, perPage, ok := paging(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.isAdmin(me) {
+		forbidden(w)
+		return
+	}
+	out := []model.UserAccessToken{}
+	for _, t := range s.accessTokens {
+		if t.UserId == r.PathValue("id") {
+			sanitized := *t
+			sanitized.Token = ""
+			out = append(out, sanitized)
+		}
+	}
+	from, to := min(page*perPage, len(out)), min((page+1)*perPage, len(out))
+	writeJSON(w, http.StatusOK, out[from:to])
+}
+
+// revokeToken deletes a personal access token by its ID
+// ({"token_id":...}); the token stops working at once. Only admins may.
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, me string) {
+	var body map[string]string
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body["token_id"] == "" {
+		invalidParam(w, "token_id")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.isAdmin(me) {
+		forbidden(w)
+		return
+	}
+	i := slices.IndexFunc(s.accessTokens, func(t *model.UserAccessToken) bool { return t.Id == body["token_id"] })
+	if i < 0 {
+		appError(w, http.StatusNotFound, "app.user_access_token.get_by_user.app_error", "Unable to get user access tokens by user.")
+		return
+	}
+	delete(s.tokens, s.accessTokens[i].Token)
+	s.accessTokens = slices.Delete(s.accessTokens, i, i+1)
+	writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+}
+
+// Tokens returns the personal access tokens of a user, with their
+// secrets, in the order they were issued.
+func (s *Server) Tokens(userID string) []model.UserAccessToken {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []model.UserAccessToken
+	for _, t := range s.accessTokens {
+		if t.UserId == userID {
+			out = append(out, *t)
+		}
+	}
+	return out
+}
+
+// paging reads ?page and ?per_page as Mattermost does: page from 0,
+// per_page 60 by default and at most 200.
+func paging(w http.ResponseWriter, r *http.Request) (page, perPage int, ok bool) {
+	page, perPage = 0, 60
+	q := r.URL.Query()
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			appError(w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "Invalid or missing page parameter in request URL.")
+			return 0, 0, false
+		}
+		page = n
+	}
+	if v := q.Get("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			appError(w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "Invalid or missing per_page parameter in request URL.")
+			return 0, 0, false
+		}
+		perPage = min(n, 200)
+	}
+	return page, perPage, true
+}
+
+// defaultRoles returns the system roles of a new server, with the default
+// permissions of the Mattermost model this server is built with.
+func defaultRoles() map[string]*model.Role {
+	roles := model.MakeDefaultRoles()
+	for _, r := range roles {
+		r.Id = model.NewId()
+	}
+	return roles
+}
+
+// GrantRole adds a permission to a role, as an admin does in the System
+// Console (PUT /roles/{id}/patch): granting create_post_ephemeral to
+// system_user grants it to every user, bots included.
+func (s *Server) GrantRole(roleName, permission string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.roles[roleName]
+	if r == nil {
+		panic("mmtest: no role " + roleName)
+	}
+	if !slices.Contains(r.Permissions, permission) {
+		r.Permissions = append(r.Permissions, permission)
+	}
+}
+
+// getRoleByName answers GET /roles/name/{name}; any user may read roles.
+func (s *Server) getRoleByName(w http.ResponseWriter, r *http.Request, me string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	role := s.roles[r.PathValue("name")]
+	if role == nil {
+		appError(w, http.StatusNotFound, "app.role.get_by_name.app_error", "Unable to get role.")
+		return
+	}
+	writeJSON(w, http.StatusOK, role)
+}
+
+// getRolesByNames answers POST /roles/names with the roles of the given
+// names that exist.
+func (s *Server) getRolesByNames(w http.ResponseWriter, r *http.Request, me string) {
+	var names []string
+	if err := json.NewDecoder(r.Body).Decode(&names); err != nil || len(names) == 0 {
+		invalidParam(w, "rolenames")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []*model.Role{}
+	for _, n := range names {
+		if !model.IsValidRoleName(n) {
+			invalidParam(w, "rolename")
+			return
+		}
+		if role := s.roles[n]; role != nil {
+			out = append(out, role)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // listCommands lists a team's custom commands (custom_only is implied:

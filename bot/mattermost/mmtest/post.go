@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -215,6 +216,77 @@ func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request, me stri
 	p := body.Post
 	p.Id, p.UserId, p.CreateAt, p.Type = model.NewId(), me, s.millis(), model.PostTypeEphemeral
 	writeJSON(w, http.StatusCreated, p)
+}
+
+// createDirectChannel answers POST /channels/direct ([user_id, user_id]) as
+// Mattermost does: the direct message channel of the two users, created
+// when it does not exist yet, with status 201 either way. The caller must
+// be one of the two (or a system admin) and have create_direct_channel,
+// which every user has.
+func (s *Server) createDirectChannel(w http.ResponseWriter, r *http.Request, me string) {
+	var ids []string
+	if err := json.NewDecoder(r.Body).Decode(&ids); err != nil {
+		appError(w, http.StatusBadRequest, model.PayloadParseError, "Unable to parse the payload.")
+		return
+	}
+	ids = slices.Compact(ids)
+	if len(ids) == 1 && ids[0] == me { // a user's channel with themself
+		ids = append(ids, me)
+	}
+	if len(ids) != 2 {
+		invalidParam(w, "user_ids")
+		return
+	}
+	for _, id := range ids {
+		if !model.IsValidId(id) {
+			invalidParam(w, "user_id")
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.can(me, model.PermissionCreateDirectChannel.Id) ||
+		(ids[0] != me && ids[1] != me && !s.isAdmin(me)) {
+		forbidden(w)
+		return
+	}
+	for _, id := range ids {
+		if s.users[id] == nil {
+			appError(w, http.StatusBadRequest, "api.channel.create_direct_channel.invalid_user.app_error", "Invalid user ID for direct channel creation.")
+			return
+		}
+	}
+	name := model.GetDMNameFromIds(ids[0], ids[1])
+	for _, id := range s.channelOrder {
+		if ch := s.channels[id]; ch.Type == model.ChannelTypeDirect && ch.Name == name {
+			writeJSON(w, http.StatusCreated, ch)
+			return
+		}
+	}
+	now := s.millis()
+	ch := &model.Channel{Id: model.NewId(), Name: name, Type: model.ChannelTypeDirect, CreateAt: now, UpdateAt: now}
+	s.channels[ch.Id] = ch
+	s.channelOrder = append(s.channelOrder, ch.Id)
+	s.members[ch.Id] = map[string]bool{ids[0]: true, ids[1]: true}
+	writeJSON(w, http.StatusCreated, ch)
+}
+
+// DirectPosts returns the posts of the direct message channel of two
+// users, oldest first; none when they have no such channel.
+func (s *Server) DirectPosts(userID, otherUserID string) []*model.Post {
+	s.mu.Lock()
+	name := model.GetDMNameFromIds(userID, otherUserID)
+	channelID := ""
+	for _, ch := range s.channels {
+		if ch.Type == model.ChannelTypeDirect && ch.Name == name {
+			channelID = ch.Id
+		}
+	}
+	s.mu.Unlock()
+	if channelID == "" {
+		return nil
+	}
+	return s.Posts(channelID)
 }
 
 // openDialog opens a dialog for the user of a trigger ID. The trigger is

@@ -40,6 +40,11 @@ func (s *Server) routes() http.Handler {
 	api("GET /commands", s.listCommands)
 	api("POST /commands", s.createCommand)
 	api("PUT /commands/{id}", s.updateCommand)
+	api("POST /channels/direct", s.createDirectChannel)
+	api("GET /users/{id}/tokens", s.listTokens)
+	api("POST /users/tokens/revoke", s.revokeToken)
+	api("GET /roles/name/{name}", s.getRoleByName)
+	api("POST /roles/names", s.getRolesByNames)
 	mux.HandleFunc("POST /hooks/commands/{id}", s.commandHook)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		appError(w, http.StatusNotFound, "api.context.404.app_error", "Sorry, we could not find the page.")

@@ -10,7 +10,8 @@
 //
 // It keeps no system messages (joins, header changes) and knows only the
 // permissions the bot's calls need: channel membership, team membership,
-// post authorship and create_post_ephemeral.
+// post authorship, and system permissions such as create_post_ephemeral
+// through the default system roles (GrantRole changes them).
 package mmtest
 
 import (
@@ -51,6 +52,8 @@ type Server struct {
 	tokens       map[string]string // access token → user ID
 	sessions     map[string]string // user ID → session token of their web client
 	perms        map[string]map[string]bool
+	accessTokens []*model.UserAccessToken // personal access tokens, with their secrets, in issue order
+	roles        map[string]*model.Role   // by name: the default roles, as changed by GrantRole
 	teams        map[string]*model.Team
 	teamMembers  map[string]map[string]bool
 	channels     map[string]*model.Channel
@@ -85,6 +88,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		teamMembers: map[string]map[string]bool{}, channels: map[string]*model.Channel{},
 		members: map[string]map[string]bool{}, posts: map[string][]byte{},
 		history: map[string][][]byte{}, bots: map[string]*model.Bot{}, triggers: map[string]trigger{}, responseURLs: map[string]trigger{},
+		roles: defaultRoles(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -196,9 +200,7 @@ func (s *Server) addUser(username string, isBot bool, roles string, teamIDs []st
 func (s *Server) AddToken(userID string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tok := model.NewId()
-	s.tokens[tok] = userID
-	return tok
+	return s.issueToken(userID, "added by the test").Token
 }
 
 // SessionToken returns the token of a user's web client session, which
@@ -273,7 +275,9 @@ func (s *Server) isPluginRoute(rawURL string) bool {
 	return strings.HasPrefix(u.Path, "/plugins") && u.Hostname() == site.Hostname()
 }
 
-// Grant gives a user a permission, such as PermissionEphemeral.
+// Grant gives one user a permission, such as PermissionEphemeral, as a
+// custom role would. Team Edition has no such thing (GrantRole is what an
+// admin there can do), and the roles API does not show it.
 func (s *Server) Grant(userID, permission string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -503,9 +507,20 @@ func (s *Server) issueTrigger(userID, channelID string) string {
 // millis is the current time in Mattermost's milliseconds.
 func (s *Server) millis() int64 { return s.now().UnixMilli() }
 
-// can reports whether a user has a permission.
+// can reports whether a user has a permission: through one of their
+// system roles, a Grant, or as a system admin.
 func (s *Server) can(userID, permission string) bool {
-	return s.perms[userID][permission] || s.isAdmin(userID)
+	if s.perms[userID][permission] || s.isAdmin(userID) {
+		return true
+	}
+	if u, ok := s.users[userID]; ok {
+		for _, name := range strings.Fields(u.Roles) {
+			if r := s.roles[name]; r != nil && slices.Contains(r.Permissions, permission) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // canRead reports whether a user may read (and post in) a channel: a
