@@ -76,13 +76,13 @@ var markdownEscaper = strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, `*`, 
 // seconds and the base64url HMAC-SHA256 over the run ID and that expiry.
 func (s *Service) linkSignature(id string, expires int64) string {
 	exp := strconv.FormatInt(expires, 10)
-	return exp + "." + base64.RawURLEncoding.EncodeToString(s.linkMAC(id, exp))
+	return exp + "." + base64.RawURLEncoding.EncodeToString(linkMAC(s.linkSecret, id, exp))
 }
 
-// linkMAC is the HMAC of a details link; the purpose prefix keeps it from
-// ever matching a MAC the same key makes for something else.
-func (s *Service) linkMAC(id, exp string) []byte {
-	m := hmac.New(sha256.New, s.linkSecret)
+// linkMAC is the HMAC of a details link under key; the purpose prefix
+// keeps it from ever matching a MAC the same key makes for something else.
+func linkMAC(key []byte, id, exp string) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("run-details\x00" + id + "\x00" + exp))
 	return m.Sum(nil)
 }
@@ -92,7 +92,8 @@ func (s *Service) linkMAC(id, exp string) []byte {
 // permission, a bearer one, the one exception to the visibility rule
 // (see visibility.go), for one run and until it expires. EUnauthenticated when sig
 // is missing, forged or expired, or when the server signs no links;
-// ENotFound when the signature is good but the run is gone.
+// ENotFound when the signature is good but the run is gone. A link signed
+// with the previous key (PreviousLinkSecret) is still good.
 func (s *Service) RunForLink(ctx context.Context, id, sig string) (Run, error) {
 	if len(s.linkSecret) == 0 {
 		return Run{}, Errorf(EUnauthenticated, "this server signs no links: send Authorization: Bearer <token>")
@@ -107,7 +108,11 @@ func (s *Service) RunForLink(ctx context.Context, id, sig string) (Run, error) {
 		return Run{}, bad
 	}
 	got, err := base64.RawURLEncoding.Strict().DecodeString(mac)
-	if err != nil || !hmac.Equal(got, s.linkMAC(id, exp)) {
+	if err != nil {
+		return Run{}, bad
+	}
+	if !hmac.Equal(got, linkMAC(s.linkSecret, id, exp)) &&
+		(len(s.prevLinkSecret) == 0 || !hmac.Equal(got, linkMAC(s.prevLinkSecret, id, exp))) {
 		return Run{}, bad
 	}
 	if s.clock().Unix() >= expires {

@@ -66,6 +66,16 @@ func TestDetailsURL(t *testing.T) {
 			}
 		})
 	}
+	// After a key change, links signed with the previous key still open
+	// the run, when the server is told that key.
+	rotated := bot.NewService(bot.Config{Store: db, PublicURL: "https://pb.example.com", Now: now,
+		LinkSecret: []byte("another key of thirty-two bytes!"), PreviousLinkSecret: key})
+	if got, err := rotated.RunForLink(ctx, r.ID, sig); err != nil || got.ID != r.ID {
+		t.Errorf("link signed with the previous key: got %q, %v; want run %s", got.ID, err, r.ID)
+	}
+	if _, err := rotated.RunForLink(ctx, r.ID, forgeSig(sig)); bot.ErrorCode(err) != bot.EUnauthenticated {
+		t.Errorf("forged link, with a previous key configured: got %v, want %s", err, bot.EUnauthenticated)
+	}
 	if got := unsigned.DetailsURL(r); got != "https://pb.example.com/runs/"+r.ID {
 		t.Errorf("without a key: got %q, want the unsigned https://pb.example.com/runs/%s", got, r.ID)
 	}

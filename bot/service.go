@@ -29,6 +29,10 @@ type Config struct {
 	// LinkSecret signs the details links of webhooks (DetailsURL); empty
 	// means unsigned links, whose page then asks for a token.
 	LinkSecret []byte
+	// PreviousLinkSecret, when set, is the key LinkSecret replaced: links
+	// it signed are still accepted until they expire; nothing is signed
+	// with it.
+	PreviousLinkSecret []byte
 	// ChannelURL, when set, returns the absolute URL of a run's channel
 	// for webhooks; "" when nil.
 	ChannelURL func(Run) string
@@ -57,6 +61,8 @@ type Service struct {
 	publicURL  string
 	channelURL func(Run) string
 	linkSecret []byte
+	// prevLinkSecret still verifies the links signed before a key change.
+	prevLinkSecret []byte
 
 	showLocks [showStripes]sync.Mutex
 }
@@ -65,7 +71,8 @@ type Service struct {
 func NewService(c Config) *Service {
 	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin, log: c.Logger, external: c.ExternalAuth,
 		platforms: c.Platforms, defaultPlatform: c.DefaultPlatform,
-		publicURL: strings.TrimRight(c.PublicURL, "/"), channelURL: c.ChannelURL, linkSecret: c.LinkSecret}
+		publicURL: strings.TrimRight(c.PublicURL, "/"), channelURL: c.ChannelURL, linkSecret: c.LinkSecret,
+		prevLinkSecret: c.PreviousLinkSecret}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

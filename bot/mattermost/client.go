@@ -4,15 +4,20 @@
 // run's checklist post (message buttons, one per item) up to date; status
 // update reminders carry "Update status" and "Snooze" buttons. Handler
 // is the inbound side: it verifies and decodes the slash commands, dialog
-// submissions, button clicks and dynamic lookups Mattermost sends, hands
+// submissions and button clicks Mattermost sends, hands
 // them to commands.Dispatcher or bot.Service, and answers as Mattermost
 // expects (always status 200 once the caller is authenticated).
 //
 // Mattermost authenticates nothing it sends to the bot except slash
 // commands (with the command token). Dialog states and button contexts
 // therefore carry tokens signed by dialogs.Signer: a dialog's is bound to
-// the user it was opened for, its callback ID and a 15-minute expiry; a
-// button's to the run and item (or reminder action) it was rendered for.
+// the user it was opened for, the channel it was opened in, its callback ID
+// and a 15-minute expiry, and is single use (a handled submission is
+// remembered in the database, for every replica); a button's to the run and
+// item (or reminder action) it was rendered for. Every dialog and button
+// URL is one of the bot's own /mattermost/ paths, never a /plugins/ URL, to
+// which Mattermost would add the user's session token when the bot shares
+// its hostname.
 package mattermost
 
 import (
@@ -45,7 +50,7 @@ type Config struct {
 	// Signer signs dialog states and button contexts. Required.
 	Signer *dialogs.Signer
 	// PublicURL is this server's base URL as Mattermost reaches it, for the
-	// URLs of buttons, dialogs and dynamic selects.
+	// URLs of buttons and dialogs.
 	PublicURL string
 	// Logger receives what cannot be returned (a member that could not be
 	// added); slog.Default() when nil.
@@ -126,20 +131,6 @@ func (c *Client) User(ctx context.Context, userID string) (bot.User, error) {
 		return bot.User{}, apiError(resp, err, "user "+userID)
 	}
 	return bot.User{ID: u.Id, Username: u.Username}, nil
-}
-
-// IsChannelMember reports whether a user is in a channel, asked as the bot
-// (a member of every run channel it created): Mattermost answers 404 for a
-// non-member.
-func (c *Client) IsChannelMember(ctx context.Context, channelID, userID string) (bool, error) {
-	_, resp, err := c.api.GetChannelMember(ctx, channelID, userID, "")
-	if err == nil {
-		return true, nil
-	}
-	if resp != nil && resp.StatusCode == http.StatusNotFound {
-		return false, nil
-	}
-	return false, apiError(resp, err, "membership of "+userID+" in channel "+channelID)
 }
 
 // UserByName returns a Mattermost user by username, with or without the

@@ -36,7 +36,7 @@ type HandlerConfig struct {
 }
 
 // Handler serves what Mattermost sends the bot: slash commands, dialog
-// submissions, message button clicks and dynamic select lookups. Once a
+// submissions and message button clicks. Once a
 // request is authenticated it always answers status 200, since Mattermost
 // shows any other status as a generic error; what went wrong is in the
 // body, in the form Mattermost shows to the user.

@@ -142,29 +142,6 @@ func (c *Client) UserByName(ctx context.Context, name string) (bot.User, error) 
 	return bot.User{}, bot.Errorf(bot.ENotFound, "user @%s not found on Slack", name)
 }
 
-// IsChannelMember reports whether a user is in a channel, reading its
-// members page by page (conversations.members).
-func (c *Client) IsChannelMember(ctx context.Context, channelID, userID string) (bool, error) {
-	cursor := ""
-	for {
-		ids, next, err := c.api.GetUsersInConversationContext(ctx, &slackgo.GetUsersInConversationParameters{
-			ChannelID: channelID, Cursor: cursor, Limit: 1000,
-		})
-		if err != nil {
-			return false, apiError(err, "conversations.members", "channel "+channelID)
-		}
-		for _, id := range ids {
-			if id == userID {
-				return true, nil
-			}
-		}
-		if next == "" {
-			return false, nil
-		}
-		cursor = next
-	}
-}
-
 // ChannelStats describes a channel (conversations.info with its member
 // count) and its workspace (team.info). Slack channels have one name, so
 // it is both the name and the display name; Slack reports no post count.

@@ -29,6 +29,10 @@ type config struct {
 	// LinkSecret signs details links: PLAYBOOKS_LINK_SECRET, else a key
 	// derived from PLAYBOOKS_SECRET; nil for unsigned links.
 	LinkSecret []byte
+	// PreviousLinkSecret is the link key derived from PreviousSecret (when
+	// PLAYBOOKS_LINK_SECRET is not set), so that details links posted
+	// before a secret change keep working; nil for none.
+	PreviousLinkSecret []byte
 	// PreviousSecret is PLAYBOOKS_SECRET_PREVIOUS: the secret PLAYBOOKS_SECRET
 	// replaced, still accepted (never used to sign) for the dialogs and
 	// buttons already posted; "" for none.
@@ -212,11 +216,16 @@ func loadLinkSecret(c *config, getenv func(string) string) error {
 		return nil
 	}
 	if v := getenv("PLAYBOOKS_SECRET"); v != "" {
-		m := hmac.New(sha256.New, []byte(v))
-		m.Write([]byte("details-links"))
-		c.LinkSecret = m.Sum(nil)
+		c.LinkSecret = deriveLinkSecret(v)
 	}
 	return nil
+}
+
+// deriveLinkSecret is the details-link key made from a PLAYBOOKS_SECRET.
+func deriveLinkSecret(secret string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("details-links"))
+	return m.Sum(nil)
 }
 
 // loadPreviousSecret reads PLAYBOOKS_SECRET_PREVIOUS, held to the rules of
@@ -233,6 +242,9 @@ func loadPreviousSecret(c *config, getenv func(string) string) error {
 		return fmt.Errorf("PLAYBOOKS_SECRET_PREVIOUS must be at least 32 characters, as PLAYBOOKS_SECRET")
 	}
 	c.PreviousSecret = v
+	if getenv("PLAYBOOKS_LINK_SECRET") == "" {
+		c.PreviousLinkSecret = deriveLinkSecret(v)
+	}
 	return nil
 }
 

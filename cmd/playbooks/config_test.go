@@ -30,6 +30,11 @@ func TestPreviousSecret(t *testing.T) {
 	if got, err := signer.Verify("u", old.Sign("u", "state", time.Minute)); err != nil || got != "state" {
 		t.Errorf("a token of the previous secret: %q, %v; want it accepted", got, err)
 	}
+	// Details links follow the same rotation: the old secret's link key
+	// is kept to verify, the new one signs.
+	if string(c.PreviousLinkSecret) != string(deriveLinkSecret(oldSecret)) || string(c.LinkSecret) != string(deriveLinkSecret(newSecret)) {
+		t.Errorf("link keys: previous %x, current %x; want the ones derived from the old and new secrets", c.PreviousLinkSecret, c.LinkSecret)
+	}
 	current, _ := dialogs.NewSigner([]byte(newSecret), nil)
 	if _, err := current.Verify("u", signer.Sign("u", "state", time.Minute)); err != nil {
 		t.Errorf("serve's signer does not sign with PLAYBOOKS_SECRET: %v", err)

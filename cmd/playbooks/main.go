@@ -52,9 +52,10 @@ environment:
                             connect to Mattermost (see README); ` + "`mattermost setup`" + ` prints them
   PLAYBOOKS_SECRET          at least 32 characters (e.g. openssl rand -hex 32): signs the
                             dialogs and buttons the bot posts; keep it stable
-  PLAYBOOKS_SECRET_PREVIOUS optional: the secret PLAYBOOKS_SECRET replaced. Buttons and
-                            dialogs signed with it keep working (nothing new is signed with
-                            it); drop it once the old posts no longer matter
+  PLAYBOOKS_SECRET_PREVIOUS optional: the secret PLAYBOOKS_SECRET replaced. Buttons,
+                            dialogs and details links signed with it keep working (nothing
+                            new is signed with it); drop it once the old posts no longer matter
+
 `
 
 // run is the whole program, so that a test can start it on port 0.

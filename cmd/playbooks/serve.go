@@ -44,7 +44,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 	m, sl := cfg.Mattermost, cfg.Slack
 	if m.URL == "" && sl.BotToken == "" {
 		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL,
-			LinkSecret: cfg.LinkSecret})
+			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret})
 		return api.New(api.Config{Service: svc, Logger: logger}), svc, "none", nil
 	}
 	signer, err := cfg.signer()
@@ -52,7 +52,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 		return nil, nil, "", err
 	}
 	sc := bot.Config{Store: db, Admin: cfg.Admin, Logger: logger, Platforms: map[string]bot.Chat{}, PublicURL: cfg.PublicURL,
-		LinkSecret: cfg.LinkSecret}
+		LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret}
 	var (
 		mmClient *mattermost.Client
 		slClient *slack.Client
