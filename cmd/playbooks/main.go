@@ -55,7 +55,6 @@ environment:
   PLAYBOOKS_SECRET_PREVIOUS optional: the secret PLAYBOOKS_SECRET replaced. Buttons,
                             dialogs and details links signed with it keep working (nothing
                             new is signed with it); drop it once the old posts no longer matter
-
 `
 
 // run is the whole program, so that a test can start it on port 0.
