@@ -4,85 +4,21 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chattest"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
-
-// memberChat is a chat platform that keeps channel memberships, as the
-// visibility rule asks them.
-type memberChat struct {
-	bot.NoChat
-	mu      sync.Mutex
-	members map[string]map[string]bool // channel → user → member
-	refuse  string                     // when set, AddChannelMember is refused with this reason
-	asked   int                        // MemberChannels calls
-}
-
-func newMemberChat() *memberChat { return &memberChat{members: map[string]map[string]bool{}} }
-
-func (c *memberChat) CreateChannel(_ context.Context, nc bot.NewChannel) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id := bot.NewID()
-	c.members[id] = map[string]bool{}
-	for _, m := range nc.MemberIDs {
-		c.members[id][m] = true
-	}
-	return id, nil
-}
-
-func (c *memberChat) MemberChannels(_ context.Context, userID string, channelIDs []string) ([]string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.asked++
-	var in []string
-	for _, id := range channelIDs {
-		if c.members[id][userID] {
-			in = append(in, id)
-		}
-	}
-	return in, nil
-}
-
-func (c *memberChat) AddChannelMember(_ context.Context, channelID, userID string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.refuse != "" {
-		return bot.Errorf(bot.EForbidden, "%s", c.refuse)
-	}
-	c.members[channelID][userID] = true
-	return nil
-}
-
-func (c *memberChat) isMember(channelID, userID string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.members[channelID][userID]
-}
-
-func (c *memberChat) leave(channelID, userID string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.members[channelID], userID)
-}
-
-func (c *memberChat) calls() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.asked
-}
 
 // visibilityFixture is a team with a private run (owned by carol, alice
 // in its channel), a public run and a run with no channel (both alice's),
 // and actors for alice, bob (in the team, in no run channel) and an admin.
 type visibilityFixture struct {
 	svc                     *bot.Service
-	chat                    *memberChat
+	chat                    *chattest.Members
 	team                    string
 	alice, bob, carol       bot.Actor
 	admin                   bot.Actor
@@ -93,7 +29,7 @@ func newVisibilityFixture(t *testing.T, kind string) *visibilityFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, kind)
-	f := &visibilityFixture{chat: newMemberChat(), team: bot.NewID()}
+	f := &visibilityFixture{chat: chattest.NewMembers(nil), team: bot.NewID()}
 	f.svc = bot.NewService(bot.Config{Store: db, Chat: f.chat})
 	user := func() bot.Actor { return bot.Actor{UserID: bot.NewID(), TeamIDs: []string{f.team}} }
 	f.alice, f.bob, f.carol = user(), user(), user()
@@ -139,7 +75,7 @@ func TestVisibilityRule(t *testing.T) {
 			if _, added, err := f.svc.SetItemAssignee(ctx, f.alice, f.private.ID, 0, 0, f.bob.UserID); err != nil || !added {
 				t.Fatalf("assign bob: added %v, %v", added, err)
 			}
-			f.chat.leave(f.private.ChannelID, f.bob.UserID)
+			f.chat.Set(f.private.ChannelID, f.bob.UserID, false)
 
 			type sees struct {
 				byID, byChannel bool
@@ -229,7 +165,7 @@ func TestVisibilityRule(t *testing.T) {
 			if _, _, err := f.svc.ChangeOwner(ctx, f.bob, f.private.ID, f.bob.UserID); bot.ErrorCode(err) != bot.EForbidden {
 				t.Errorf("outsider makes himself owner: %v, want EForbidden", err)
 			}
-			if f.chat.isMember(f.private.ChannelID, f.bob.UserID) {
+			if f.chat.IsMember(f.private.ChannelID, f.bob.UserID) {
 				t.Error("an outsider's refused owner change added him to the channel")
 			}
 			r, err := f.svc.Run(ctx, f.admin, f.private.ID)
@@ -241,14 +177,14 @@ func TestVisibilityRule(t *testing.T) {
 			}
 
 			// An admin's reads never ask the chat platform.
-			before := f.chat.calls()
+			before := f.chat.Asked()
 			if _, err := f.svc.ListRuns(ctx, f.admin, bot.RunFilter{TeamID: f.team}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := f.svc.Run(ctx, f.admin, f.private.ID); err != nil {
 				t.Fatal(err)
 			}
-			if n := f.chat.calls() - before; n != 0 {
+			if n := f.chat.Asked() - before; n != 0 {
 				t.Errorf("admin reads asked the chat platform %d times, want 0", n)
 			}
 		})
@@ -310,8 +246,8 @@ func TestOwnerAndAssigneeJoinPrivateChannel(t *testing.T) {
 			ch := f.private.ChannelID
 
 			r, added, err := f.svc.ChangeOwner(ctx, f.alice, f.private.ID, f.bob.UserID)
-			if err != nil || !added || r.OwnerUserID != f.bob.UserID || !f.chat.isMember(ch, f.bob.UserID) {
-				t.Fatalf("owner bob: added %v, owner %s, member %v, %v", added, r.OwnerUserID, f.chat.isMember(ch, f.bob.UserID), err)
+			if err != nil || !added || r.OwnerUserID != f.bob.UserID || !f.chat.IsMember(ch, f.bob.UserID) {
+				t.Fatalf("owner bob: added %v, owner %s, member %v, %v", added, r.OwnerUserID, f.chat.IsMember(ch, f.bob.UserID), err)
 			}
 			if _, err := f.svc.Run(ctx, f.bob, f.private.ID); err != nil {
 				t.Errorf("the new owner cannot see his run: %v", err)
@@ -322,21 +258,21 @@ func TestOwnerAndAssigneeJoinPrivateChannel(t *testing.T) {
 			}
 			// A public run's channel is open to the team: nobody is added.
 			dave := bot.NewID()
-			if _, added, err := f.svc.ChangeOwner(ctx, f.alice, f.public.ID, dave); err != nil || added || f.chat.isMember(f.public.ChannelID, dave) {
+			if _, added, err := f.svc.ChangeOwner(ctx, f.alice, f.public.ID, dave); err != nil || added || f.chat.IsMember(f.public.ChannelID, dave) {
 				t.Errorf("owner of a public run: added %v, %v", added, err)
 			}
 			// A bad item index is refused before anyone is added.
 			erin := bot.NewID()
-			if _, _, err := f.svc.SetItemAssignee(ctx, f.alice, f.private.ID, 0, 9, erin); bot.ErrorCode(err) != bot.EInvalid || f.chat.isMember(ch, erin) {
-				t.Errorf("assign item 0 9: %v, erin member %v; want EInvalid, not added", err, f.chat.isMember(ch, erin))
+			if _, _, err := f.svc.SetItemAssignee(ctx, f.alice, f.private.ID, 0, 9, erin); bot.ErrorCode(err) != bot.EInvalid || f.chat.IsMember(ch, erin) {
+				t.Errorf("assign item 0 9: %v, erin member %v; want EInvalid, not added", err, f.chat.IsMember(ch, erin))
 			}
-			if _, added, err := f.svc.SetItemAssignee(ctx, f.alice, f.private.ID, 0, 1, erin); err != nil || !added || !f.chat.isMember(ch, erin) {
-				t.Errorf("assign erin: added %v, member %v, %v", added, f.chat.isMember(ch, erin), err)
+			if _, added, err := f.svc.SetItemAssignee(ctx, f.alice, f.private.ID, 0, 1, erin); err != nil || !added || !f.chat.IsMember(ch, erin) {
+				t.Errorf("assign erin: added %v, member %v, %v", added, f.chat.IsMember(ch, erin), err)
 			}
 			// An item added with an assignee (the REST add body) adds them too.
 			frank := bot.NewID()
-			if _, err := f.svc.AddItem(ctx, f.alice, f.private.ID, 0, bot.ChecklistItem{Title: "Call", AssigneeID: frank}); err != nil || !f.chat.isMember(ch, frank) {
-				t.Errorf("add item assigned to frank: member %v, %v", f.chat.isMember(ch, frank), err)
+			if _, err := f.svc.AddItem(ctx, f.alice, f.private.ID, 0, bot.ChecklistItem{Title: "Call", AssigneeID: frank}); err != nil || !f.chat.IsMember(ch, frank) {
+				t.Errorf("add item assigned to frank: member %v, %v", f.chat.IsMember(ch, frank), err)
 			}
 
 			// The platform refuses: the change is refused with its reason.
@@ -344,7 +280,7 @@ func TestOwnerAndAssigneeJoinPrivateChannel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.chat.refuse = "they are not in the channel's team"
+			f.chat.Refuse("they are not in the channel's team")
 			gina := bot.NewID()
 			for name, change := range map[string]func() error{
 				"owner": func() error { _, _, err := f.svc.ChangeOwner(ctx, f.alice, f.private.ID, gina); return err },

@@ -3,71 +3,21 @@ package commands_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chattest"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
-// memberChat keeps channel memberships, so that private runs are private.
-type memberChat struct {
+// userChat is fakeChat naming users as u does.
+type userChat struct {
 	fakeChat
-	mu      sync.Mutex
-	members map[string]map[string]bool
-	refuse  string // when set, AddChannelMember is refused with this reason
-	users   users  // who User names
+	u users
 }
 
-func (c *memberChat) User(ctx context.Context, id string) (bot.User, error) {
-	return c.users.User(ctx, id)
-}
-
-func (c *memberChat) CreateChannel(_ context.Context, nc bot.NewChannel) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id := bot.NewID()
-	c.members[id] = map[string]bool{}
-	for _, m := range nc.MemberIDs {
-		c.members[id][m] = true
-	}
-	return id, nil
-}
-
-func (c *memberChat) MemberChannels(_ context.Context, userID string, ids []string) ([]string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var in []string
-	for _, id := range ids {
-		if c.members[id][userID] {
-			in = append(in, id)
-		}
-	}
-	return in, nil
-}
-
-func (c *memberChat) AddChannelMember(_ context.Context, channelID, userID string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.refuse != "" {
-		return bot.Errorf(bot.EForbidden, "%s", c.refuse)
-	}
-	c.members[channelID][userID] = true
-	return nil
-}
-
-func (c *memberChat) set(channelID, userID string, in bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.members[channelID][userID] = in
-}
-
-func (c *memberChat) isMember(channelID, userID string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.members[channelID][userID]
-}
+func (c userChat) User(ctx context.Context, id string) (bot.User, error) { return c.u.User(ctx, id) }
 
 // TestPrivateRunCommands: owner and assign on a private run add a user who
 // is not in its channel and say so, or say why they cannot and change
@@ -82,7 +32,7 @@ func TestPrivateRunCommands(t *testing.T) {
 			for _, name := range []string{"alice", "bob", "carol", "dan", "erin"} {
 				u[name] = bot.User{ID: bot.NewID(), Username: name}
 			}
-			chat := &memberChat{members: map[string]map[string]bool{}, users: u}
+			chat := chattest.NewMembers(userChat{u: u})
 			svc := bot.NewService(bot.Config{Store: storetest.Open(t, kind), Chat: chat})
 			team := bot.NewID()
 			d := commands.NewDispatcher(svc).WithUsers(u)
@@ -112,21 +62,21 @@ func TestPrivateRunCommands(t *testing.T) {
 				}
 			}
 			for _, name := range []string{"bob", "carol", "erin"} {
-				if !chat.isMember(ch, u[name].ID) {
+				if !chat.IsMember(ch, u[name].ID) {
 					t.Errorf("%s is not in the run's channel", name)
 				}
 			}
 
 			// The owner left the channel: owner names him again and adds him back.
-			chat.set(ch, u["bob"].ID, false)
+			chat.Set(ch, u["bob"].ID, false)
 			if got, want := say("alice", ch, "owner @bob"), "@bob already owns this run. @bob was not in this private run's channel and has been added."; got.Text != want {
 				t.Errorf("owner @bob, the owner, out of the channel: got %q, want %q", got.Text, want)
 			}
-			if !chat.isMember(ch, u["bob"].ID) {
+			if !chat.IsMember(ch, u["bob"].ID) {
 				t.Error("the owner was not added back to the channel")
 			}
 
-			chat.refuse = "they are not in the channel's team"
+			chat.Refuse("they are not in the channel's team")
 			for _, text := range []string{"owner @dan", "assign 0 1 @dan"} {
 				want := "@dan is not in this private run's channel and could not be added to it: they are not in the channel's team. Nothing was changed."
 				if got := say("alice", ch, text); got.Text != want || got.InChannel {
@@ -143,7 +93,7 @@ func TestPrivateRunCommands(t *testing.T) {
 
 			// erin takes part (item 0 0), then leaves the channel: from
 			// another channel she finds nothing of the run.
-			chat.set(ch, u["erin"].ID, false)
+			chat.Set(ch, u["erin"].ID, false)
 			elsewhere := bot.NewID()
 			if got := say("erin", elsewhere, "list"); strings.Contains(got.Text, "Checkout errors") ||
 				!strings.HasPrefix(got.Text, "No runs are in progress in this team.") {
