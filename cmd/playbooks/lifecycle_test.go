@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"maps"
 	"net/url"
 	"strings"
@@ -27,25 +25,13 @@ func TestMattermostRunLifecycle(t *testing.T) {
 	for kind, dbURL := range testDatabaseURLs(t) {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			mm := mmtest.New(t)
-			team := mm.AddTeam("acme")
-			admin := mm.AddAdmin("root", team.Id)
-			alice := mm.AddUser("alice", team.Id)
-			town := mm.AddChannel(team.Id, "town-square", model.ChannelTypeOpen, alice.Id)
-			addr := freeAddr(t)
-			public := "http://" + addr
-			if sameHost(t, public, mm.URL) != true {
+			site := newMMSite(t)
+			mm, team, alice, town, public := site.mm, site.team, site.alice, site.town, site.public
+			if !sameHost(t, public, mm.URL) {
 				t.Fatalf("bot %s and Mattermost %s must share a hostname for this test", public, mm.URL)
 			}
-
-			var out bytes.Buffer
-			if err := run(ctx, []string{"mattermost", "setup", "--url", mm.URL, "--token", mm.AddToken(admin.Id),
-				"--team", "acme", "--public-url", public}, func(string) string { return "" }, &out, io.Discard); err != nil {
-				t.Fatalf("mattermost setup: %v", err)
-			}
-			env := printedEnv(t, out.String())
+			env := printedEnv(t, site.setup(t, "acme"))
 			env["PLAYBOOKS_DATABASE_URL"] = dbURL
-			env["PLAYBOOKS_LISTEN"] = addr
 			srv := startServer(t, env)
 			env2 := maps.Clone(env)
 			env2["PLAYBOOKS_LISTEN"] = "127.0.0.1:0"

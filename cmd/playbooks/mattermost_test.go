@@ -38,35 +38,20 @@ func TestMattermostEndToEnd(t *testing.T) {
 	for kind, dbURL := range testDatabaseURLs(t) {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			mm := mmtest.New(t)
-			team := mm.AddTeam("acme")
-			admin := mm.AddAdmin("root", team.Id)
-			alice := mm.AddUser("alice", team.Id)
-			town := mm.AddChannel(team.Id, "town-square", model.ChannelTypeOpen, alice.Id)
-			addr := freeAddr(t)
-			public := "http://" + addr
-
-			var out bytes.Buffer
-			err := run(ctx, []string{"mattermost", "setup", "--url", mm.URL, "--token", mm.AddToken(admin.Id),
-				"--team", "acme", "--public-url", public}, func(string) string { return "" }, &out, io.Discard)
-			if err != nil {
-				t.Fatalf("mattermost setup: %v", err)
-			}
+			site := newMMSite(t)
+			mm, team, alice, town, public := site.mm, site.team, site.alice, site.town, site.public
+			site.setup(t, "acme")
 			if cmds := mm.Commands(team.Id); len(cmds) != 1 || cmds[0].URL != public+"/mattermost/command" {
 				t.Fatalf("registered commands = %+v, want /playbook at %s/mattermost/command", cmds, public)
 			}
 			// Setup again reuses the bot and the command, and revokes the
 			// first token: serve runs with what the second run printed,
 			// and nothing else but the database.
-			out.Reset()
-			if err := run(ctx, []string{"mattermost", "setup", "--url", mm.URL, "--token", mm.AddToken(admin.Id),
-				"--team", team.Id, "--public-url", public}, func(string) string { return "" }, &out, io.Discard); err != nil {
-				t.Fatalf("second setup: %v", err)
-			}
+			printed := site.setup(t, team.Id)
 			if n := len(mm.Commands(team.Id)); n != 1 {
 				t.Fatalf("after a second setup %d commands, want 1", n)
 			}
-			env := printedEnv(t, out.String())
+			env := printedEnv(t, printed)
 			env["PLAYBOOKS_DATABASE_URL"] = dbURL
 			srv := startServer(t, env)
 			base := srv.URL + "/plugins/playbooks/api/v0"
@@ -194,6 +179,39 @@ func TestMattermostEndToEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mmSite is a test Mattermost with team acme, its admin root, alice in
+// town-square, and the public URL the bot is to have: a free port on
+// Mattermost's own hostname, where a real Mattermost would hand a user's
+// session token to any /plugins URL.
+type mmSite struct {
+	mm           *mmtest.Server
+	team         *model.Team
+	admin, alice *model.User
+	town         *model.Channel
+	public       string
+}
+
+func newMMSite(t *testing.T) *mmSite {
+	mm := mmtest.New(t)
+	s := &mmSite{mm: mm, team: mm.AddTeam("acme"), public: "http://" + freeAddr(t)}
+	s.admin = mm.AddAdmin("root", s.team.Id)
+	s.alice = mm.AddUser("alice", s.team.Id)
+	s.town = mm.AddChannel(s.team.Id, "town-square", model.ChannelTypeOpen, s.alice.Id)
+	return s
+}
+
+// setup runs `mattermost setup` for team (its name or ID) with a new admin
+// token, as an admin would, and returns what it printed.
+func (s *mmSite) setup(t *testing.T, team string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"mattermost", "setup", "--url", s.mm.URL, "--token", s.mm.AddToken(s.admin.Id),
+		"--team", team, "--public-url", s.public}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatalf("mattermost setup: %v", err)
+	}
+	return out.String()
 }
 
 // printedEnv returns the environment `mattermost setup` printed, which
