@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"maps"
 	"net/url"
 	"strings"
 	"testing"
@@ -33,9 +32,7 @@ func TestMattermostRunLifecycle(t *testing.T) {
 			env := printedEnv(t, site.setup(t, "acme"))
 			env["PLAYBOOKS_DATABASE_URL"] = dbURL
 			srv := startServer(t, env)
-			env2 := maps.Clone(env)
-			env2["PLAYBOOKS_LISTEN"] = "127.0.0.1:0"
-			replica := startServer(t, env2)
+			replica := startProcess(t, env) // a second serve, in a process of its own
 			base := srv.URL + "/plugins/playbooks/api/v0"
 			aliceToken := mm.AddToken(alice.Id)
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"regexp"
 	"strings"
@@ -102,9 +101,7 @@ func TestMattermostEndToEnd(t *testing.T) {
 			// The used state is refused by a second replica on the same
 			// database, replayed straight to it, and by the first, submitted
 			// again through Mattermost: still one run.
-			env2 := maps.Clone(env)
-			env2["PLAYBOOKS_LISTEN"] = "127.0.0.1:0"
-			replica := startServer(t, env2)
+			replica := startProcess(t, env) // a second serve, in a process of its own
 			req, err := mmtest.DialogSubmission(d, map[string]any{"playbook_id": pb.ID, "name": "DB down"})
 			if err != nil {
 				t.Fatal(err)
