@@ -1,0 +1,289 @@
+// Package webhook delivers outgoing webhooks: one signed POST per attempt,
+// to public addresses only unless allow-listed. The dispatcher in package
+// bot calls it through bot.WebhookPoster; cmd/playbooks wires it in.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
+
+const (
+	userAgent       = "playbooks-webhook/1"
+	defaultTimeout  = 10 * time.Second
+	minSecret       = 32
+	maxResponseRead = 4 << 10 // enough to let a keep-alive connection be reused
+)
+
+// errAddress marks a dial refused because the destination address is not
+// public and not allow-listed.
+var errAddress = errors.New("destination address not allowed")
+
+// Config configures a Sender.
+type Config struct {
+	// Secret is the HMAC-SHA256 key for X-Playbooks-Signature; at least 32
+	// bytes. It is never logged nor put in an error.
+	Secret string
+	// Timeout bounds one attempt, from dial to reading the answer; 10 s when 0.
+	Timeout time.Duration
+	// AllowHosts lists host names, IP addresses and CIDR prefixes (such as
+	// "hooks.internal", "127.0.0.1", "10.0.0.0/8") that may resolve to
+	// loopback, private, link-local or other non-public addresses. A URL
+	// host named here is dialed whatever it resolves to; an IP or prefix
+	// here allows any host that resolves into it.
+	AllowHosts []string
+	// Now returns the current time for X-Playbooks-Timestamp; time.Now when nil.
+	Now func() time.Time
+}
+
+// Sender delivers outgoing webhooks: one signed POST per Send, to public
+// addresses only unless allow-listed, checked when dialing so that a DNS
+// answer that changes between checks (DNS rebinding) cannot bypass it. It
+// is safe for concurrent use.
+type Sender struct {
+	// sign holds the secret in a closure so that printing the sender with
+	// %+v cannot reveal it.
+	sign    func(timestamp string, body []byte) string
+	timeout time.Duration
+	now     func() time.Time
+	allow   allowList
+	client  *http.Client
+}
+
+var _ bot.WebhookPoster = (*Sender)(nil)
+
+// New returns a Sender for c. It fails when the secret is shorter than 32
+// bytes, the timeout is negative or an AllowHosts entry is malformed.
+func New(c Config) (*Sender, error) {
+	if len(c.Secret) < minSecret {
+		return nil, fmt.Errorf("webhook secret: %d bytes, want at least %d", len(c.Secret), minSecret)
+	}
+	if c.Timeout < 0 {
+		return nil, fmt.Errorf("webhook timeout: %v is negative", c.Timeout)
+	}
+	allow, err := parseAllowList(c.AllowHosts)
+	if err != nil {
+		return nil, err
+	}
+	key := []byte(c.Secret)
+	s := &Sender{
+		sign:    func(ts string, body []byte) string { return bot.PlaybooksSignature(key, ts, body) },
+		timeout: c.Timeout,
+		now:     c.Now,
+		allow:   allow,
+	}
+	if s.timeout == 0 {
+		s.timeout = defaultTimeout
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	transport := &http.Transport{
+		Proxy:                 nil, // a proxy would dial for us, past the address check
+		DialContext:           s.dialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   s.timeout,
+		ResponseHeaderTimeout: s.timeout,
+	}
+	s.client = &http.Client{
+		Transport: transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	return s, nil
+}
+
+// Send makes one delivery attempt: it POSTs body, which must be JSON, to
+// rawURL, signed and stamped with deliveryID. It returns nil on a 2xx answer
+// and a *bot.WebhookError otherwise; redirects are not followed. Errors
+// never contain the URL, since webhook URLs often carry tokens.
+func (s *Sender) Send(ctx context.Context, rawURL, deliveryID string, body []byte) error {
+	u, err := parseURL(rawURL)
+	if err != nil {
+		return &bot.WebhookError{Permanent: true, Err: err}
+	}
+	if deliveryID == "" || strings.ContainsFunc(deliveryID, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return &bot.WebhookError{Permanent: true, Err: errors.New("invalid delivery ID")}
+	}
+	if !json.Valid(body) {
+		return &bot.WebhookError{Permanent: true, Err: errors.New("body is not JSON")}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return &bot.WebhookError{Permanent: true, Err: fmt.Errorf("new request: %w", err)}
+	}
+	ts := strconv.FormatInt(s.now().Unix(), 10)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set("X-Playbooks-Delivery", deliveryID)
+	req.Header.Set("X-Playbooks-Timestamp", ts)
+	req.Header.Set("X-Playbooks-Signature", s.sign(ts, body))
+
+	resp, err := s.client.Do(req)
+	if err != nil {
+		// *url.Error would quote the URL; keep only its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return &bot.WebhookError{Permanent: errors.Is(err, errAddress), Err: fmt.Errorf("post: %w", err)}
+	}
+	// Read a little so a keep-alive connection can be reused, never more: the
+	// receiver is not trusted.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseRead))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &bot.WebhookError{Status: resp.StatusCode}
+	}
+	return nil
+}
+
+// dialContext dials addr unless the address it connects to is not public and
+// neither addr's host nor that address is allow-listed. The check runs in
+// Control, on the IP actually being connected to, after resolution.
+func (s *Sender) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", network, err)
+	}
+	d := net.Dialer{Timeout: s.timeout}
+	if !s.allow.hasHost(host) {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("parse dialed address: %w", err)
+			}
+			ip := ap.Addr().WithZone("").Unmap()
+			if !publicIP(ip) && !s.allow.hasIP(ip) {
+				return errAddress // the *net.OpError around it names the address
+			}
+			return nil
+		}
+	}
+	return d.DialContext(ctx, network, addr)
+}
+
+// parseURL accepts absolute http and https URLs with a host.
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL
+		}
+		return nil, fmt.Errorf("invalid URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("invalid URL: scheme %q, want http or https", u.Scheme)
+	}
+	if u.Opaque != "" || u.Hostname() == "" {
+		return nil, errors.New("invalid URL: no host")
+	}
+	return u, nil
+}
+
+// nonPublic lists ranges refused besides those netip classifies: "this
+// network" (0.0.0.0/8, which reaches the local host on Linux), shared
+// carrier-grade NAT space, where some clouds put their metadata service, and
+// the limited broadcast address.
+var nonPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("255.255.255.255/32"),
+}
+
+// publicIP reports whether ip may be dialed without an allow-list entry: it
+// is not loopback, private (RFC 1918, fc00::/7), link-local, unspecified,
+// multicast nor in nonPublic.
+func publicIP(ip netip.Addr) bool {
+	ip = ip.WithZone("").Unmap()
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
+		ip.IsUnspecified() || ip.IsMulticast() {
+		return false
+	}
+	for _, p := range nonPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// allowList is the parsed Config.AllowHosts.
+type allowList struct {
+	hosts    map[string]bool
+	prefixes []netip.Prefix
+}
+
+func parseAllowList(entries []string) (allowList, error) {
+	a := allowList{hosts: map[string]bool{}}
+	for _, e := range entries {
+		s := strings.TrimSpace(e)
+		switch {
+		case s == "":
+			return a, errors.New("webhook allow-list: empty entry")
+		case strings.Contains(s, "/"):
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return a, fmt.Errorf("webhook allow-list: %w", err)
+			}
+			if p.Addr().Is4In6() {
+				p = netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+			}
+			a.prefixes = append(a.prefixes, p.Masked())
+		default:
+			if ip, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+				ip = ip.WithZone("").Unmap()
+				a.prefixes = append(a.prefixes, netip.PrefixFrom(ip, ip.BitLen()))
+				continue
+			}
+			if strings.ContainsAny(s, ":[] ") {
+				return a, fmt.Errorf("webhook allow-list: %q is neither a host, an IP nor a CIDR prefix", s)
+			}
+			a.hosts[normalizeHost(s)] = true
+		}
+	}
+	return a, nil
+}
+
+// hasHost reports whether host, as written in the URL, is allow-listed by
+// name or, for an IP literal, by address.
+func (a allowList) hasHost(host string) bool {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return a.hasIP(ip.WithZone("").Unmap())
+	}
+	return a.hosts[normalizeHost(host)]
+}
+
+func (a allowList) hasIP(ip netip.Addr) bool {
+	for _, p := range a.prefixes {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func normalizeHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
