@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"code.dny.dev/ssrf"
+
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
@@ -42,7 +44,7 @@ type Config struct {
 	Timeout time.Duration
 	// AllowHosts lists host names, IP addresses and CIDR prefixes (such as
 	// "hooks.internal", "127.0.0.1", "10.0.0.0/8") that may resolve to
-	// loopback, private, link-local or other non-public addresses. A URL
+	// loopback, private, link-local or other special-purpose addresses. A URL
 	// host named here is dialed whatever it resolves to; an IP or prefix
 	// here allows any host that resolves into it.
 	AllowHosts []string
@@ -51,9 +53,9 @@ type Config struct {
 }
 
 // Sender delivers outgoing webhooks: one signed POST per Send, to public
-// addresses only unless allow-listed, checked when dialing so that a DNS
-// answer that changes between checks (DNS rebinding) cannot bypass it. It
-// is safe for concurrent use.
+// addresses only (as code.dny.dev/ssrf defines them) unless allow-listed,
+// checked when dialing so that a DNS answer that changes between checks
+// (DNS rebinding) cannot bypass it. It is safe for concurrent use.
 type Sender struct {
 	// sign holds the secret in a closure so that printing the sender with
 	// %+v cannot reveal it.
@@ -168,19 +170,35 @@ func (s *Sender) dialContext(ctx context.Context, network, addr string) (net.Con
 	}
 	d := net.Dialer{Timeout: s.timeout}
 	if !s.allow.hasHost(host) {
-		d.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("parse dialed address: %w", err)
-			}
-			ip := ap.Addr().WithZone("").Unmap()
-			if !publicIP(ip) && !s.allow.hasIP(ip) {
-				return errAddress // the *net.OpError around it names the address
-			}
-			return nil
-		}
+		d.Control = s.control
 	}
 	return d.DialContext(ctx, network, addr)
+}
+
+// guardian refuses what code.dny.dev/ssrf's maintained lists refuse: the
+// special-purpose ranges of the IANA IPv4 and IPv6 registries and all of
+// IPv6 outside global unicast 2000::/3 (so NAT64 64:ff9b::/96 too), and
+// any network but TCP. Every port is allowed, as before; webhook URLs may
+// name one.
+var guardian = ssrf.New(ssrf.WithAnyPort())
+
+// control is the dialer's Control: it refuses to connect to address, an
+// IP and port, unless the IP is allow-listed or guardian lets it through.
+// An IPv4-mapped IPv6 address is judged as the IPv4 address it is.
+func (s *Sender) control(network, address string, rc syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: parse dialed address: %w", errAddress, err)
+	}
+	ip := ap.Addr().WithZone("").Unmap()
+	if s.allow.hasIP(ip) {
+		return nil
+	}
+	if err := guardian.Safe(network, netip.AddrPortFrom(ip, ap.Port()).String(), rc); err != nil {
+		// The *net.OpError around it names the address.
+		return fmt.Errorf("%w: %w", errAddress, err)
+	}
+	return nil
 }
 
 // parseURL accepts absolute http and https URLs with a host.
@@ -200,33 +218,6 @@ func parseURL(raw string) (*url.URL, error) {
 		return nil, errors.New("invalid URL: no host")
 	}
 	return u, nil
-}
-
-// nonPublic lists ranges refused besides those netip classifies: "this
-// network" (0.0.0.0/8, which reaches the local host on Linux), shared
-// carrier-grade NAT space, where some clouds put their metadata service, and
-// the limited broadcast address.
-var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("255.255.255.255/32"),
-}
-
-// publicIP reports whether ip may be dialed without an allow-list entry: it
-// is not loopback, private (RFC 1918, fc00::/7), link-local, unspecified,
-// multicast nor in nonPublic.
-func publicIP(ip netip.Addr) bool {
-	ip = ip.WithZone("").Unmap()
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-		ip.IsUnspecified() || ip.IsMulticast() {
-		return false
-	}
-	for _, p := range nonPublic {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	return true
 }
 
 // allowList is the parsed Config.AllowHosts.
