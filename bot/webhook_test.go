@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -84,5 +85,75 @@ func TestBackoff(t *testing.T) {
 	}
 	if got := Backoff(1, func() float64 { return 7 }); got != 5*time.Second {
 		t.Errorf("Backoff(1, 7): got %v, want 5s (rnd clamped)", got)
+	}
+}
+
+// TestSignWebhook checks SignWebhook against the Standard Webhooks
+// reference vector (the spec's Go library's TestWebhookSign) and shows that
+// the id, timestamp and body are all signed.
+func TestSignWebhook(t *testing.T) {
+	key, err := WebhookKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		id   = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+		ts   = 1614265330
+		want = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+	)
+	body := []byte(`{"test": 2432232314}`)
+	if got := SignWebhook(key, id, ts, body); got != want {
+		t.Errorf("SignWebhook: got %q, want %q", got, want)
+	}
+	for name, got := range map[string]string{
+		"other id":        SignWebhook(key, id+"x", ts, body),
+		"other timestamp": SignWebhook(key, id, ts+1, body),
+		"other body":      SignWebhook(key, id, ts, []byte(`{"test": 2432232315}`)),
+		"other key":       SignWebhook([]byte(testWebhookSecret), id, ts, body),
+	} {
+		if got == want {
+			t.Errorf("%s: signature unchanged", name)
+		}
+	}
+}
+
+// TestWebhookKey: a whsec_ secret carries a base64 key of 24 bytes or
+// more; any other secret of 32 bytes or more is its own key, as before.
+func TestWebhookKey(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		name    string
+		secret  string
+		want    string // the key; "" for an error
+		wantErr bool
+	}{
+		{name: "plain", secret: testWebhookSecret, want: testWebhookSecret},
+		{name: "plain hex", secret: strings.Repeat("ab", 32), want: strings.Repeat("ab", 32)},
+		{name: "plain base64-looking is its own bytes", secret: b64("32 bytes of key, not a base64 key"), want: b64("32 bytes of key, not a base64 key")},
+		{name: "whsec 24 bytes", secret: "whsec_" + b64("twenty-four random bytes"), want: "twenty-four random bytes"},
+		{name: "whsec 64 bytes", secret: "whsec_" + b64(strings.Repeat("k", 64)), want: strings.Repeat("k", 64)},
+		{name: "plain too short", secret: "0123456789abcdef", wantErr: true},
+		{name: "empty", secret: "", wantErr: true},
+		{name: "whsec too short", secret: "whsec_" + b64("twenty-three random byte"[:23]), wantErr: true},
+		{name: "whsec not base64", secret: "whsec_not*base64*at*all*0123456789abcdef", wantErr: true},
+		{name: "whsec unpadded", secret: "whsec_" + strings.TrimRight(b64("twenty-five random bytes!"), "="), wantErr: true},
+		{name: "whsec only", secret: "whsec_", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key, err := WebhookKey(tt.secret)
+			if gotErr := err != nil; gotErr != tt.wantErr {
+				t.Fatalf("WebhookKey: got error %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil {
+				if len(tt.secret) > 6 && strings.Contains(err.Error(), tt.secret[6:]) {
+					t.Errorf("error %q contains the secret", err)
+				}
+				return
+			}
+			if string(key) != tt.want {
+				t.Errorf("WebhookKey: got %q, want %q", key, tt.want)
+			}
+		})
 	}
 }

@@ -27,7 +27,6 @@ import (
 const (
 	userAgent       = "playbooks-webhook/1"
 	defaultTimeout  = 10 * time.Second
-	minSecret       = 32
 	maxResponseRead = 4 << 10 // enough to let a keep-alive connection be reused
 )
 
@@ -37,8 +36,11 @@ var errAddress = errors.New("destination address not allowed")
 
 // Config configures a Sender.
 type Config struct {
-	// Secret is the HMAC-SHA256 key for X-Playbooks-Signature; at least 32
-	// bytes. It is never logged nor put in an error.
+	// Secret is PLAYBOOKS_WEBHOOK_SECRET: "whsec_" and a base64 key of 24
+	// bytes or more, or any other string of 32 bytes or more, whose bytes
+	// are the key (bot.WebhookKey). It keys webhook-signature; its own bytes
+	// key the deprecated X-Playbooks-Signature, as before. It is never
+	// logged nor put in an error.
 	Secret string
 	// Timeout bounds one attempt, from dial to reading the answer; 10 s when 0.
 	Timeout time.Duration
@@ -48,31 +50,35 @@ type Config struct {
 	// host named here is dialed whatever it resolves to; an IP or prefix
 	// here allows any host that resolves into it.
 	AllowHosts []string
-	// Now returns the current time for X-Playbooks-Timestamp; time.Now when nil.
+	// Now returns the current time for webhook-timestamp; time.Now when nil.
 	Now func() time.Time
 }
 
-// Sender delivers outgoing webhooks: one signed POST per Send, to public
+// Sender delivers outgoing webhooks: one POST per Send, signed the
+// Standard Webhooks way (https://www.standardwebhooks.com), to public
 // addresses only (as code.dny.dev/ssrf defines them) unless allow-listed,
 // checked when dialing so that a DNS answer that changes between checks
 // (DNS rebinding) cannot bypass it. It is safe for concurrent use.
 type Sender struct {
-	// sign holds the secret in a closure so that printing the sender with
-	// %+v cannot reveal it.
-	sign    func(timestamp string, body []byte) string
-	timeout time.Duration
-	now     func() time.Time
-	allow   allowList
-	client  *http.Client
+	// sign and signLegacy hold the secret in closures so that printing
+	// the sender with %+v cannot reveal it.
+	sign       func(id string, timestamp int64, body []byte) string
+	signLegacy func(timestamp string, body []byte) string
+	timeout    time.Duration
+	now        func() time.Time
+	allow      allowList
+	client     *http.Client
 }
 
 var _ bot.WebhookPoster = (*Sender)(nil)
 
-// New returns a Sender for c. It fails when the secret is shorter than 32
-// bytes, the timeout is negative or an AllowHosts entry is malformed.
+// New returns a Sender for c. It fails when the secret is not one
+// bot.WebhookKey accepts, the timeout is negative or an AllowHosts entry is
+// malformed.
 func New(c Config) (*Sender, error) {
-	if len(c.Secret) < minSecret {
-		return nil, fmt.Errorf("webhook secret: %d bytes, want at least %d", len(c.Secret), minSecret)
+	key, err := bot.WebhookKey(c.Secret)
+	if err != nil {
+		return nil, err
 	}
 	if c.Timeout < 0 {
 		return nil, fmt.Errorf("webhook timeout: %v is negative", c.Timeout)
@@ -81,12 +87,13 @@ func New(c Config) (*Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := []byte(c.Secret)
+	legacyKey := []byte(c.Secret)
 	s := &Sender{
-		sign:    func(ts string, body []byte) string { return bot.PlaybooksSignature(key, ts, body) },
-		timeout: c.Timeout,
-		now:     c.Now,
-		allow:   allow,
+		sign:       func(id string, ts int64, body []byte) string { return bot.SignWebhook(key, id, ts, body) },
+		signLegacy: func(ts string, body []byte) string { return bot.PlaybooksSignature(legacyKey, ts, body) },
+		timeout:    c.Timeout,
+		now:        c.Now,
+		allow:      allow,
 	}
 	if s.timeout == 0 {
 		s.timeout = defaultTimeout
@@ -114,9 +121,16 @@ func New(c Config) (*Sender, error) {
 }
 
 // Send makes one delivery attempt: it POSTs body, which must be JSON, to
-// rawURL, signed and stamped with deliveryID. It returns nil on a 2xx answer
-// and a *bot.WebhookError otherwise; redirects are not followed. Errors
-// never contain the URL, since webhook URLs often carry tokens.
+// rawURL, signed and stamped with deliveryID, on which receivers
+// de-duplicate: the caller passes the same one to every attempt of a
+// delivery. The headers are the Standard Webhooks ones (webhook-id:
+// deliveryID; webhook-timestamp: now, in Unix seconds; webhook-signature:
+// "v1," and the base64 HMAC-SHA256 of "<id>.<timestamp>.<body>") and the
+// deprecated X-Playbooks-Delivery, -Timestamp and -Signature, kept for
+// receivers not yet moved (that signature does not cover the ID). It
+// returns nil on a 2xx answer and a *bot.WebhookError otherwise; redirects
+// are not followed. Errors never contain the URL, since webhook URLs often
+// carry tokens.
 func (s *Sender) Send(ctx context.Context, rawURL, deliveryID string, body []byte) error {
 	u, err := parseURL(rawURL)
 	if err != nil {
@@ -134,12 +148,16 @@ func (s *Sender) Send(ctx context.Context, rawURL, deliveryID string, body []byt
 	if err != nil {
 		return &bot.WebhookError{Permanent: true, Err: fmt.Errorf("new request: %w", err)}
 	}
-	ts := strconv.FormatInt(s.now().Unix(), 10)
+	now := s.now().Unix()
+	ts := strconv.FormatInt(now, 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set("Webhook-Id", deliveryID)
+	req.Header.Set("Webhook-Timestamp", ts)
+	req.Header.Set("Webhook-Signature", s.sign(deliveryID, now, body))
 	req.Header.Set("X-Playbooks-Delivery", deliveryID)
 	req.Header.Set("X-Playbooks-Timestamp", ts)
-	req.Header.Set("X-Playbooks-Signature", s.sign(ts, body))
+	req.Header.Set("X-Playbooks-Signature", s.signLegacy(ts, body))
 
 	resp, err := s.client.Do(req)
 	if err != nil {

@@ -95,6 +95,8 @@ func TestWebhookSendSigned(t *testing.T) {
 	wantHeaders := map[string]string{
 		"Content-Type":          "application/json",
 		"User-Agent":            "playbooks-webhook/1",
+		"Webhook-Id":            "delivery1",
+		"Webhook-Timestamp":     fmt.Sprint(testWebhookNow.Unix()),
 		"X-Playbooks-Delivery":  "delivery1",
 		"X-Playbooks-Timestamp": fmt.Sprint(testWebhookNow.Unix()),
 	}
@@ -109,6 +111,9 @@ func TestWebhookSendSigned(t *testing.T) {
 	}
 	if err := bot.VerifyWebhook(testWebhookSecret, ts, sig, got, testWebhookNow.Add(time.Second), time.Minute); err != nil {
 		t.Errorf("VerifyWebhook of the delivery: %v", err)
+	}
+	if got, want := h.Get("Webhook-Signature"), bot.SignWebhook([]byte(testWebhookSecret), "delivery1", testWebhookNow.Unix(), body); got != want {
+		t.Errorf("webhook-signature: got %q, want %q", got, want)
 	}
 }
 
@@ -301,6 +306,9 @@ func TestNew(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "ok", config: Config{Secret: testWebhookSecret, AllowHosts: []string{"127.0.0.1", "::1", "10.0.0.0/8", "fd00::/8", "hooks.internal"}}},
+		{name: "whsec secret", config: Config{Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
+		{name: "whsec secret not base64", config: Config{Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS!"}, wantErr: true},
+		{name: "whsec secret too short", config: Config{Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2La"}, wantErr: true},
 		{name: "short secret", config: Config{Secret: "short"}, wantErr: true},
 		{name: "no secret", config: Config{}, wantErr: true},
 		{name: "negative timeout", config: Config{Secret: testWebhookSecret, Timeout: -time.Second}, wantErr: true},
