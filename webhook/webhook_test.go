@@ -185,9 +185,11 @@ func TestWebhookSendTimeout(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Send: got %v, want it to wrap context.DeadlineExceeded", err)
 	}
+	// Only the sender's timeout can end the attempt here, so DeadlineExceeded
+	// says it did; how long past 200ms depends on the machine's load.
 	t.Logf("timed out after %v: %v", elapsed, err)
-	if elapsed < 150*time.Millisecond || elapsed > 2*time.Second {
-		t.Errorf("Send took %v, want about 200ms", elapsed)
+	if elapsed < 200*time.Millisecond {
+		t.Errorf("Send took %v, want at least its 200ms timeout", elapsed)
 	}
 }
 
@@ -200,13 +202,15 @@ func TestWebhookSendEndlessResponse(t *testing.T) {
 			}
 		}
 	})
-	w := newTestWebhookSender(t, "127.0.0.1")
-	start := time.Now()
+	// With an hour to spend, a sender that read the whole answer would not
+	// return before the test binary's own timeout; no clock is read here, so
+	// a busy machine cannot fail it.
+	w, err := New(Config{Secret: testWebhookSecret, Timeout: time.Hour, AllowHosts: []string{"127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Send(context.Background(), rcv.URL, "d1", []byte(`{}`)); err != nil {
 		t.Fatalf("Send: %v", err)
-	}
-	if elapsed := time.Since(start); elapsed > time.Second {
-		t.Errorf("Send took %v, want it not to read the whole answer", elapsed)
 	}
 }
 
