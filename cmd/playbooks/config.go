@@ -11,6 +11,7 @@ import (
 
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/dialogs"
+	"github.com/playbooks-bot/playbooks/webhook"
 )
 
 // defaultAdminUserID is the user the bootstrap admin token acts for when
@@ -25,7 +26,7 @@ type config struct {
 	Mattermost  mattermostConfig
 	Slack       slackConfig
 	PublicURL   string // this server's base URL as others reach it; "" when unknown
-	Webhooks    bot.WebhookConfig
+	Webhooks    webhook.Config
 	// LinkSecret signs details links: PLAYBOOKS_LINK_SECRET, else a key
 	// derived from PLAYBOOKS_SECRET; nil for unsigned links.
 	LinkSecret []byte

@@ -19,6 +19,7 @@ import (
 	"github.com/playbooks-bot/playbooks/bot/slack"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/store"
+	"github.com/playbooks-bot/playbooks/webhook"
 )
 
 // openStore opens and migrates the configured database.
@@ -139,7 +140,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	}
 	var sender bot.WebhookPoster
 	if cfg.Webhooks.Secret != "" {
-		ws, err := bot.NewWebhookSender(cfg.Webhooks)
+		ws, err := webhook.New(cfg.Webhooks)
 		if err != nil {
 			return fmt.Errorf("webhooks: %w", err)
 		}
