@@ -3,6 +3,7 @@ package slack
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
@@ -146,7 +148,7 @@ func (h *Handler) verify(ctx context.Context, header http.Header, body []byte) e
 	if err := sv.Ensure(); err != nil {
 		return errors.New("wrong signature")
 	}
-	fresh, err := h.svc.FirstSeen(ctx, "slack:request:"+header.Get("X-Slack-Request-Timestamp")+":"+header.Get("X-Slack-Signature"), window)
+	fresh, err := h.svc.FirstSeen(ctx, replayKey(header), window)
 	if err != nil {
 		return fmt.Errorf("replay check: %w", err) // refused: no proof it is not a replay
 	}
@@ -154,6 +156,22 @@ func (h *Handler) verify(ctx context.Context, header http.Header, body []byte) e
 		return errors.New("replayed")
 	}
 	return nil
+}
+
+// replayKey is what identifies a verified request for the replay check:
+// its timestamp and the MAC's bytes, decoded from the header and spelled
+// again in lower-case hex. The header's own spelling is not the key, since
+// the verifier accepts one MAC in several (hex digits in either case), and
+// each spelling would otherwise be new. The MAC covers the timestamp as
+// sent and the body, so one request has one key however it is written; a
+// request Slack sent (lower-case hex) keeps the key it always had.
+func replayKey(header http.Header) string {
+	sig := strings.TrimPrefix(header.Get("X-Slack-Signature"), "v0=")
+	mac, err := hex.DecodeString(sig)
+	if err != nil { // verified before, so never; keyed as sent rather than failing open
+		mac = []byte(sig)
+	}
+	return "slack:request:" + header.Get("X-Slack-Request-Timestamp") + ":v0=" + hex.EncodeToString(mac)
 }
 
 // writeJSON answers with status and v as JSON.
