@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -45,6 +47,8 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case bot.EUnauthenticated:
 		return http.StatusUnauthorized
+	case bot.EUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -73,12 +77,33 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &be) && be.Field != "":
 		body.Details += ": field " + be.Field
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
-	}
+	setStatusHeaders(w, status, err)
 	if err := writeJSON(w, status, body); err != nil { // a struct of two strings always encodes
 		w.WriteHeader(http.StatusInternalServerError)
 	}
+}
+
+// retryAfterUnavailable is how long a client is asked to wait (Retry-After)
+// when the database is unavailable: about what a Postgres restart or
+// failover takes.
+const retryAfterUnavailable = 5 * time.Second
+
+// setStatusHeaders sets the headers an error status comes with:
+// WWW-Authenticate on 401, Retry-After on 503 (and on 429 when err says
+// how long; see throttledError).
+func setStatusHeaders(w http.ResponseWriter, status int, err error) {
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterSeconds(retryAfterUnavailable))
+	}
+}
+
+// retryAfterSeconds formats d as Retry-After's whole seconds, rounded up
+// and at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 
 // where names the request: its operation (the spec's operationId), method

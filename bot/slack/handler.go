@@ -118,6 +118,12 @@ func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if err := h.verify(r.Context(), r.Header, body); err != nil {
+			if bot.ErrorCode(err) == bot.EUnavailable { // the replay check could not run: nothing was refused
+				h.log.WarnContext(r.Context(), "slack request not served", "path", r.URL.Path, "error", err)
+				w.Header().Set("Retry-After", "5")
+				http.Error(w, bot.ErrorMessage(err), http.StatusServiceUnavailable)
+				return
+			}
 			h.log.WarnContext(r.Context(), "slack request refused", "path", r.URL.Path, "reason", err.Error(), "remote_addr", r.RemoteAddr)
 			http.Error(w, "invalid Slack signature", http.StatusUnauthorized)
 			return
@@ -188,10 +194,14 @@ func actor(userID, teamID string) bot.Actor {
 }
 
 // userMessage returns what to tell a user about err, logging internal
-// errors, whose cause is never shown.
+// errors, whose cause is never shown, and outages (EUnavailable, which
+// tell the user to try again shortly).
 func (h *Handler) userMessage(ctx context.Context, path string, err error, attrs ...any) string {
-	if bot.ErrorCode(err) == bot.EInternal {
+	switch bot.ErrorCode(err) {
+	case bot.EInternal:
 		h.log.ErrorContext(ctx, "slack request", append(attrs, "path", path, "error", err)...)
+	case bot.EUnavailable: // the user is told to try again shortly
+		h.log.WarnContext(ctx, "slack request", append(attrs, "path", path, "error", err)...)
 	}
 	return bot.ErrorMessage(err)
 }
