@@ -37,6 +37,9 @@ type config struct {
 	// replaced, still accepted (never used to sign) for the dialogs and
 	// buttons already posted; "" for none.
 	PreviousSecret string
+	// ShutdownGrace is PLAYBOOKS_SHUTDOWN_GRACE: how long a stopping serve
+	// lets what is in flight finish (HTTP requests, job attempts).
+	ShutdownGrace time.Duration
 }
 
 // slackConfig connects the bot to a Slack workspace; empty BotToken means
@@ -104,6 +107,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if err := loadPreviousSecret(&c, getenv); err != nil {
+		return c, err
+	}
+	if err := loadShutdownGrace(&c, getenv); err != nil {
 		return c, err
 	}
 	if m.URL == "" && m.BotToken == "" && len(m.CommandTokens) == 0 {
@@ -244,6 +250,22 @@ func loadPreviousSecret(c *config, getenv func(string) string) error {
 	c.PreviousSecret = v
 	if getenv("PLAYBOOKS_LINK_SECRET") == "" {
 		c.PreviousLinkSecret = deriveLinkSecret(v)
+	}
+	return nil
+}
+
+// defaultShutdownGrace is PLAYBOOKS_SHUTDOWN_GRACE when unset.
+const defaultShutdownGrace = 30 * time.Second
+
+// loadShutdownGrace reads PLAYBOOKS_SHUTDOWN_GRACE, a positive duration.
+func loadShutdownGrace(c *config, getenv func(string) string) error {
+	c.ShutdownGrace = defaultShutdownGrace
+	if v := getenv("PLAYBOOKS_SHUTDOWN_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("PLAYBOOKS_SHUTDOWN_GRACE must be a positive duration such as 30s, got %q", v)
+		}
+		c.ShutdownGrace = d
 	}
 	return nil
 }

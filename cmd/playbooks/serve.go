@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -117,7 +118,8 @@ func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
 	return nil
 }
 
-// serve runs the HTTP server until ctx is done, then shuts down gracefully.
+// serve runs the HTTP server until ctx is done, then shuts down gracefully:
+// requests in flight may finish within PLAYBOOKS_SHUTDOWN_GRACE.
 // It prints "listening on http://ADDR" to stdout once it accepts requests.
 func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -183,10 +185,15 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop accepting, and let the requests in flight finish within the
+	// grace period; whatever still runs after it is cut.
+	grace := cmp.Or(cfg.ShutdownGrace, defaultShutdownGrace)
+	logger.Info("shutting down", "grace", grace.String())
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
-		return err
+		srv.Close()
+		return fmt.Errorf("requests still running after PLAYBOOKS_SHUTDOWN_GRACE (%s) were cut: %w", grace, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
