@@ -26,6 +26,8 @@ type statusError struct {
 	status  int
 	message string
 	details string
+	// retryAfter, when set, is sent as Retry-After (a 429's).
+	retryAfter time.Duration
 }
 
 func (e *statusError) Error() string { return e.message }
@@ -89,13 +91,16 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 const retryAfterUnavailable = 5 * time.Second
 
 // setStatusHeaders sets the headers an error status comes with:
-// WWW-Authenticate on 401, Retry-After on 503 (and on 429 when err says
-// how long; see throttledError).
+// WWW-Authenticate on 401, Retry-After on 503 and on a *statusError that
+// says how long to wait (429).
 func setStatusHeaders(w http.ResponseWriter, status int, err error) {
-	switch status {
-	case http.StatusUnauthorized:
+	var se *statusError
+	switch {
+	case errors.As(err, &se) && se.retryAfter > 0:
+		w.Header().Set("Retry-After", retryAfterSeconds(se.retryAfter))
+	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
-	case http.StatusServiceUnavailable:
+	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", retryAfterSeconds(retryAfterUnavailable))
 	}
 }

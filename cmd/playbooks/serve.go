@@ -46,7 +46,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 	if m.URL == "" && sl.BotToken == "" {
 		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL,
 			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret})
-		return api.New(api.Config{Service: svc, Logger: logger}), svc, "none", nil
+		return api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}), svc, "none", nil
 	}
 	signer, err := cfg.signer()
 	if err != nil {
@@ -67,7 +67,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 			return nil, nil, "", err
 		}
 		sc.Platforms[mattermost.Platform] = mmClient
-		sc.ExternalAuth = mattermost.NewTokenAuth(m.URL, nil, time.Minute)
+		sc.ExternalAuth = mattermost.NewTokenAuth(m.URL, nil, time.Minute).WithNegativeCache(cfg.Auth.UnknownTokenTTL, 0)
 		names = append(names, mattermost.Platform)
 	}
 	if sl.BotToken != "" {
@@ -103,7 +103,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 		}
 		mux.Handle("/slack/", h)
 	}
-	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger}))
+	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}))
 	return mux, svc, strings.Join(names, ","), nil
 }
 
