@@ -108,8 +108,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 
 // verified reads the body once and lets next serve the request only when it
 // is signed with the signing secret, its timestamp is within 5 minutes of
-// h.now, and its (timestamp, signature) was not accepted before; it
-// answers anything else 401. The body is put back for next to parse.
+// h.now, and its (timestamp, MAC) was not accepted before; it answers
+// anything else 401, but when the database is unavailable for the replay
+// check, a command with "try again shortly" and anything else 503. The
+// body is put back for next to parse.
 func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -118,8 +120,15 @@ func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if err := h.verify(r.Context(), r.Header, body); err != nil {
-			if bot.ErrorCode(err) == bot.EUnavailable { // the replay check could not run: nothing was refused
+			if bot.ErrorCode(err) == bot.EUnavailable {
+				// The replay check could not run, so nothing is done; a user
+				// who typed a command is told to try again shortly, anything
+				// else gets 503.
 				h.log.WarnContext(r.Context(), "slack request not served", "path", r.URL.Path, "error", err)
+				if r.URL.Path == CommandPath {
+					writeJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral", Text: bot.ErrorMessage(err)})
+					return
+				}
 				w.Header().Set("Retry-After", "5")
 				http.Error(w, bot.ErrorMessage(err), http.StatusServiceUnavailable)
 				return
