@@ -135,12 +135,22 @@ func (a *TokenAuth) Authenticate(ctx context.Context, token string) (bot.Actor, 
 			}
 			return c.actor, c.err
 		}
-		c := &tokenCheck{done: make(chan struct{})}
+		c := &tokenCheck{done: make(chan struct{}), err: errCheckUnfinished}
 		a.inFlight[key] = c
 		a.mu.Unlock()
+		a.check(ctx, key, token, now, c)
+		return c.actor, c.err
+	}
+}
 
-		c.actor, c.err = a.ask(ctx, token)
+// errCheckUnfinished is the answer of a check that panicked, for the
+// requests that waited for it.
+var errCheckUnfinished = errors.New("check token with Mattermost: the check did not finish")
 
+// check asks Mattermost about token for c, caches the answer under key,
+// and releases the requests waiting for c, even if asking panics.
+func (a *TokenAuth) check(ctx context.Context, key [32]byte, token string, now time.Time, c *tokenCheck) {
+	defer func() {
 		a.mu.Lock()
 		delete(a.inFlight, key)
 		switch {
@@ -154,8 +164,9 @@ func (a *TokenAuth) Authenticate(ctx context.Context, token string) (bot.Actor, 
 		}
 		a.mu.Unlock()
 		close(c.done)
-		return c.actor, c.err
-	}
+	}()
+	actor, err := a.ask(ctx, token)
+	c.actor, c.err = actor, err
 }
 
 // remember records a refused token until now + the negative TTL. When the
