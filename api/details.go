@@ -185,13 +185,14 @@ func (s *server) detailsError(w http.ResponseWriter, r *http.Request, err error)
 		http.StatusUnauthorized: "This link is invalid or has expired. Ask for a new link, or send a token (Authorization: Bearer).",
 		http.StatusForbidden:    "You may not see this run.",
 		http.StatusNotFound:     "There is no such run.",
+		// ours: failed-authentication throttling and database outages
+		http.StatusTooManyRequests:    "Too many failed attempts from your address. Try again later.",
+		http.StatusServiceUnavailable: "The server cannot read runs right now. Try again shortly.",
 	}[status]
 	if msg == "" {
 		status, msg = http.StatusInternalServerError, "Something went wrong on the server."
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
-	}
+	setStatusHeaders(w, status, err)
 	var buf bytes.Buffer
 	if e := detailsPages.ExecuteTemplate(&buf, "error", struct {
 		Status  int

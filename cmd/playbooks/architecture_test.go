@@ -25,7 +25,7 @@ var allowed = map[string]struct {
 	"commands":       {repo: []string{"bot", "dialogs"}},
 	"bot/mattermost": {repo: []string{"bot", "commands", "dialogs"}, thirdParty: []string{"github.com/mattermost/"}},
 	"bot/slack":      {repo: []string{"bot", "commands", "dialogs"}, thirdParty: []string{"github.com/slack-go/"}},
-	"api":            {repo: []string{"bot", "commands", "dialogs"}, thirdParty: []string{"github.com/gorilla/mux"}},
+	"api":            {repo: []string{"bot", "commands", "dialogs"}, thirdParty: []string{"github.com/gorilla/mux", "golang.org/x/time/rate"}},
 }
 
 // TestArchitecture fails when a package imports something the table in
