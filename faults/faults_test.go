@@ -703,8 +703,8 @@ func classifyWebhooks(rs []receipt, killed, termed string, killAt, termAt, pgSto
 func clock(t time.Time) string { return t.Format("15:04:05.000") }
 
 // reminderFigures: a reminder_sent event belongs to the status update it
-// reminds of, the latest one whose reminder was due by then; two events for
-// one status update are a duplicate.
+// reminds of, the one whose reminder came due last before it; two events
+// for one status update are a duplicate.
 type reminderFigures struct {
 	sent, dupAlive, dupKill, stale int
 }
@@ -722,10 +722,10 @@ func classifyReminders(runs []runView, killAt time.Time) reminderFigures {
 				continue
 			}
 			f.sent++
-			of := -1
+			of, ofDue := -1, int64(0)
 			for i, u := range updates {
-				if u.Reminder > 0 && u.CreateAt+u.Reminder*1000 <= e.CreateAt {
-					of = i
+				if due := u.CreateAt + u.Reminder*1000; u.Reminder > 0 && due <= e.CreateAt && due >= ofDue {
+					of, ofDue = i, due
 				}
 			}
 			if of < 0 {

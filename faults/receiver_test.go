@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,9 +31,9 @@ type receipt struct {
 	Acked bool
 }
 
-// receiver is the webhook endpoint: it answers 200 at once, except that
-// the first receipt of a delivery on /hook/slow is held for slowHold (an
-// attempt that outlasts a job's lease).
+// receiver is the webhook endpoint: it answers 200 after 20-200 ms, except
+// that the first receipt of a delivery on /hook/slow is held for slowHold
+// (an attempt that outlasts a job's lease).
 type receiver struct {
 	srv      *httptest.Server
 	procs    *processes
@@ -88,20 +89,24 @@ func (rc *receiver) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = json.Unmarshal(body, &p)
 	sender, _ := r.Context().Value(connKey{}).(string)
+	// A receiver takes a moment to answer (20-200 ms), so that some
+	// deliveries are in flight at each fault; the first attempt at a
+	// delivery on /hook/slow is held for slowHold.
+	hold := time.Duration(20+rand.IntN(180)) * time.Millisecond
 	if strings.HasSuffix(r.URL.Path, "/slow") {
 		rc.mu.Lock()
-		first := !rc.slowSeen[id]
+		if !rc.slowSeen[id] {
+			hold = rc.slowHold
+		}
 		rc.slowSeen[id] = true
 		rc.mu.Unlock()
-		if first {
-			t := time.NewTimer(rc.slowHold)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-			}
-			t.Stop()
-		}
 	}
+	t := time.NewTimer(hold)
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+	t.Stop()
 	w.WriteHeader(http.StatusOK)
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
