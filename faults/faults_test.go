@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"runtime"
 	"slices"
@@ -347,6 +348,7 @@ func TestFaults(t *testing.T) {
 	f("duplicates after kill -9", "%d (not among the jobs A1 had in flight: %d; in flight at the kill: %s)", wh.dupKill, wh.dupKillNotInFlight, inflightNote)
 	f("re-sent under a new id", "%d (one run's creation, or one body, delivered under two delivery ids)", wh.newID)
 	f("reminders sent", "%d: duplicates while alive %d, after kill -9 %d; after a newer status update %d", rem.sent, rem.dupAlive, rem.dupKill, rem.stale)
+	f("reminders late", "%s (from due to sent; a reminder the killed replica held waits out its lease)", rem.lateness())
 	f("during the outage", "%.1f s stopped + %.1f s to recover: 500s %d, 503s %d (with Retry-After %d), 2xx %d, no answer %d",
 		pgStart.Sub(pgStop).Seconds(), pgRecovered.Sub(pgStart).Seconds(), rq.out500, rq.out503, rq.out503RA, rq.outOK, rq.outNone)
 	f("500s outside the outage", "%d", rq.c500-rq.out500)
@@ -433,6 +435,10 @@ func answerText(status int, err error) string {
 	}
 	if status > 0 {
 		return fmt.Sprintf("%d", status)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // without the URL
 	}
 	return "no answer (" + err.Error() + ")"
 }
@@ -707,6 +713,18 @@ func clock(t time.Time) string { return t.Format("15:04:05.000") }
 // for one status update are a duplicate.
 type reminderFigures struct {
 	sent, dupAlive, dupKill, stale int
+	late                           []int64 // ms from due to sent, of each first reminder of an update
+}
+
+// lateness is the median, 99th percentile and worst of late, in seconds.
+func (f reminderFigures) lateness() string {
+	if len(f.late) == 0 {
+		return "none sent"
+	}
+	l := slices.Clone(f.late)
+	slices.Sort(l)
+	q := func(p float64) float64 { return float64(l[int(p*float64(len(l)-1))]) / 1000 }
+	return fmt.Sprintf("p50 %.2f s, p99 %.2f s, max %.2f s", q(0.5), q(0.99), q(1))
 }
 
 func classifyReminders(runs []runView, killAt time.Time) reminderFigures {
@@ -730,6 +748,9 @@ func classifyReminders(runs []runView, killAt time.Time) reminderFigures {
 			}
 			if of < 0 {
 				continue
+			}
+			if len(sent[of]) == 0 {
+				f.late = append(f.late, e.CreateAt-ofDue)
 			}
 			sent[of] = append(sent[of], e.CreateAt)
 			// A newer status update before the reminder fired made it stale.
