@@ -735,7 +735,9 @@ func classifyReminders(runs []runView, killAt time.Time) reminderFigures {
 		updates := v.StatusUpdates
 		sort.Slice(updates, func(i, j int) bool { return updates[i].CreateAt < updates[j].CreateAt })
 		sent := map[int][]int64{}
-		for _, e := range v.TimelineEvents {
+		events := v.TimelineEvents
+		sort.SliceStable(events, func(i, j int) bool { return events[i].CreateAt < events[j].CreateAt })
+		for _, e := range events {
 			if e.EventType != "reminder_sent" {
 				continue
 			}
