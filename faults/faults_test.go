@@ -343,7 +343,7 @@ func TestFaults(t *testing.T) {
 	f("webhooks delivered", "%d (answered 200 while the sender waited; %d more arrived after it gave up)", wh.delivered, wh.unacked)
 	f("unique deliveries", "%d", wh.unique)
 	f("webhooks missing", "%d (acked runs and status updates whose webhook never came)", missing)
-	f("duplicates while alive", "%d (first answered during the outage: %d, slow receiver: %d, first sent by B1 before its SIGTERM: %d, other: %d)",
+	f("duplicates while alive", "%d (first answered during the outage: %d, slow receiver: %d, first sent by B1, repeated after its SIGTERM: %d, other: %d)",
 		wh.dupAlive, wh.dupOutage, wh.dupSlow, wh.dupTerm, wh.dupAlive-wh.dupOutage-wh.dupSlow-wh.dupTerm)
 	f("duplicates after kill -9", "%d (not among the jobs A1 had in flight: %d; in flight at the kill: %s)", wh.dupKill, wh.dupKillNotInFlight, inflightNote)
 	f("re-sent under a new id", "%d (one run's creation, or one body, delivered under two delivery ids)", wh.newID)
@@ -608,8 +608,8 @@ type webhookFigures struct {
 	// dupAlive broken down, first match: the first answer came while
 	// Postgres was (being) stopped, so its "done" write could not land
 	// (dupOutage); the slow receiver outlasted the lease (dupSlow); the
-	// first was sent by the SIGTERMed replica and the repeat came after
-	// the signal (dupTerm).
+	// first was sent by the SIGTERMed replica, before or while it shut
+	// down, and the repeat came after the signal (dupTerm).
 	dupAlive, dupOutage, dupSlow, dupTerm int
 	dupKill, dupKillNotInFlight           int
 	newID, unknownSender                  int
@@ -667,7 +667,7 @@ func classifyWebhooks(rs []receipt, killed, termed string, killAt, termAt, pgSto
 				w.dupOutage++
 			case first.Path == "/hook/slow":
 				w.dupSlow++
-			case first.Sender == termed && !first.At.After(termAt) && again.At.After(termAt):
+			case first.Sender == termed && again.At.After(termAt):
 				w.dupTerm++
 			}
 			note("%s %s while alive: first by %s (in %s, 200 at %s), again by %s (in %s, 200 at %s)",
