@@ -28,6 +28,9 @@ const BasePath = "/plugins/playbooks/api/v0"
 type Config struct {
 	Service *bot.Service // required
 	Logger  *slog.Logger // slog.Default() when nil
+	// AuthThrottle limits failed authentications per client address; the
+	// zero value does not throttle.
+	AuthThrottle AuthThrottle
 }
 
 // New returns the handler of the REST API. It panics when cfg.Service is
@@ -36,7 +39,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Service == nil {
 		panic("api.New: Config.Service is required")
 	}
-	s := &server{svc: cfg.Service, log: cfg.Logger}
+	s := &server{svc: cfg.Service, log: cfg.Logger, throttle: newThrottle(cfg.AuthThrottle)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -46,9 +49,10 @@ func New(cfg Config) http.Handler {
 
 // server holds the dependencies of the handlers.
 type server struct {
-	svc    *bot.Service
-	log    *slog.Logger
-	router *mux.Router
+	svc      *bot.Service
+	log      *slog.Logger
+	router   *mux.Router
+	throttle *throttle // nil: no throttling
 }
 
 // handlerFunc is a handler that returns its error for handle to translate,
@@ -57,7 +61,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // handle adapts h: it names the request's operation (the spec's
 // operationId) for the error details and the log, authenticates the bearer
-// token, puts the actor in the context, and writes h's error, if any.
+// token (unless its client is throttled, see authenticate), puts the actor
+// in the context, and writes h's error, if any.
 func (s *server) handle(op string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rl := requestLogFrom(r.Context())
@@ -94,6 +99,9 @@ type requestLog struct {
 	op     string
 	userID string
 	err    error // the error the response was made from
+	// client is the address failed authentications are counted against,
+	// for the lines of 401s and 429s when throttling is on.
+	client string
 }
 
 type requestLogKey struct{}
@@ -175,6 +183,9 @@ func (s *server) logRequest(r *http.Request, rl *requestLog, status int, d time.
 	}
 	if rl.userID != "" {
 		attrs = append(attrs, slog.String("user_id", rl.userID))
+	}
+	if rl.client != "" {
+		attrs = append(attrs, slog.String("client", rl.client))
 	}
 	level := slog.LevelInfo
 	if rl.err != nil {

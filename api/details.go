@@ -186,13 +186,14 @@ func (s *server) detailsError(w http.ResponseWriter, r *http.Request, err error)
 		http.StatusForbidden:    "You may not see this run.",
 		http.StatusNotFound:     "There is no such run.",
 		http.StatusBadRequest:   "This address does not name a run.", // an ID of the wrong shape
+		// ours: failed-authentication throttling and database outages
+		http.StatusTooManyRequests:    "Too many failed attempts from your address. Try again later.",
+		http.StatusServiceUnavailable: "The server cannot read runs right now. Try again shortly.",
 	}[status]
 	if msg == "" {
 		status, msg = http.StatusInternalServerError, "Something went wrong on the server."
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
-	}
+	setStatusHeaders(w, status, err)
 	var buf bytes.Buffer
 	if e := detailsPages.ExecuteTemplate(&buf, "error", struct {
 		Status  int

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -24,6 +26,8 @@ type statusError struct {
 	status  int
 	message string
 	details string
+	// retryAfter, when set, is sent as Retry-After (a 429's).
+	retryAfter time.Duration
 }
 
 func (e *statusError) Error() string { return e.message }
@@ -45,6 +49,8 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case bot.EUnauthenticated:
 		return http.StatusUnauthorized
+	case bot.EUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -73,12 +79,36 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &be) && be.Field != "":
 		body.Details += ": field " + be.Field
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
-	}
+	setStatusHeaders(w, status, err)
 	if err := writeJSON(w, status, body); err != nil { // a struct of two strings always encodes
 		w.WriteHeader(http.StatusInternalServerError)
 	}
+}
+
+// retryAfterUnavailable is how long a client is asked to wait (Retry-After)
+// when the database is unavailable: about what a Postgres restart or
+// failover takes.
+const retryAfterUnavailable = 5 * time.Second
+
+// setStatusHeaders sets the headers an error status comes with:
+// WWW-Authenticate on 401, Retry-After on 503 and on a *statusError that
+// says how long to wait (429).
+func setStatusHeaders(w http.ResponseWriter, status int, err error) {
+	var se *statusError
+	switch {
+	case errors.As(err, &se) && se.retryAfter > 0:
+		w.Header().Set("Retry-After", retryAfterSeconds(se.retryAfter))
+	case status == http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
+	case status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterSeconds(retryAfterUnavailable))
+	}
+}
+
+// retryAfterSeconds formats d as Retry-After's whole seconds, rounded up
+// and at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 
 // where names the request: its operation (the spec's operationId), method

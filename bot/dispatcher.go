@@ -10,13 +10,11 @@ import (
 	"time"
 )
 
-// WebhookPoster makes one webhook delivery attempt; *WebhookSender is the
-// real one.
+// WebhookPoster makes one webhook delivery attempt; package webhook's
+// *Sender is the real one.
 type WebhookPoster interface {
 	Send(ctx context.Context, url, deliveryID string, body []byte) error
 }
-
-var _ WebhookPoster = (*WebhookSender)(nil)
 
 // DispatcherConfig holds what a Dispatcher needs. Service is required; so
 // is Sender when there may be webhook jobs. The rest default.

@@ -17,6 +17,7 @@ import (
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/store/storetest"
+	"github.com/playbooks-bot/playbooks/webhook"
 )
 
 const testSecret = "0123456789abcdef0123456789abcdef"
@@ -112,9 +113,9 @@ func (rc *receiver) counts() map[string]int {
 	return m
 }
 
-func newSender(t *testing.T, timeout time.Duration) *bot.WebhookSender {
+func newSender(t *testing.T, timeout time.Duration) *webhook.Sender {
 	t.Helper()
-	s, err := bot.NewWebhookSender(bot.WebhookConfig{Secret: testSecret, Timeout: timeout, AllowHosts: []string{"127.0.0.1"}})
+	s, err := webhook.New(webhook.Config{Secret: testSecret, Timeout: timeout, AllowHosts: []string{"127.0.0.1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +292,7 @@ func TestDispatchExactlyOnce(t *testing.T) {
 // stallingPoster sends through a real sender to URLs made to stall, so
 // that its dispatcher dies with deliveries in flight.
 type stallingPoster struct {
-	s        *bot.WebhookSender
+	s        *webhook.Sender
 	mu       sync.Mutex
 	inFlight map[string]bool
 }

@@ -19,6 +19,10 @@ const (
 	EForbidden       = "forbidden"
 	EUnauthenticated = "unauthenticated"
 	EInternal        = "internal"
+	// EUnavailable is a dependency (the database) not serving right now:
+	// the request may succeed if tried again shortly. REST answers 503
+	// with Retry-After; chat replies say to try again shortly.
+	EUnavailable = "unavailable"
 )
 
 // Error is an error whose Message is safe to show to a user. Field, when set,

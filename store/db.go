@@ -143,14 +143,15 @@ func (db *DB) now() int64 {
 }
 
 // write runs fn in a read-write transaction, committing when it returns nil
-// and rolling back otherwise; fn's error is returned as it is.
+// and rolling back otherwise; fn's error is returned as it is, but for a
+// database outage, marked bot.EUnavailable (unavailable.go).
 func (db *DB) write(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	return db.inTx(ctx, false, fn)
+	return unavailable(db.inTx(ctx, false, fn))
 }
 
 // read runs fn in a read-only transaction whose queries see one snapshot.
 func (db *DB) read(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	return db.inTx(ctx, true, fn)
+	return unavailable(db.inTx(ctx, true, fn))
 }
 
 func (db *DB) inTx(ctx context.Context, readOnly bool, fn func(*sqlx.Tx) error) error {
@@ -160,7 +161,7 @@ func (db *DB) inTx(ctx context.Context, readOnly bool, fn func(*sqlx.Tx) error) 
 	}
 	tx, err := db.db.BeginTxx(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return beginUnavailable(fmt.Errorf("begin: %w", err))
 	}
 	defer func() {
 		// A panicking callback (UpdateRun's fn) must not leave the

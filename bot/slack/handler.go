@@ -3,6 +3,7 @@ package slack
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
@@ -106,8 +108,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 
 // verified reads the body once and lets next serve the request only when it
 // is signed with the signing secret, its timestamp is within 5 minutes of
-// h.now, and its (timestamp, signature) was not accepted before; it
-// answers anything else 401. The body is put back for next to parse.
+// h.now, and its (timestamp, MAC) was not accepted before; it answers
+// anything else 401, but when the database is unavailable for the replay
+// check, a command with "try again shortly" and anything else 503. The
+// body is put back for next to parse.
 func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -116,6 +120,19 @@ func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if err := h.verify(r.Context(), r.Header, body); err != nil {
+			if bot.ErrorCode(err) == bot.EUnavailable {
+				// The replay check could not run, so nothing is done; a user
+				// who typed a command is told to try again shortly, anything
+				// else gets 503.
+				h.log.WarnContext(r.Context(), "slack request not served", "path", r.URL.Path, "error", err)
+				if r.URL.Path == CommandPath {
+					writeJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral", Text: bot.ErrorMessage(err)})
+					return
+				}
+				w.Header().Set("Retry-After", "5")
+				http.Error(w, bot.ErrorMessage(err), http.StatusServiceUnavailable)
+				return
+			}
 			h.log.WarnContext(r.Context(), "slack request refused", "path", r.URL.Path, "reason", err.Error(), "remote_addr", r.RemoteAddr)
 			http.Error(w, "invalid Slack signature", http.StatusUnauthorized)
 			return
@@ -146,7 +163,7 @@ func (h *Handler) verify(ctx context.Context, header http.Header, body []byte) e
 	if err := sv.Ensure(); err != nil {
 		return errors.New("wrong signature")
 	}
-	fresh, err := h.svc.FirstSeen(ctx, "slack:request:"+header.Get("X-Slack-Request-Timestamp")+":"+header.Get("X-Slack-Signature"), window)
+	fresh, err := h.svc.FirstSeen(ctx, replayKey(header), window)
 	if err != nil {
 		return fmt.Errorf("replay check: %w", err) // refused: no proof it is not a replay
 	}
@@ -154,6 +171,22 @@ func (h *Handler) verify(ctx context.Context, header http.Header, body []byte) e
 		return errors.New("replayed")
 	}
 	return nil
+}
+
+// replayKey is what identifies a verified request for the replay check:
+// its timestamp and the MAC's bytes, decoded from the header and spelled
+// again in lower-case hex. The header's own spelling is not the key, since
+// the verifier accepts one MAC in several (hex digits in either case), and
+// each spelling would otherwise be new. The MAC covers the timestamp as
+// sent and the body, so one request has one key however it is written; a
+// request Slack sent (lower-case hex) keeps the key it always had.
+func replayKey(header http.Header) string {
+	sig := strings.TrimPrefix(header.Get("X-Slack-Signature"), "v0=")
+	mac, err := hex.DecodeString(sig)
+	if err != nil { // verified before, so never; keyed as sent rather than failing open
+		mac = []byte(sig)
+	}
+	return "slack:request:" + header.Get("X-Slack-Request-Timestamp") + ":v0=" + hex.EncodeToString(mac)
 }
 
 // writeJSON answers with status and v as JSON.
@@ -170,10 +203,14 @@ func actor(userID, teamID string) bot.Actor {
 }
 
 // userMessage returns what to tell a user about err, logging internal
-// errors, whose cause is never shown.
+// errors, whose cause is never shown, and outages (EUnavailable, which
+// tell the user to try again shortly).
 func (h *Handler) userMessage(ctx context.Context, path string, err error, attrs ...any) string {
-	if bot.ErrorCode(err) == bot.EInternal {
+	switch bot.ErrorCode(err) {
+	case bot.EInternal:
 		h.log.ErrorContext(ctx, "slack request", append(attrs, "path", path, "error", err)...)
+	case bot.EUnavailable: // the user is told to try again shortly
+		h.log.WarnContext(ctx, "slack request", append(attrs, "path", path, "error", err)...)
 	}
 	return bot.ErrorMessage(err)
 }

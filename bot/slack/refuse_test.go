@@ -244,3 +244,43 @@ func TestStaleButton(t *testing.T) {
 	}
 	s.wantItem(t, s.channel, 0, 1, bot.ItemClosed) // "Find the blast radius", now 0 1
 }
+
+// TestReplayOtherEncoding re-sends a captured checkadd with its signature
+// spelled otherwise: the same MAC in upper-case hex, or in mixed case. Each
+// is the same request, refused as a replay, and the item is added once.
+func TestReplayOtherEncoding(t *testing.T) {
+	s := startRun(t, storetest.SQLite)
+	ctx := context.Background()
+	before := len(s.run.Checklists[0].Items)
+	form := s.sl.SlashForm(slacktest.Slash{UserID: s.alice.ID, ChannelID: s.channel, Text: "checkadd 0 Captured once"})
+	body := form.Encode()
+	h := slacktest.Sign(signingSecret, s.clock.Now(), body)
+	if resp, err := s.sl.Post(ctx, slack.CommandPath, h, body); err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("first: %v, status %d: %s", err, resp.Status, resp.Body)
+	}
+	mac := strings.TrimPrefix(h.Get("X-Slack-Signature"), "v0=")
+	mixed := []byte(mac)
+	for i := range mixed {
+		if i%2 == 0 {
+			mixed[i] = strings.ToUpper(string(mixed[i]))[0]
+		}
+	}
+	for name, sig := range map[string]string{
+		"upper-case hex": "v0=" + strings.ToUpper(mac),
+		"mixed-case hex": "v0=" + string(mixed),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if sig == h.Get("X-Slack-Signature") {
+				t.Fatalf("the signature %s is not spelled otherwise", sig)
+			}
+			r := h.Clone()
+			r.Set("X-Slack-Signature", sig)
+			if resp, err := s.sl.Post(ctx, slack.CommandPath, r, body); err != nil || resp.Status != http.StatusUnauthorized {
+				t.Errorf("replay: %v, status %d, want 401: %s", err, resp.Status, resp.Body)
+			}
+		})
+	}
+	if got := s.env.run(t, s.channel).Checklists[0].Items; len(got) != before+1 {
+		t.Errorf("checklist 0 has %d items, want %d (one added): %v", len(got), before+1, got)
+	}
+}

@@ -21,10 +21,11 @@ var allowed = map[string]struct {
 	"bot":            {},
 	"store":          {repo: []string{"bot"}, thirdParty: []string{"github.com/jmoiron/sqlx", "github.com/lib/pq", "modernc.org/", "github.com/pressly/goose", "github.com/mfridman/", "github.com/sethvargo/", "go.uber.org/", "golang.org/x/", "github.com/dustin/", "github.com/mattn/", "github.com/ncruces/", "github.com/remyoudompheng/", "github.com/google/uuid"}},
 	"dialogs":        {repo: []string{"bot"}},
+	"webhook":        {repo: []string{"bot"}, thirdParty: []string{"code.dny.dev/ssrf"}},
 	"commands":       {repo: []string{"bot", "dialogs"}},
 	"bot/mattermost": {repo: []string{"bot", "commands", "dialogs"}, thirdParty: []string{"github.com/mattermost/"}},
 	"bot/slack":      {repo: []string{"bot", "commands", "dialogs"}, thirdParty: []string{"github.com/slack-go/"}},
-	"api":            {repo: []string{"bot", "commands", "dialogs"}, thirdParty: []string{"github.com/gorilla/mux"}},
+	"api":            {repo: []string{"bot", "commands", "dialogs"}, thirdParty: []string{"github.com/gorilla/mux", "golang.org/x/time/rate"}},
 }
 
 // TestArchitecture fails when a package imports something the table in

@@ -4,13 +4,18 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/mattermost"
 	"github.com/playbooks-bot/playbooks/dialogs"
+	"github.com/playbooks-bot/playbooks/webhook"
 )
 
 // defaultAdminUserID is the user the bootstrap admin token acts for when
@@ -25,7 +30,7 @@ type config struct {
 	Mattermost  mattermostConfig
 	Slack       slackConfig
 	PublicURL   string // this server's base URL as others reach it; "" when unknown
-	Webhooks    bot.WebhookConfig
+	Webhooks    webhook.Config
 	// LinkSecret signs details links: PLAYBOOKS_LINK_SECRET, else a key
 	// derived from PLAYBOOKS_SECRET; nil for unsigned links.
 	LinkSecret []byte
@@ -37,6 +42,19 @@ type config struct {
 	// replaced, still accepted (never used to sign) for the dialogs and
 	// buttons already posted; "" for none.
 	PreviousSecret string
+	// ShutdownGrace is PLAYBOOKS_SHUTDOWN_GRACE: how long a stopping serve
+	// lets what is in flight finish (HTTP requests, job attempts).
+	ShutdownGrace time.Duration
+	// Auth is how failed authentications are throttled and unknown
+	// tokens remembered.
+	Auth authConfig
+}
+
+// authConfig is PLAYBOOKS_AUTH_FAILURES, PLAYBOOKS_AUTH_FAILURE_WINDOW,
+// PLAYBOOKS_TRUSTED_PROXIES and PLAYBOOKS_MATTERMOST_UNKNOWN_TOKEN_TTL.
+type authConfig struct {
+	Throttle        api.AuthThrottle
+	UnknownTokenTTL time.Duration // 0: Mattermost is asked about every unknown token
 }
 
 // slackConfig connects the bot to a Slack workspace; empty BotToken means
@@ -104,6 +122,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if err := loadPreviousSecret(&c, getenv); err != nil {
+		return c, err
+	}
+	if err := loadShutdownGrace(&c, getenv); err != nil {
+		return c, err
+	}
+	if err := loadAuth(&c, getenv); err != nil {
 		return c, err
 	}
 	if m.URL == "" && m.BotToken == "" && len(m.CommandTokens) == 0 {
@@ -245,6 +269,72 @@ func loadPreviousSecret(c *config, getenv func(string) string) error {
 	if getenv("PLAYBOOKS_LINK_SECRET") == "" {
 		c.PreviousLinkSecret = deriveLinkSecret(v)
 	}
+	return nil
+}
+
+// defaultShutdownGrace is PLAYBOOKS_SHUTDOWN_GRACE when unset.
+const defaultShutdownGrace = 30 * time.Second
+
+// loadShutdownGrace reads PLAYBOOKS_SHUTDOWN_GRACE, a positive duration.
+func loadShutdownGrace(c *config, getenv func(string) string) error {
+	c.ShutdownGrace = defaultShutdownGrace
+	if v := getenv("PLAYBOOKS_SHUTDOWN_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("PLAYBOOKS_SHUTDOWN_GRACE must be a positive duration such as 30s, got %q", v)
+		}
+		c.ShutdownGrace = d
+	}
+	return nil
+}
+
+// loadAuth reads the settings of failed-authentication throttling and of
+// the Mattermost negative cache.
+func loadAuth(c *config, getenv func(string) string) error {
+	a := authConfig{
+		Throttle:        api.AuthThrottle{Failures: api.DefaultFailures, Window: api.DefaultFailureWindow},
+		UnknownTokenTTL: mattermost.DefaultNegativeTTL,
+	}
+	if v := getenv("PLAYBOOKS_AUTH_FAILURES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("PLAYBOOKS_AUTH_FAILURES must be a number of failures, 0 for no throttling, got %q", v)
+		}
+		a.Throttle.Failures = n
+	}
+	if v := getenv("PLAYBOOKS_AUTH_FAILURE_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 24*time.Hour {
+			return fmt.Errorf("PLAYBOOKS_AUTH_FAILURE_WINDOW must be a duration from 1s to 24h, such as 1m, got %q", v)
+		}
+		a.Throttle.Window = d
+	}
+	for _, v := range strings.Split(getenv("PLAYBOOKS_TRUSTED_PROXIES"), ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			ip, err2 := netip.ParseAddr(v)
+			if err2 != nil {
+				return fmt.Errorf("PLAYBOOKS_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", v)
+			}
+			ip = ip.Unmap()
+			p = netip.PrefixFrom(ip, ip.BitLen())
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		a.Throttle.TrustedProxies = append(a.Throttle.TrustedProxies, p.Masked())
+	}
+	if v := getenv("PLAYBOOKS_MATTERMOST_UNKNOWN_TOKEN_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Hour {
+			return fmt.Errorf("PLAYBOOKS_MATTERMOST_UNKNOWN_TOKEN_TTL must be a duration up to 1h such as 30s, 0 to ask Mattermost every time, got %q", v)
+		}
+		a.UnknownTokenTTL = d
+	}
+	c.Auth = a
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -19,6 +20,7 @@ import (
 	"github.com/playbooks-bot/playbooks/bot/slack"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/store"
+	"github.com/playbooks-bot/playbooks/webhook"
 )
 
 // openStore opens and migrates the configured database.
@@ -45,7 +47,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 	if m.URL == "" && sl.BotToken == "" {
 		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL,
 			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret})
-		return api.New(api.Config{Service: svc, Logger: logger}), svc, "none", nil
+		return api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}), svc, "none", nil
 	}
 	signer, err := cfg.signer()
 	if err != nil {
@@ -66,7 +68,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 			return nil, nil, "", err
 		}
 		sc.Platforms[mattermost.Platform] = mmClient
-		sc.ExternalAuth = mattermost.NewTokenAuth(m.URL, nil, time.Minute)
+		sc.ExternalAuth = mattermost.NewTokenAuth(m.URL, nil, time.Minute).WithNegativeCache(cfg.Auth.UnknownTokenTTL, 0)
 		names = append(names, mattermost.Platform)
 	}
 	if sl.BotToken != "" {
@@ -102,7 +104,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 		}
 		mux.Handle("/slack/", h)
 	}
-	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger}))
+	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}))
 	return mux, svc, strings.Join(names, ","), nil
 }
 
@@ -117,7 +119,8 @@ func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
 	return nil
 }
 
-// serve runs the HTTP server until ctx is done, then shuts down gracefully.
+// serve runs the HTTP server until ctx is done, then shuts down gracefully:
+// requests in flight may finish within PLAYBOOKS_SHUTDOWN_GRACE.
 // It prints "listening on http://ADDR" to stdout once it accepts requests.
 func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -139,7 +142,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	}
 	var sender bot.WebhookPoster
 	if cfg.Webhooks.Secret != "" {
-		ws, err := bot.NewWebhookSender(cfg.Webhooks)
+		ws, err := webhook.New(cfg.Webhooks)
 		if err != nil {
 			return fmt.Errorf("webhooks: %w", err)
 		}
@@ -183,10 +186,15 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop accepting, and let the requests in flight finish within the
+	// grace period; whatever still runs after it is cut.
+	grace := cmp.Or(cfg.ShutdownGrace, defaultShutdownGrace)
+	logger.Info("shutting down", "grace", grace.String())
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
-		return err
+		srv.Close()
+		return fmt.Errorf("requests still running after PLAYBOOKS_SHUTDOWN_GRACE (%s) were cut: %w", grace, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
@@ -62,6 +64,15 @@ func TestWebhookDelivered(t *testing.T) {
 			if err := bot.VerifyWebhook(secret, d.header.Get("X-Playbooks-Timestamp"), d.header.Get("X-Playbooks-Signature"),
 				d.body, time.Now(), time.Minute); err != nil {
 				t.Errorf("signature: %v", err)
+			}
+			// Signed the Standard Webhooks way too: a receiver verifies with
+			// that spec's library, the plain secret's bytes as its key.
+			wh, _ := standardwebhooks.NewWebhookRaw([]byte(secret))
+			if err := wh.Verify(d.body, d.header); err != nil {
+				t.Errorf("webhook-signature: %v", err)
+			}
+			if id := d.header.Get("webhook-id"); len(id) != 26 || id != d.header.Get("X-Playbooks-Delivery") {
+				t.Errorf("webhook-id %q, want the delivery (job) ID %q", id, d.header.Get("X-Playbooks-Delivery"))
 			}
 			var payload struct {
 				ID         string `json:"id"`

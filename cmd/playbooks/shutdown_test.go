@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
+
+// oldShutdownLimit is the fixed limit serve used to give requests in flight
+// when stopping; a request held past it shows the grace period is the one
+// configured.
+const oldShutdownLimit = 10 * time.Second
+
+// TestShutdownWaitsForRequests stops serve while a request is in flight,
+// held up on a table lock in Postgres for longer than the old fixed 10 s
+// limit: with PLAYBOOKS_SHUTDOWN_GRACE=5m the request completes (200) once
+// the lock is released, and serve then returns without error. Nothing is
+// timed but the hold, which only needs to be long enough: a slow machine
+// makes it longer, never shorter.
+func TestShutdownWaitsForRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("holds a request for more than 10 s")
+	}
+	dbURL, ok := testDatabaseURLs(t)["postgres"]
+	if !ok {
+		t.Skip("needs Postgres, to hold a request on a lock")
+	}
+	app := "pbshutdown" + bot.NewID()[:10] // names serve's connections in pg_stat_activity
+	u, _ := url.Parse(dbURL)
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	admin := strings.Repeat("a", 32)
+	env := map[string]string{
+		"PLAYBOOKS_DATABASE_URL": u.String(), "PLAYBOOKS_LISTEN": "127.0.0.1:0",
+		"PLAYBOOKS_ADMIN_TOKEN": admin, "PLAYBOOKS_SHUTDOWN_GRACE": "5m",
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve did not start: %v", err)
+	}
+	go io.Copy(io.Discard, pr)
+	base, _ := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+
+	// Hold every read of playbooks on a lock from a connection of our own.
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	lock, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	if _, err := lock.Exec("LOCK TABLE playbooks IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	status := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", base+"/plugins/playbooks/api/v0/playbooks?team_id="+bot.NewID(), nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("the request in flight: %v", err)
+			status <- 0
+			return
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		status <- res.StatusCode
+	}()
+	waitFor(t, "the request to wait on the lock", func() bool {
+		var n int
+		err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", app).Scan(&n)
+		return err == nil && n > 0
+	})
+
+	stop() // as SIGTERM does
+	waitFor(t, "serve to stop accepting connections", func() bool {
+		c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	time.Sleep(oldShutdownLimit + 2*time.Second)
+	select {
+	case err := <-done:
+		t.Fatalf("serve returned (%v) while a request was in flight, within its grace period", err)
+	default:
+	}
+	if err := lock.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-status; got != http.StatusOK {
+		t.Errorf("the request in flight during shutdown: status %d, want 200", got)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("serve returned %v, want nil after the request it waited for", err)
+	}
+}
+
+// waitFor polls cond until it holds, failing t if it never does within a
+// minute: a liveness bound, not a timing assertion.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited a minute for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestShutdownGraceConfig checks PLAYBOOKS_SHUTDOWN_GRACE: 30 s unless set,
+// a positive duration when set.
+func TestShutdownGraceConfig(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  time.Duration // 0: refused
+	}{
+		{"", 30 * time.Second}, {"2m", 2 * time.Minute}, {"soon", 0}, {"0s", 0}, {"-5s", 0},
+	} {
+		c, err := loadConfig(func(k string) string { return map[string]string{"PLAYBOOKS_SHUTDOWN_GRACE": tc.value}[k] })
+		switch {
+		case tc.want == 0 && (err == nil || !strings.Contains(err.Error(), "PLAYBOOKS_SHUTDOWN_GRACE")):
+			t.Errorf("%q: error %v, want one naming PLAYBOOKS_SHUTDOWN_GRACE", tc.value, err)
+		case tc.want != 0 && (err != nil || c.ShutdownGrace != tc.want):
+			t.Errorf("%q: %v, %v; want %v", tc.value, c.ShutdownGrace, err, tc.want)
+		}
+	}
+}

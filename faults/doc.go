@@ -1,0 +1,6 @@
+// Package faults holds the fault suite of the playbooks server: two serve
+// processes on one throwaway Postgres, a webhook receiver, load, kill -9 of
+// one replica, Postgres stopped and started, SIGTERM of the other. It runs
+// only with the faults build tag (go test -tags faults ./faults/); see
+// README.md in this folder.
+package faults
