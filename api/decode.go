@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/playbooks-bot/playbooks/bot"
 )
@@ -65,7 +66,84 @@ func decodeJSON(body []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return bot.Errorf(bot.EInvalid, "request body has data after the JSON object: send exactly one object")
 	}
-	return nil
+	return checkUTF8(body)
+}
+
+// checkUTF8 refuses a body that is not UTF-8, as JSON must be (RFC 8259),
+// naming the field whose string holds the first invalid byte:
+// encoding/json would quietly turn such bytes into U+FFFD.
+func checkUTF8(body []byte) error {
+	if utf8.Valid(body) {
+		return nil
+	}
+	bad := 0
+	for bad < len(body) {
+		r, size := utf8.DecodeRune(body[bad:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		bad += size
+	}
+	type level struct {
+		object    bool
+		key       string
+		expectKey bool
+	}
+	var stack []level
+	path := func(last string) string {
+		var keys []string
+		for _, l := range stack {
+			if l.object && l.key != "" {
+				keys = append(keys, l.key)
+			}
+		}
+		if last != "" {
+			keys = append(keys, last)
+		}
+		return strings.Join(keys, ".")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		top := len(stack) - 1
+		isKey := top >= 0 && stack[top].object && stack[top].expectKey
+		if int64(bad) >= start && int64(bad) < dec.InputOffset() {
+			switch field := path(""); {
+			case isKey && field == "":
+				return bot.Errorf(bot.EInvalid, "request body is not valid UTF-8: a key holds the invalid byte at %d", bad)
+			case isKey:
+				return bot.FieldErrorf(field, "%s is not valid UTF-8: one of its keys holds the invalid byte at %d", field, bad)
+			case field == "":
+				return bot.Errorf(bot.EInvalid, "request body is not valid UTF-8 (at byte %d)", bad)
+			default:
+				return bot.FieldErrorf(field, "%s is not valid UTF-8 (at byte %d)", field, bad)
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, level{object: true, expectKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, level{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:top]
+			top--
+		default:
+			if isKey {
+				stack[top].key, stack[top].expectKey = tok.(string), false
+				continue
+			}
+		}
+		if top >= 0 && stack[top].object { // a value ended: a key comes next
+			stack[top].key, stack[top].expectKey = "", true
+		}
+	}
+	return bot.Errorf(bot.EInvalid, "request body is not valid UTF-8 (at byte %d)", bad)
 }
 
 // decodeOptionalJSON is decodeJSON for a body that may be empty.

@@ -185,6 +185,7 @@ func (s *server) detailsError(w http.ResponseWriter, r *http.Request, err error)
 		http.StatusUnauthorized: "This link is invalid or has expired. Ask for a new link, or send a token (Authorization: Bearer).",
 		http.StatusForbidden:    "You may not see this run.",
 		http.StatusNotFound:     "There is no such run.",
+		http.StatusBadRequest:   "This address does not name a run.", // an ID of the wrong shape
 		// ours: failed-authentication throttling and database outages
 		http.StatusTooManyRequests:    "Too many failed attempts from your address. Try again later.",
 		http.StatusServiceUnavailable: "The server cannot read runs right now. Try again shortly.",

@@ -36,6 +36,9 @@ func list(r *Run, i int) (*Checklist, error) {
 // AddItem appends an item to a checklist of a run. Its state and assignee
 // may be given, as the spec's add body allows.
 func (s *Service) AddItem(ctx context.Context, a Actor, id string, checklist int, in ChecklistItem) (Run, error) {
+	if err := checkID("id", id); err != nil {
+		return Run{}, err
+	}
 	if err := checkItem(&in); err != nil {
 		return Run{}, err
 	}
@@ -65,9 +68,6 @@ func (s *Service) AddItem(ctx context.Context, a Actor, id string, checklist int
 		c, err := list(r, checklist)
 		if err != nil {
 			return RunChange{}, err
-		}
-		if len(c.Items) >= MaxItemsPerList {
-			return RunChange{}, FieldErrorf("checklist", "checklist %d is full (%d items)", checklist, MaxItemsPerList)
 		}
 		now := s.now()
 		it := ChecklistItem{
@@ -215,6 +215,9 @@ func stateName(state string) string {
 // fails, nothing changes and the error says why (see admitToChannel for
 // this choice).
 func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, checklist, idx int, assigneeID string) (r Run, added bool, err error) {
+	if err := checkID("id", id); err != nil {
+		return Run{}, false, err
+	}
 	name := ""
 	if assigneeID != "" {
 		if err := checkID("assignee_id", assigneeID); err != nil {

@@ -29,13 +29,15 @@ var (
 // letters and digits, e.g. U024BE7LH, T061EG9R6, C2147483705).
 func ValidID(s string) bool { return idPattern.MatchString(s) || slackIDPattern.MatchString(s) }
 
-// checkID returns an EInvalid error naming field when id is not a valid ID.
+// checkID returns an EInvalid error naming field when id is not a valid ID,
+// which also refuses text that is not UTF-8 or holds NUL: use cases check
+// the IDs they are given before any query, so both stores answer alike.
 func checkID(field, id string) error {
 	if id == "" {
 		return FieldErrorf(field, "%s is required", field)
 	}
 	if !ValidID(id) {
-		return FieldErrorf(field, "%s %q is not a valid ID (26 lowercase letters and digits, or a Slack ID like U024BE7LH)", field, id)
+		return FieldErrorf(field, "%s %q is not a valid ID (26 lowercase letters and digits, or a Slack ID like U024BE7LH)", field, abbrevText(id))
 	}
 	return nil
 }

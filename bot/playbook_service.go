@@ -27,6 +27,9 @@ func (s *Service) CreatePlaybook(ctx context.Context, a Actor, p Playbook) (Play
 
 // Playbook returns a playbook, archived or not. ENotFound, EForbidden.
 func (s *Service) Playbook(ctx context.Context, a Actor, id string) (Playbook, error) {
+	if err := checkID("id", id); err != nil {
+		return Playbook{}, err
+	}
 	p, err := s.store.Playbook(ctx, id)
 	if err != nil {
 		return Playbook{}, err
@@ -41,6 +44,9 @@ func (s *Service) Playbook(ctx context.Context, a Actor, id string) (Playbook, e
 // update); its ID, team, creation and archive time are kept. Runs already
 // created from it are not touched.
 func (s *Service) UpdatePlaybook(ctx context.Context, a Actor, id string, p Playbook) (Playbook, error) {
+	if err := checkID("id", id); err != nil {
+		return Playbook{}, err
+	}
 	if p.ID != "" && p.ID != id {
 		return Playbook{}, FieldErrorf("id", "id in the body (%s) differs from the one in the path (%s)", p.ID, id)
 	}
@@ -64,6 +70,9 @@ func (s *Service) UpdatePlaybook(ctx context.Context, a Actor, id string, p Play
 // ArchivePlaybook archives a playbook: it disappears from lists unless
 // archived ones are asked for, and no new run can start from it.
 func (s *Service) ArchivePlaybook(ctx context.Context, a Actor, id string) error {
+	if err := checkID("id", id); err != nil {
+		return err
+	}
 	_, err := s.store.UpdatePlaybook(ctx, id, func(p *Playbook) error {
 		if err := a.checkTeam(p.TeamID); err != nil {
 			return err
@@ -192,10 +201,16 @@ func (s *Service) preparePlaybook(p *Playbook) error {
 }
 
 // prepareChecklists validates checklists and gives every checklist and item
-// a fresh ID; states and timestamps start over.
+// a fresh ID; states and timestamps start over. The limits are those of a
+// run, since every run copies them.
 func (s *Service) prepareChecklists(cs []Checklist) error {
-	if len(cs) > MaxChecklists {
-		return FieldErrorf("checklists", "at most %d checklists are allowed, got %d", MaxChecklists, len(cs))
+	items := 0
+	for _, c := range cs {
+		items += len(c.Items)
+	}
+	// Counts first, cheaply, before any item is looked at.
+	if len(cs) > MaxChecklists || items > MaxItems {
+		return checkChecklists("playbook", "checklists", cs, nil)
 	}
 	for i := range cs {
 		c := &cs[i]
@@ -203,7 +218,7 @@ func (s *Service) prepareChecklists(cs []Checklist) error {
 			return err
 		}
 		if len(c.Items) > MaxItemsPerList {
-			return FieldErrorf("checklists.items", "checklist %d has %d items; at most %d are allowed", i, len(c.Items), MaxItemsPerList)
+			return FieldErrorf("checklists.items", "checklist %d has %d items; at most %d are allowed (limit: items per checklist)", i, len(c.Items), MaxItemsPerList)
 		}
 		c.ID = s.newID()
 		c.Items = nonNil(c.Items)
@@ -215,7 +230,7 @@ func (s *Service) prepareChecklists(cs []Checklist) error {
 			*it = ChecklistItem{ID: s.newID(), Title: it.Title, Command: it.Command, Description: it.Description}
 		}
 	}
-	return nil
+	return checkChecklists("playbook", "checklists", cs, nil)
 }
 
 // checkItem validates an item's texts.
@@ -223,7 +238,7 @@ func checkItem(it *ChecklistItem) error {
 	if err := checkTitle("title", it.Title); err != nil {
 		return err
 	}
-	if err := checkText("command", it.Command, MaxTitleLen); err != nil {
+	if err := checkText("command", it.Command, MaxCommandLen); err != nil {
 		return err
 	}
 	if it.Command != "" && it.Command[0] != '/' {

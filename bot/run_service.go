@@ -57,6 +57,11 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	if pb.DeleteAt != 0 {
 		return Run{}, FieldErrorf("playbook_id", "playbook %s is archived; restore it or pick another", pb.ID)
 	}
+	// A playbook stored before the limits existed may exceed them: its run
+	// is refused, never cut short.
+	if err := checkChecklists("run", "", pb.Checklists, nil); err != nil {
+		return Run{}, FieldErrorf("playbook_id", "playbook %s is too large to start a run from: %s; shorten the playbook first", pb.ID, ErrorMessage(err))
+	}
 	owner := in.OwnerUserID
 	if owner == "" && pb.DefaultOwnerEnabled {
 		owner = pb.DefaultOwnerID
@@ -147,6 +152,9 @@ func copyChecklists(cs []Checklist, newID func() string) []Checklist {
 
 // Run returns a run the actor may see. ENotFound, EForbidden.
 func (s *Service) Run(ctx context.Context, a Actor, id string) (Run, error) {
+	if err := checkID("id", id); err != nil {
+		return Run{}, err
+	}
 	r, err := s.store.Run(ctx, id)
 	if err != nil {
 		return Run{}, err
@@ -164,6 +172,9 @@ func (s *Service) Run(ctx context.Context, a Actor, id string) (Run, error) {
 func (s *Service) RunByChannel(ctx context.Context, a Actor, channelID string) (Run, error) {
 	if channelID == "" {
 		return Run{}, Errorf(ENotFound, "no run for an empty channel ID")
+	}
+	if err := checkID("channel_id", channelID); err != nil {
+		return Run{}, err
 	}
 	r, err := s.store.RunByChannel(ctx, channelID)
 	if err != nil {
@@ -315,7 +326,14 @@ func (s *Service) ChecklistAutocomplete(ctx context.Context, a Actor, channelID 
 // change runs fn on the run under the store's lock, after checking the
 // actor may see it (checkRun: who may not see a run may not change it),
 // then refreshes the run's checklist post when fn recorded a change.
+//
+// A change that makes the run's checklists exceed a limit they did not
+// exceed before (see checkChecklists) is refused; this is the one check of
+// every write that grows a run.
 func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) (RunChange, error)) (Run, error) {
+	if err := checkID("id", id); err != nil {
+		return Run{}, err
+	}
 	if !a.Admin {
 		// Channel membership is asked of the chat platform before the run
 		// is locked: no network round trip while others wait.
@@ -332,9 +350,19 @@ func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) 
 		if err := a.checkTeam(r.TeamID); err != nil {
 			return RunChange{}, err
 		}
+		before, err := measureChecklists(r.Checklists)
+		if err != nil {
+			return RunChange{}, err
+		}
 		c, err := fn(r)
+		if err != nil {
+			return RunChange{}, err
+		}
+		if err := checkChecklists("run", "", r.Checklists, &before); err != nil {
+			return RunChange{}, err
+		}
 		changed = len(c.Events) > 0
-		return c, err
+		return c, nil
 	})
 	if err == nil && changed && r.ChannelID != "" {
 		s.show(ctx, r.ID)
@@ -401,6 +429,9 @@ func (s *Service) RestartRun(ctx context.Context, a Actor, id string) (Run, erro
 // first, and added reports it; when that fails, nothing changes and the
 // error says why (see admitToChannel for this choice).
 func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) (r Run, added bool, err error) {
+	if err := checkID("id", id); err != nil {
+		return Run{}, false, err
+	}
 	if err := checkID("owner_id", ownerID); err != nil {
 		return Run{}, false, err
 	}
@@ -485,6 +516,9 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 // DeleteTimelineEvent hides one of the run's timeline events (it is kept,
 // marked deleted) and records who hid it, as its own event.
 func (s *Service) DeleteTimelineEvent(ctx context.Context, a Actor, id, eventID string) error {
+	if err := checkID("event_id", eventID); err != nil {
+		return err
+	}
 	r, err := s.Run(ctx, a, id)
 	if err != nil {
 		return err

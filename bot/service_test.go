@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -69,6 +70,11 @@ func TestCheckPage(t *testing.T) {
 		{"negative page", -1, 10, 0, "page"},
 		{"negative per page", 0, -1, 0, "per_page"},
 		{"absurd per page", 0, 1 << 30, 0, "per_page"},
+		{"offset overflows", math.MaxInt64, MaxPerPage, 0, "page"},
+		{"offset wraps negative", math.MaxInt64/MaxPerPage + 1, MaxPerPage, 0, "page"},
+		{"default per page overflows", math.MaxInt64, 0, 0, "page"},
+		{"past any result", MaxPageOffset + 1, 1, 0, "page"},
+		{"last possible page", MaxPageOffset / MaxPerPage, MaxPerPage, MaxPerPage, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,6 +121,14 @@ func TestPreparePlaybook(t *testing.T) {
 		{"webhook relative", func(p *Playbook) { p.WebhookOnStatusUpdateURL = "/hook" }, "webhook_on_status_update_url"},
 		{"webhook enabled without url", func(p *Playbook) { p.WebhookOnStatusUpdateEnabled = true }, "webhook_on_status_update_url"},
 		{"invalid utf8", func(p *Playbook) { p.Description = "\xff" }, "description"},
+		{"NUL in title", func(p *Playbook) { p.Title = "a\x00b" }, "title"},
+		{"NUL in item description", func(p *Playbook) { p.Checklists[0].Items[0].Description = "\x00" }, "description"},
+		{"too many items", func(p *Playbook) {
+			for range 3 {
+				p.Checklists = append(p.Checklists, Checklist{Title: "more", Items: make([]ChecklistItem, MaxItems/3+1)})
+			}
+		}, "checklists"},
+		{"too many in one checklist", func(p *Playbook) { p.Checklists[1].Items = make([]ChecklistItem, MaxItemsPerList+1) }, "checklists.items"},
 	}
 	s := NewService(Config{})
 	for _, tt := range tests {
