@@ -37,6 +37,12 @@ type config struct {
 	// replaced, still accepted (never used to sign) for the dialogs and
 	// buttons already posted; "" for none.
 	PreviousSecret string
+	// ShutdownGrace is PLAYBOOKS_SHUTDOWN_GRACE (30 s by default): how long
+	// a stopping serve lets work in flight finish.
+	ShutdownGrace time.Duration
+	// JobRetention is PLAYBOOKS_JOB_RETENTION (720 h by default): how long
+	// ended jobs (done, failed, cancelled) are kept before they are purged.
+	JobRetention time.Duration
 }
 
 // slackConfig connects the bot to a Slack workspace; empty BotToken means
@@ -104,6 +110,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if err := loadPreviousSecret(&c, getenv); err != nil {
+		return c, err
+	}
+	if err := loadJobs(&c, getenv); err != nil {
 		return c, err
 	}
 	if m.URL == "" && m.BotToken == "" && len(m.CommandTokens) == 0 {
@@ -260,4 +269,28 @@ func (c config) signer() (*dialogs.Signer, error) {
 		previous = append(previous, []byte(c.PreviousSecret))
 	}
 	return dialogs.NewSigner([]byte(secret), nil, previous...)
+}
+
+// loadJobs reads the durations of shutdown and job retention.
+func loadJobs(c *config, getenv func(string) string) error {
+	c.ShutdownGrace, c.JobRetention = 30*time.Second, 720*time.Hour
+	for _, v := range []struct {
+		name     string
+		dst      *time.Duration
+		min, max time.Duration
+	}{
+		{"PLAYBOOKS_SHUTDOWN_GRACE", &c.ShutdownGrace, time.Second, time.Hour},
+		{"PLAYBOOKS_JOB_RETENTION", &c.JobRetention, time.Hour, 100 * 365 * 24 * time.Hour},
+	} {
+		s := getenv(v.name)
+		if s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d < v.min || d > v.max {
+			return fmt.Errorf("%s must be a duration from %v to %v, such as %v, got %q", v.name, v.min, v.max, *v.dst, s)
+		}
+		*v.dst = d
+	}
+	return nil
 }
