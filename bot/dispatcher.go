@@ -28,7 +28,8 @@ type DispatcherConfig struct {
 	// dispatchers running at once. A new ID when "".
 	Owner string
 	// Poll is how often due jobs are looked for when there were none:
-	// 250 ms when 0. A job comes due at most Poll late.
+	// 250 ms when 0. A job inserted due now is seen at most Poll late; one
+	// due later, once seen, is claimed when it comes due.
 	Poll time.Duration
 	// Lease is how long a claim of a webhook lasts: 30 s when 0.
 	// ReminderLease is that of a reminder: 10 s when 0. A claim is renewed
@@ -252,7 +253,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if ctx.Err() != nil || (n > 0 && got == n) {
 			continue // stopping, or a full batch: more may be due now
 		}
-		t := time.NewTimer(d.poll)
+		t := time.NewTimer(d.sleep(ctx))
 		select {
 		case <-ctx.Done():
 		case <-freed:
@@ -276,6 +277,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		<-idle
 	}
 	return nil
+}
+
+// sleep returns how long to wait before the next claim: until the next
+// job known to come due, at most d.poll (jobs inserted meanwhile by other
+// requests or replicas are seen within d.poll).
+func (d *Dispatcher) sleep(ctx context.Context) time.Duration {
+	next, err := d.store.NextJobDue(ctx, d.now().UnixMilli())
+	if err != nil || next == 0 {
+		return d.poll
+	}
+	return min(d.poll, max(time.UnixMilli(next).Sub(d.now()), 0))
 }
 
 // hold registers j as in hand, with the context of its attempt, and

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 
@@ -126,6 +127,21 @@ func (db *DB) ClaimJobs(ctx context.Context, owner string, now int64, leaseUntil
 		return nil, fmt.Errorf("claim jobs for %s: %w", owner, err)
 	}
 	return jobs, nil
+}
+
+// NextJobDue returns the earliest due time after the time after of the
+// pending jobs, 0 when none is due later: a dispatcher sleeps until then
+// instead of a whole poll interval. A read of the (state, due_at) index.
+func (db *DB) NextJobDue(ctx context.Context, after int64) (int64, error) {
+	var next sql.NullInt64
+	err := db.read(ctx, func(tx *sqlx.Tx) error {
+		return tx.GetContext(ctx, &next, tx.Rebind(`SELECT MIN(due_at) FROM jobs WHERE state = ? AND due_at > ?`),
+			bot.JobPending, after)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("next job due after %d: %w", after, err)
+	}
+	return next.Int64, nil
 }
 
 // setLease gives the jobs ids to owner until leaseUntil.

@@ -448,3 +448,26 @@ func TestPurgeJobs(t *testing.T) {
 		}
 	})
 }
+
+// TestNextJobDue: the earliest due time, later than the given time, of the
+// pending jobs; 0 when there is none.
+func TestNextJobDue(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		err := db.CreateRun(ctx, testRun("run1", "team1", "Outage", "u1"), nil,
+			testJob("j1", bot.JobWebhook, 100), testJob("j2", bot.JobReminder, 300), testJob("j3", bot.JobReminder, 200))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UpdateRun(ctx, "run1", func(*bot.Run) (bot.RunChange, error) {
+			return bot.RunChange{CancelJobs: []string{bot.JobReminder}, Jobs: []bot.Job{testJob("j4", bot.JobReminder, 400)}}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ after, want int64 }{{0, 100}, {100, 400}, {400, 0}} {
+			if got, err := db.NextJobDue(ctx, tc.after); err != nil || got != tc.want {
+				t.Errorf("NextJobDue(%d) = %d, %v; want %d", tc.after, got, err, tc.want)
+			}
+		}
+	})
+}
