@@ -80,9 +80,12 @@ type DispatcherConfig struct {
 //     reaches the database at least once per lease (30 s for webhooks,
 //     10 s for reminders). Its claim is renewed every Renew while the job
 //     is in hand (attempt and outcome write), however long the attempt
-//     takes (a webhook timeout may be 5 minutes); a dispatcher never starts
-//     a second attempt at a job it has in hand; and an attempt whose claim
-//     could not be renewed is cut before the lease runs out.
+//     takes (a webhook timeout may be 5 minutes), rather than bounding the
+//     attempt inside a lease: a short lease lets another replica take over
+//     soon after a crash, and a long attempt is still held. A dispatcher
+//     never starts a second attempt at a job it has in hand, and a webhook
+//     attempt whose claim could not be renewed is cut before the lease
+//     runs out.
 //   - The outcome of an attempt (done, failed, retry at) is written until
 //     it lands: while the database is unreachable the write is retried with
 //     backoff, never dropped, so a webhook delivered just before an outage
@@ -340,25 +343,38 @@ func (d *Dispatcher) heartbeat(ctx context.Context) {
 	}
 }
 
-// renewHeld renews the claims of the jobs in hand; it cuts the attempts of
-// the jobs found lost and, when the database cannot be reached, those whose
-// lease ends within d.renew (renewals are then tried every d.renew/4, so
-// the cut comes well before the lease ends). It reports whether the
-// renewal was written.
+// renewHeld renews the claims of the jobs in hand, kind by kind (a
+// reminder's row is locked while its run's transaction is open, and must
+// not hold up the renewal of webhooks). It cuts the attempts of the jobs
+// found lost and, when the database cannot be reached, those of the
+// webhooks whose lease ends within d.renew (renewals are then tried every
+// d.renew/4, so the cut comes well before the lease ends). Reminders are
+// not cut so: one is posted only in a transaction that finds its job still
+// held, and locks it, so its lease cannot make it post twice. It reports
+// whether every renewal was written.
 func (d *Dispatcher) renewHeld(ctx context.Context) bool {
 	d.mu.Lock()
-	ids := make([]string, 0, len(d.held))
-	for id := range d.held {
-		ids = append(ids, id)
+	byKind := map[string][]string{}
+	for id, h := range d.held {
+		byKind[h.job.Kind] = append(byKind[h.job.Kind], id)
 	}
 	d.mu.Unlock()
-	if len(ids) == 0 {
-		return true
+	ok := true
+	for kind, ids := range byKind {
+		ok = d.renewKind(ctx, kind, ids) && ok
 	}
+	return ok
+}
+
+// renewKind renews the claims of the jobs ids, of one kind; see renewHeld.
+func (d *Dispatcher) renewKind(ctx context.Context, kind string, ids []string) bool {
 	now := d.now()
 	leases := d.leases(now)
+	if _, known := leases[kind]; !known {
+		return true // an unknown kind: failed without an attempt
+	}
 	rctx, cancel := context.WithTimeout(ctx, d.renew)
-	renewed, err := d.store.RenewJobs(rctx, d.owner, leases, ids)
+	renewed, err := d.store.RenewJobs(rctx, d.owner, Leases{kind: leases[kind]}, ids)
 	cancel()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -366,25 +382,28 @@ func (d *Dispatcher) renewHeld(ctx context.Context) bool {
 		if ctx.Err() != nil {
 			return true
 		}
-		d.log.Warn("renew the claims of the jobs in hand", "owner", d.owner, "jobs", len(ids), "error", err)
+		d.log.Warn("renew the claims of the jobs in hand", "owner", d.owner, "kind", kind, "jobs", len(ids), "error", err)
+		if kind == JobReminder {
+			return false
+		}
 		cutAt := now.Add(d.renew).UnixMilli()
-		for _, h := range d.held {
-			if h.until <= cutAt {
+		for _, id := range ids {
+			if h := d.held[id]; h != nil && h.until <= cutAt {
 				h.cut(errLeaseExpires)
 			}
 		}
 		return false
 	}
-	ok := make(map[string]bool, len(renewed))
+	got := make(map[string]bool, len(renewed))
 	for _, id := range renewed {
-		ok[id] = true
+		got[id] = true
 	}
 	for _, id := range ids {
 		h := d.held[id]
 		switch {
 		case h == nil: // its outcome was recorded meanwhile
-		case ok[id]:
-			h.until = leases[h.job.Kind]
+		case got[id]:
+			h.until = leases[kind]
 		default:
 			h.cut(errLeaseLost)
 		}
