@@ -54,6 +54,11 @@ type DispatcherConfig struct {
 	Retention  time.Duration
 	PurgeEvery time.Duration
 	PurgeBatch int
+	// Ahead is how long before its due time a job is claimed: 1 s when 0.
+	// The claim (a write, which waits for the database's only write lock
+	// on SQLite) and a reminder's first read are then done before the job
+	// comes due; the attempt waits for the due time.
+	Ahead time.Duration
 	// Batch is the most jobs claimed at once: 32 when 0.
 	Batch int
 	// Concurrency is the most jobs handled at once: 16 when 0. Each job has
@@ -114,6 +119,7 @@ type Dispatcher struct {
 	retention     time.Duration
 	purgeEvery    time.Duration
 	purgeBatch    int
+	ahead         time.Duration
 	batch         int
 	conc          int
 	now           func() time.Time
@@ -151,12 +157,12 @@ func NewDispatcher(c DispatcherConfig) (*Dispatcher, error) {
 		return nil, errors.New("new dispatcher: no Service")
 	}
 	if c.Poll < 0 || c.Lease < 0 || c.ReminderLease < 0 || c.Renew < 0 || c.Grace < 0 || c.Retention < 0 ||
-		c.PurgeEvery < 0 || c.PurgeBatch < 0 || c.Batch < 0 || c.Concurrency < 0 {
+		c.PurgeEvery < 0 || c.PurgeBatch < 0 || c.Ahead < 0 || c.Batch < 0 || c.Concurrency < 0 {
 		return nil, fmt.Errorf("new dispatcher: negative duration or count in %+v", c)
 	}
 	d := &Dispatcher{svc: c.Service, store: c.Service.store, sender: c.Sender, owner: c.Owner,
 		poll: c.Poll, lease: c.Lease, reminderLease: c.ReminderLease, renew: c.Renew, grace: c.Grace,
-		retention: c.Retention, purgeEvery: c.PurgeEvery, purgeBatch: c.PurgeBatch,
+		retention: c.Retention, purgeEvery: c.PurgeEvery, purgeBatch: c.PurgeBatch, ahead: c.Ahead,
 		batch: c.Batch, conc: c.Concurrency, now: c.Now, backoff: c.Backoff, recordBackoff: c.RecordBackoff,
 		log: c.Logger, held: map[string]*heldJob{}}
 	if d.owner == "" {
@@ -173,6 +179,7 @@ func NewDispatcher(c DispatcherConfig) (*Dispatcher, error) {
 	d.retention = orDefault(d.retention, 720*time.Hour)
 	d.purgeEvery = orDefault(d.purgeEvery, time.Hour)
 	d.purgeBatch = orDefault(d.purgeBatch, 1000)
+	d.ahead = orDefault(d.ahead, time.Second)
 	d.batch = orDefault(d.batch, 32)
 	d.conc = orDefault(d.conc, 16)
 	if d.now == nil {
@@ -229,7 +236,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		got := 0
 		if n > 0 {
 			now := d.now()
-			jobs, err := d.store.ClaimJobs(ctx, d.owner, now.UnixMilli(), d.leases(now), n)
+			jobs, err := d.store.ClaimJobs(ctx, d.owner, now.UnixMilli(), now.Add(d.ahead).UnixMilli(), d.leases(now), n)
 			if err != nil && ctx.Err() == nil {
 				d.log.Error("claim jobs", "owner", d.owner, "error", err)
 			}
@@ -282,15 +289,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// sleep returns how long to wait before the next claim: until the next
-// job known to come due, at most d.poll (jobs inserted meanwhile by other
-// requests or replicas are seen within d.poll).
+// sleep returns how long to wait before the next claim: until d.ahead
+// before the next job known to come due, at most d.poll (jobs inserted
+// meanwhile by other requests or replicas are seen within d.poll).
 func (d *Dispatcher) sleep(ctx context.Context) time.Duration {
 	next, err := d.store.NextJobDue(ctx, d.now().UnixMilli())
 	if err != nil || next == 0 {
 		return d.poll
 	}
-	return min(d.poll, max(time.UnixMilli(next).Sub(d.now()), 0))
+	return min(d.poll, max(time.UnixMilli(next).Sub(d.now())-d.ahead, 0))
 }
 
 // hold registers j as in hand, with the context of its attempt, and
@@ -411,6 +418,23 @@ func (d *Dispatcher) renewKind(ctx context.Context, kind string, ids []string) b
 	return true
 }
 
+// untilDue waits until the job in hand comes due (it may be claimed up to
+// d.ahead early); an error when its attempt is cut meanwhile.
+func (d *Dispatcher) untilDue(h *heldJob) error {
+	wait := time.UnixMilli(h.job.DueAt).Sub(d.now())
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-h.ctx.Done():
+		return context.Cause(h.ctx)
+	}
+}
+
 // handle makes one attempt at a job in hand and records its outcome.
 func (d *Dispatcher) handle(work context.Context, h *heldJob) {
 	switch j := h.job; j.Kind {
@@ -455,6 +479,10 @@ func (d *Dispatcher) webhook(work context.Context, h *heldJob) {
 		d.finish(work, j, nil, Errorf(EInvalid, "no webhook sender configured"))
 		return
 	}
+	if err := d.untilDue(h); err != nil {
+		d.log.Info("webhook not attempted: cut before it came due", "job_id", j.ID, "run_id", j.RunID, "error", err)
+		return // nothing was sent: left to its lease, if still held
+	}
 	at := d.now().UnixMilli()
 	err := d.sender.Send(h.ctx, p.URL, j.ID, []byte(p.Body))
 	if d.cutShort(h, err) {
@@ -476,7 +504,7 @@ func (d *Dispatcher) webhook(work context.Context, h *heldJob) {
 // transaction failed after the post, the record is written until it lands.
 func (d *Dispatcher) reminder(work context.Context, h *heldJob) {
 	j := h.job
-	out, err := d.svc.remind(h.ctx, j)
+	out, err := d.svc.remind(h.ctx, j, func() error { return d.untilDue(h) })
 	switch {
 	case out == reminderRecorded:
 		return

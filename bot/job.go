@@ -67,11 +67,12 @@ type Leases map[string]int64
 // JobStore persists jobs. Jobs are inserted with their run's change
 // (CreateRun, UpdateRun's RunChange) and claimed here.
 type JobStore interface {
-	// ClaimJobs claims up to n pending jobs due at now whose lease has
-	// ended (or never began), oldest due first, for owner: a job of kind k
-	// until leaseUntil[k]; kinds not in leaseUntil are not claimed.
-	// Concurrent callers never get the same job while its lease runs.
-	ClaimJobs(ctx context.Context, owner string, now int64, leaseUntil Leases, n int) ([]Job, error)
+	// ClaimJobs claims up to n pending jobs due by dueBy (now, or a little
+	// later to claim ahead) whose lease has ended (or never began) at now,
+	// oldest due first, for owner: a job of kind k until leaseUntil[k];
+	// kinds not in leaseUntil are not claimed. Concurrent callers never get
+	// the same job while its lease runs.
+	ClaimJobs(ctx context.Context, owner string, now, dueBy int64, leaseUntil Leases, n int) ([]Job, error)
 	// NextJobDue returns the earliest due time after the time after of the
 	// pending jobs; 0 when none is due later.
 	NextJobDue(ctx context.Context, after int64) (int64, error)

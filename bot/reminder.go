@@ -76,7 +76,7 @@ const (
 // (a newer update or a snooze cancelled it). An error means the reminder is
 // to be retried.
 func (s *Service) SendReminder(ctx context.Context, j Job) error {
-	out, err := s.remind(ctx, j)
+	out, err := s.remind(ctx, j, nil)
 	if out == reminderPosted {
 		return s.recordReminder(ctx, j)
 	}
@@ -84,7 +84,9 @@ func (s *Service) SendReminder(ctx context.Context, j Job) error {
 }
 
 // remind makes one attempt at the reminder job j; see SendReminder.
-func (s *Service) remind(ctx context.Context, j Job) (reminderOutcome, error) {
+// untilDue, when not nil, is called after the first look at the run and
+// before the run is locked, and its error ends the attempt.
+func (s *Service) remind(ctx context.Context, j Job, untilDue func() error) (reminderOutcome, error) {
 	var p ReminderJob
 	if err := json.Unmarshal([]byte(j.Payload), &p); err != nil {
 		return reminderNotSent, Errorf(EInvalid, "reminder job %s has an invalid payload: %v", j.ID, err)
@@ -101,6 +103,11 @@ func (s *Service) remind(ctx context.Context, j Job) (reminderOutcome, error) {
 		return reminderNotSent, nil
 	}
 	owner := s.username(ctx, pre.Platform, pre.OwnerUserID)
+	if untilDue != nil {
+		if err := untilDue(); err != nil {
+			return reminderNotSent, err
+		}
+	}
 	posted := false
 	decide := func(r *Run) (RunChange, error) {
 		if reminderStale(r, p) {

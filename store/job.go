@@ -76,15 +76,16 @@ func cancelJobs(ctx context.Context, tx *sqlx.Tx, runID string, kinds []string, 
 	return nil
 }
 
-// ClaimJobs claims up to n pending jobs due at now whose lease has ended,
-// oldest due first, for owner: a job of kind k until leaseUntil[k]; kinds
-// not in leaseUntil are not claimed. On Postgres the rows are selected FOR
+// ClaimJobs claims up to n pending jobs due by dueBy (now, or a little
+// later to claim ahead) whose lease has ended at now, oldest due first, for
+// owner: a job of kind k until leaseUntil[k]; kinds not in leaseUntil are
+// not claimed. On Postgres the rows are selected FOR
 // UPDATE SKIP LOCKED, so concurrent claimers take disjoint sets without
 // waiting on each other, and a job whose row a transaction holds (a
 // reminder being sent in its run's transaction, see CompleteRunJob) is not
 // claimed whatever its lease; on SQLite the write transaction holds the
 // database's only write lock.
-func (db *DB) ClaimJobs(ctx context.Context, owner string, now int64, leaseUntil bot.Leases, n int) ([]bot.Job, error) {
+func (db *DB) ClaimJobs(ctx context.Context, owner string, now, dueBy int64, leaseUntil bot.Leases, n int) ([]bot.Job, error) {
 	jobs := []bot.Job{}
 	if n <= 0 || len(leaseUntil) == 0 {
 		return jobs, nil
@@ -98,7 +99,7 @@ func (db *DB) ClaimJobs(ctx context.Context, owner string, now int64, leaseUntil
 		var rows []jobRow
 		q, args, err := sqlx.In(`SELECT `+jobColumns+` FROM jobs
 			WHERE state = ? AND due_at <= ? AND lease_until <= ? AND kind IN (?)
-			ORDER BY due_at, id LIMIT ?`+db.dialect.skipLocked, bot.JobPending, now, now, kinds, n)
+			ORDER BY due_at, id LIMIT ?`+db.dialect.skipLocked, bot.JobPending, dueBy, now, kinds, n)
 		if err != nil {
 			return err
 		}

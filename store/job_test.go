@@ -38,7 +38,7 @@ func bothKinds(lease int64) bot.Leases {
 
 func claimIDs(t *testing.T, db *store.DB, owner string, now, lease int64, n int) []string {
 	t.Helper()
-	jobs, err := db.ClaimJobs(context.Background(), owner, now, bothKinds(lease), n)
+	jobs, err := db.ClaimJobs(context.Background(), owner, now, now, bothKinds(lease), n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestClaimJobsConcurrently(t *testing.T) {
 				owner := fmt.Sprintf("w%d", w)
 				wg.Go(func() {
 					for {
-						got, err := db.ClaimJobs(ctx, owner, n, bothKinds(1e12), 7)
+						got, err := db.ClaimJobs(ctx, owner, n, n, bothKinds(1e12), 7)
 						if err != nil {
 							t.Error(err)
 							return
@@ -250,14 +250,14 @@ func TestJobLeases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := db.ClaimJobs(ctx, "a", 100, bot.Leases{bot.JobReminder: 500}, 10)
+		got, err := db.ClaimJobs(ctx, "a", 100, 100, bot.Leases{bot.JobReminder: 500}, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 1 || got[0].ID != "r1" || got[0].LeaseUntil != 500 {
 			t.Fatalf("claim of reminders only = %+v, want r1 until 500", got)
 		}
-		got, err = db.ClaimJobs(ctx, "a", 100, bot.Leases{bot.JobReminder: 500, bot.JobWebhook: 3000}, 2)
+		got, err = db.ClaimJobs(ctx, "a", 100, 100, bot.Leases{bot.JobReminder: 500, bot.JobWebhook: 3000}, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -468,6 +468,30 @@ func TestNextJobDue(t *testing.T) {
 			if got, err := db.NextJobDue(ctx, tc.after); err != nil || got != tc.want {
 				t.Errorf("NextJobDue(%d) = %d, %v; want %d", tc.after, got, err, tc.want)
 			}
+		}
+	})
+}
+
+// TestClaimAhead: a job due by dueBy is claimed early; the lease is
+// checked at now.
+func TestClaimAhead(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		err := db.CreateRun(ctx, testRun("run1", "team1", "Outage", "u1"), nil,
+			testJob("j1", bot.JobReminder, 300), testJob("j2", bot.JobReminder, 400))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.ClaimJobs(ctx, "a", 250, 300, bothKinds(350), 10)
+		if err != nil || len(got) != 1 || got[0].ID != "j1" {
+			t.Fatalf("claim at 250 of what is due by 300 = %+v, %v; want j1", got, err)
+		}
+		// At 340, a's lease (until 350) still runs, though j1 is due.
+		if got, err := db.ClaimJobs(ctx, "b", 340, 400, bothKinds(2000), 10); err != nil || len(got) != 1 || got[0].ID != "j2" {
+			t.Fatalf("claim by b at 340 = %+v, %v; want only j2", got, err)
+		}
+		if got, err := db.ClaimJobs(ctx, "b", 350, 350, bothKinds(2000), 10); err != nil || len(got) != 1 || got[0].ID != "j1" {
+			t.Fatalf("claim by b at 350 = %+v, %v; want j1, its lease over", got, err)
 		}
 	})
 }
