@@ -263,7 +263,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if ctx.Err() != nil || (n > 0 && got == n) {
 			continue // stopping, or a full batch: more may be due now
 		}
-		t := time.NewTimer(d.sleep(ctx))
+		wait := d.poll // all slots taken: until one is freed
+		if n > 0 {
+			wait = d.sleep(ctx)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 		case <-freed:
@@ -290,15 +294,18 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 }
 
 // sleep returns how long to wait before the next claim: until d.ahead
-// before the next job known to come due, at most d.poll (jobs inserted
-// meanwhile by other requests or replicas are seen within d.poll).
+// before the next unclaimed job comes due, at most d.poll (jobs inserted
+// or released meanwhile are seen within d.poll), at least minSleep.
 func (d *Dispatcher) sleep(ctx context.Context) time.Duration {
 	next, err := d.store.NextJobDue(ctx, d.now().UnixMilli())
 	if err != nil || next == 0 {
 		return d.poll
 	}
-	return min(d.poll, max(time.UnixMilli(next).Sub(d.now())-d.ahead, 0))
+	return min(d.poll, max(time.UnixMilli(next).Sub(d.now())-d.ahead, minSleep))
 }
+
+// minSleep keeps the claim loop from spinning on a job it cannot claim yet.
+const minSleep = 5 * time.Millisecond
 
 // hold registers j as in hand, with the context of its attempt, and
 // returns it; nil when j is in hand already.

@@ -618,3 +618,41 @@ func TestWebhookGivesUp(t *testing.T) {
 		t.Errorf("receiver got %d attempts, want %d", c, bot.MaxWebhookAttempts)
 	}
 }
+
+// TestDispatcherClaimsAhead: a job is claimed up to Ahead before its due
+// time, and attempted no earlier than that (a lower bound only: a loaded
+// machine makes it later, never earlier).
+func TestDispatcherClaimsAhead(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.SQLite)
+	rc := newReceiver(t)
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	j := webhookJob(t, srv.URL+"/hook", 0)
+	due := time.Now().Add(700 * time.Millisecond)
+	j.DueAt = due.UnixMilli()
+	r := testRun(0)
+	if err := db.CreateRun(ctx, r, nil, j); err != nil {
+		t.Fatal(err)
+	}
+	timed := &timedPoster{s: newSender(t, 5*time.Second), at: make(chan time.Time, 10)}
+	startDispatcher(t, bot.DispatcherConfig{Service: bot.NewService(bot.Config{Store: db}), Sender: timed,
+		Owner: "early", Poll: 10 * time.Millisecond, Ahead: time.Hour})
+	eventually(t, "claimed ahead", func() bool { return jobsByID(t, db, r.ID)[j.ID].ClaimedBy == "early" })
+	if at := waitFor(t, timed.at, "attempt"); at.UnixMilli() < j.DueAt {
+		t.Errorf("attempted %v before its due time", due.Sub(at))
+	}
+	eventually(t, "the job done", func() bool { return jobsByID(t, db, r.ID)[j.ID].State == bot.JobDone })
+}
+
+// timedPoster sends through a real sender and reports when each attempt
+// began.
+type timedPoster struct {
+	s  *bot.WebhookSender
+	at chan time.Time
+}
+
+func (p *timedPoster) Send(ctx context.Context, url, id string, body []byte) error {
+	p.at <- time.Now()
+	return p.s.Send(ctx, url, id, body)
+}

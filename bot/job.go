@@ -73,9 +73,9 @@ type JobStore interface {
 	// kinds not in leaseUntil are not claimed. Concurrent callers never get
 	// the same job while its lease runs.
 	ClaimJobs(ctx context.Context, owner string, now, dueBy int64, leaseUntil Leases, n int) ([]Job, error)
-	// NextJobDue returns the earliest due time after the time after of the
-	// pending jobs; 0 when none is due later.
-	NextJobDue(ctx context.Context, after int64) (int64, error)
+	// NextJobDue returns the earliest due time after the time now of the
+	// pending jobs nobody holds at now; 0 when there is none.
+	NextJobDue(ctx context.Context, now int64) (int64, error)
 	// RenewJobs extends owner's claim on those of the jobs ids it still
 	// holds (pending, claimed by owner) to leaseUntil[kind] and returns
 	// their IDs; the others are lost: cancelled, or claimed by another

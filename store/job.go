@@ -130,17 +130,18 @@ func (db *DB) ClaimJobs(ctx context.Context, owner string, now, dueBy int64, lea
 	return jobs, nil
 }
 
-// NextJobDue returns the earliest due time after the time after of the
-// pending jobs, 0 when none is due later: a dispatcher sleeps until then
-// instead of a whole poll interval. A read of the (state, due_at) index.
-func (db *DB) NextJobDue(ctx context.Context, after int64) (int64, error) {
+// NextJobDue returns the earliest due time after the time now of the
+// pending jobs that nobody holds at now, 0 when there is none: a dispatcher
+// sleeps until then instead of a whole poll interval. A read of the
+// (state, due_at) index.
+func (db *DB) NextJobDue(ctx context.Context, now int64) (int64, error) {
 	var next sql.NullInt64
 	err := db.read(ctx, func(tx *sqlx.Tx) error {
-		return tx.GetContext(ctx, &next, tx.Rebind(`SELECT MIN(due_at) FROM jobs WHERE state = ? AND due_at > ?`),
-			bot.JobPending, after)
+		return tx.GetContext(ctx, &next, tx.Rebind(`SELECT MIN(due_at) FROM jobs
+			WHERE state = ? AND due_at > ? AND lease_until <= ?`), bot.JobPending, now, now)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("next job due after %d: %w", after, err)
+		return 0, fmt.Errorf("next job due after %d: %w", now, err)
 	}
 	return next.Int64, nil
 }

@@ -449,13 +449,14 @@ func TestPurgeJobs(t *testing.T) {
 	})
 }
 
-// TestNextJobDue: the earliest due time, later than the given time, of the
-// pending jobs; 0 when there is none.
+// TestNextJobDue: the earliest due time, later than now, of the pending
+// jobs nobody holds at now; 0 when there is none.
 func TestNextJobDue(t *testing.T) {
 	forEachStore(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		err := db.CreateRun(ctx, testRun("run1", "team1", "Outage", "u1"), nil,
-			testJob("j1", bot.JobWebhook, 100), testJob("j2", bot.JobReminder, 300), testJob("j3", bot.JobReminder, 200))
+			testJob("j1", bot.JobWebhook, 160), testJob("j2", bot.JobReminder, 300), testJob("j3", bot.JobReminder, 200),
+			testJob("j5", bot.JobWebhook, 150))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -464,9 +465,13 @@ func TestNextJobDue(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		for _, tc := range []struct{ after, want int64 }{{0, 100}, {100, 400}, {400, 0}} {
-			if got, err := db.NextJobDue(ctx, tc.after); err != nil || got != tc.want {
-				t.Errorf("NextJobDue(%d) = %d, %v; want %d", tc.after, got, err, tc.want)
+		// Another dispatcher claimed j5 ahead of its due time, until 1000.
+		if got, err := db.ClaimJobs(ctx, "b", 10, 150, bot.Leases{bot.JobWebhook: 1000}, 1); err != nil || len(got) != 1 {
+			t.Fatalf("claim = %+v, %v", got, err)
+		}
+		for _, tc := range []struct{ now, want int64 }{{0, 160}, {160, 400}, {400, 0}} {
+			if got, err := db.NextJobDue(ctx, tc.now); err != nil || got != tc.want {
+				t.Errorf("NextJobDue(%d) = %d, %v; want %d", tc.now, got, err, tc.want)
 			}
 		}
 	})
