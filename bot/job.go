@@ -19,10 +19,11 @@ const (
 
 // Job is one piece of time-based or outbound work (the outbox): written in
 // the transaction of the change that causes it, claimed by one dispatcher
-// at a time for a lease, and done, retried, failed or cancelled. A
-// dispatcher that dies holding a claim loses it when the lease ends, and
-// another claims the job again: delivery is exactly once except for the
-// job in flight at a crash, which is delivered at least once.
+// at a time for a lease that the dispatcher renews while it works on the
+// job, and done, retried, failed or cancelled. See Dispatcher for what is
+// guaranteed: no job is sent twice while the dispatcher that claimed it is
+// alive; a job a dispatcher had in flight when it died is claimed again
+// when its lease ends, and sent again with the same ID.
 type Job struct {
 	ID         string `json:"id"`
 	Kind       string `json:"kind"` // JobWebhook or JobReminder
@@ -59,17 +60,37 @@ type JobAttempt struct {
 	Error   string `json:"error"`  // "" on success
 }
 
+// Leases are the ends of the claims a dispatcher makes or renews, by kind
+// of job, in milliseconds since the epoch.
+type Leases map[string]int64
+
 // JobStore persists jobs. Jobs are inserted with their run's change
 // (CreateRun, UpdateRun's RunChange) and claimed here.
 type JobStore interface {
-	// ClaimJobs claims up to n pending jobs due at now whose lease has
-	// ended (or never began), oldest due first, for owner until leaseUntil.
-	// Concurrent callers never get the same job while its lease runs.
-	ClaimJobs(ctx context.Context, owner string, now, leaseUntil int64, n int) ([]Job, error)
+	// ClaimJobs claims up to n pending jobs due by dueBy (now, or a little
+	// later to claim ahead) whose lease has ended (or never began) at now,
+	// oldest due first, for owner: a job of kind k until leaseUntil[k];
+	// kinds not in leaseUntil are not claimed. Concurrent callers never get
+	// the same job while its lease runs.
+	ClaimJobs(ctx context.Context, owner string, now, dueBy int64, leaseUntil Leases, n int) ([]Job, error)
+	// NextJobDue returns the earliest due time after the time now of the
+	// pending jobs nobody holds at now; 0 when there is none.
+	NextJobDue(ctx context.Context, now int64) (int64, error)
+	// RenewJobs extends owner's claim on those of the jobs ids it still
+	// holds (pending, claimed by owner) to leaseUntil[kind] and returns
+	// their IDs; the others are lost: cancelled, or claimed by another
+	// owner once the lease had run out.
+	RenewJobs(ctx context.Context, owner string, leaseUntil Leases, ids []string) ([]string, error)
 	// CompleteJob marks the job done at now. EConflict when owner no
 	// longer holds it: its lease was lost to another owner, or the job was
 	// cancelled.
 	CompleteJob(ctx context.Context, id, owner string, now int64) error
+	// CompleteRunJob locks the run as UpdateRun does and, in the same
+	// transaction, marks the job done at now if owner still holds it
+	// (EConflict, without calling fn, if not), calls fn and saves the run
+	// and fn's change: the job's work is decided and recorded under the
+	// run's lock, atomically. ENotFound when the run is gone.
+	CompleteRunJob(ctx context.Context, runID, jobID, owner string, now int64, fn func(*Run) (RunChange, error)) (Run, error)
 	// RetryJob counts a failed attempt, records lastErr and releases the
 	// job, due again at dueAt. EConflict as for CompleteJob.
 	RetryJob(ctx context.Context, id, owner string, dueAt int64, lastErr string) error
@@ -78,6 +99,10 @@ type JobStore interface {
 	FailJob(ctx context.Context, id, owner string, now int64, lastErr string) error
 	// RecordAttempt records one attempt at a job.
 	RecordAttempt(ctx context.Context, a JobAttempt) error
+	// PurgeJobs deletes up to limit jobs that ended (done, failed,
+	// cancelled) before the time before, oldest first, with their
+	// attempts, and returns how many.
+	PurgeJobs(ctx context.Context, before int64, limit int) (int, error)
 	// Jobs returns the run's jobs, oldest first.
 	Jobs(ctx context.Context, runID string) ([]Job, error)
 	// JobAttempts returns the attempts recorded for a job, first first.

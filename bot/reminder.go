@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -40,46 +41,141 @@ func (s *Service) reminderJob(r *Run, now, reminder int64) (Job, error) {
 		Payload: string(p), CreateAt: now, State: JobPending}, nil
 }
 
+// reminderPostTimeout bounds the chat post of a reminder, made while the
+// reminder holds its run's lock (on SQLite, the database's write lock).
+const reminderPostTimeout = 5 * time.Second
+
+// errStaleReminder aborts the transaction of a reminder that is no longer
+// due: its run ended or got a newer status update.
+var errStaleReminder = errors.New("stale reminder")
+
+// reminderOutcome is what became of an attempt at a reminder.
+type reminderOutcome int
+
+const (
+	// reminderNotSent: nothing was posted (stale, the run is gone, or an
+	// error). A claimed job is still to be completed or retried.
+	reminderNotSent reminderOutcome = iota
+	// reminderRecorded: posted, recorded on the timeline and, for a claimed
+	// job, marked done, all in the run's transaction.
+	reminderRecorded
+	// reminderPosted: posted, but the transaction that records it failed
+	// (the database went away): recordReminder is to be retried until it
+	// lands.
+	reminderPosted
+)
+
 // SendReminder asks the run's owner, in the run's channel, for a status
 // update, and records it on the timeline. A stale reminder (the run ended,
 // or got a newer status update than the one that set it) is dropped
-// without a word. It is the dispatcher's handler of JobReminder jobs; an
-// error means the reminder is to be retried.
+// without a word. The decision and the post are made while the run is
+// locked, in the transaction that records the reminder, so that no status
+// update can come between them: a reminder is never posted after a newer
+// update. For a claimed job (ClaimedBy set), the same transaction marks the
+// job done; EConflict, without a post, when its claimant no longer holds it
+// (a newer update or a snooze cancelled it). An error means the reminder is
+// to be retried.
 func (s *Service) SendReminder(ctx context.Context, j Job) error {
+	out, err := s.remind(ctx, j, nil)
+	if out == reminderPosted {
+		return s.recordReminder(ctx, j)
+	}
+	return err
+}
+
+// remind makes one attempt at the reminder job j; see SendReminder.
+// untilDue, when not nil, is called after the first look at the run and
+// before the run is locked, and its error ends the attempt.
+func (s *Service) remind(ctx context.Context, j Job, untilDue func() error) (reminderOutcome, error) {
 	var p ReminderJob
 	if err := json.Unmarshal([]byte(j.Payload), &p); err != nil {
-		return Errorf(EInvalid, "reminder job %s has an invalid payload: %v", j.ID, err)
+		return reminderNotSent, Errorf(EInvalid, "reminder job %s has an invalid payload: %v", j.ID, err)
 	}
-	r, err := s.store.RunState(ctx, j.RunID)
+	// A first look without the lock: a stale reminder takes no write lock,
+	// and the owner's name is looked up before the lock is taken.
+	pre, err := s.store.RunState(ctx, j.RunID)
 	if ErrorCode(err) == ENotFound {
-		return nil // the run is gone: nobody to remind
+		return reminderNotSent, nil // the run is gone: nobody to remind
 	} else if err != nil {
-		return err
+		return reminderNotSent, err
 	}
-	if !r.IsActive || r.DeleteAt != 0 || r.LastStatusUpdateAt > p.After {
+	if reminderStale(&pre, p) {
+		return reminderNotSent, nil
+	}
+	owner := s.username(ctx, pre.Platform, pre.OwnerUserID)
+	if untilDue != nil {
+		if err := untilDue(); err != nil {
+			return reminderNotSent, err
+		}
+	}
+	posted := false
+	decide := func(r *Run) (RunChange, error) {
+		if reminderStale(r, p) {
+			return RunChange{}, errStaleReminder
+		}
+		if r.OwnerUserID != pre.OwnerUserID {
+			owner = s.username(ctx, r.Platform, r.OwnerUserID)
+		}
+		if r.ChannelID != "" {
+			post := *r
+			post.DetailsURL = s.DetailsURL(post) // the reminder is posted in the run's channel
+			name := post.Name
+			if post.DetailsURL != "" {
+				name = MarkdownLink(post.Name, post.DetailsURL)
+			}
+			msg := fmt.Sprintf("%s, it is time for a status update on %s: `/playbook update`", owner, name)
+			pctx, cancel := context.WithTimeout(ctx, reminderPostTimeout)
+			_, err := s.chatFor(post.Platform).PostReminder(pctx, post, msg)
+			cancel()
+			if err != nil {
+				return RunChange{}, fmt.Errorf("post reminder of run %s in channel %s: %w", r.ID, r.ChannelID, err)
+			}
+		}
+		posted = true
+		return one(s.reminderEvent(j.ID, r, owner)), nil
+	}
+	if j.ClaimedBy != "" {
+		_, err = s.store.CompleteRunJob(ctx, j.RunID, j.ID, j.ClaimedBy, s.now(), decide)
+	} else {
+		_, err = s.store.UpdateRun(ctx, j.RunID, decide)
+	}
+	switch {
+	case err == nil:
+		return reminderRecorded, nil
+	case posted:
+		return reminderPosted, fmt.Errorf("record reminder of run %s: %w", j.RunID, err)
+	case errors.Is(err, errStaleReminder), ErrorCode(err) == ENotFound:
+		return reminderNotSent, nil
+	}
+	return reminderNotSent, err
+}
+
+// reminderStale reports whether a reminder set as p is no longer due on r.
+func reminderStale(r *Run, p ReminderJob) bool {
+	return !r.IsActive || r.DeleteAt != 0 || r.LastStatusUpdateAt > p.After
+}
+
+// reminderEvent is the timeline event of the reminder job jobID, sent to
+// owner. Its ID is the job's, so that it is recorded once however often
+// recordReminder is retried.
+func (s *Service) reminderEvent(jobID string, r *Run, owner string) TimelineEvent {
+	e := s.event(r.ID, Actor{}, EventReminderSent, "Status update reminder sent to "+owner, "")
+	e.ID = jobID
+	e.SubjectUserID = r.OwnerUserID
+	return e
+}
+
+// recordReminder records on the run's timeline the reminder j, posted but
+// not recorded; done already (the event exists) or a run gone count as
+// recorded.
+func (s *Service) recordReminder(ctx context.Context, j Job) error {
+	_, err := s.store.UpdateRun(ctx, j.RunID, func(r *Run) (RunChange, error) {
+		return one(s.reminderEvent(j.ID, r, s.username(ctx, r.Platform, r.OwnerUserID))), nil
+	})
+	if code := ErrorCode(err); err == nil || code == EConflict || code == ENotFound {
 		return nil
 	}
-	owner := s.username(ctx, r.Platform, r.OwnerUserID)
-	if r.ChannelID != "" {
-		r.DetailsURL = s.DetailsURL(r) // the reminder is posted in the run's channel
-		name := r.Name
-		if r.DetailsURL != "" {
-			name = MarkdownLink(r.Name, r.DetailsURL)
-		}
-		msg := fmt.Sprintf("%s, it is time for a status update on %s: `/playbook update`", owner, name)
-		if _, err := s.chatFor(r.Platform).PostReminder(ctx, r, msg); err != nil {
-			return fmt.Errorf("post reminder of run %s in channel %s: %w", r.ID, r.ChannelID, err)
-		}
-	}
-	_, err = s.store.UpdateRun(ctx, r.ID, func(r *Run) (RunChange, error) {
-		e := s.event(r.ID, Actor{}, EventReminderSent, "Status update reminder sent to "+owner, "")
-		e.SubjectUserID = r.OwnerUserID
-		return one(e), nil
-	})
-	if err != nil {
-		return fmt.Errorf("record reminder of run %s: %w", r.ID, err)
-	}
-	return nil
+	return fmt.Errorf("record reminder of run %s: %w", j.RunID, err)
 }
 
 // SnoozeOptions are the delays a reminder can be snoozed by, as the chat

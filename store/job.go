@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/jmoiron/sqlx"
 
@@ -74,39 +76,50 @@ func cancelJobs(ctx context.Context, tx *sqlx.Tx, runID string, kinds []string, 
 	return nil
 }
 
-// ClaimJobs claims up to n pending jobs due at now whose lease has ended,
-// oldest due first, for owner until leaseUntil. On Postgres the rows are
-// selected FOR UPDATE SKIP LOCKED, so concurrent claimers take disjoint
-// sets without waiting on each other; on SQLite the write transaction holds
-// the database's only write lock.
-func (db *DB) ClaimJobs(ctx context.Context, owner string, now, leaseUntil int64, n int) ([]bot.Job, error) {
+// ClaimJobs claims up to n pending jobs due by dueBy (now, or a little
+// later to claim ahead) whose lease has ended at now, oldest due first, for
+// owner: a job of kind k until leaseUntil[k]; kinds not in leaseUntil are
+// not claimed. On Postgres the rows are selected FOR
+// UPDATE SKIP LOCKED, so concurrent claimers take disjoint sets without
+// waiting on each other, and a job whose row a transaction holds (a
+// reminder being sent in its run's transaction, see CompleteRunJob) is not
+// claimed whatever its lease; on SQLite the write transaction holds the
+// database's only write lock.
+func (db *DB) ClaimJobs(ctx context.Context, owner string, now, dueBy int64, leaseUntil bot.Leases, n int) ([]bot.Job, error) {
 	jobs := []bot.Job{}
-	if n <= 0 {
+	if n <= 0 || len(leaseUntil) == 0 {
 		return jobs, nil
 	}
+	kinds := make([]string, 0, len(leaseUntil))
+	for k := range leaseUntil {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
 	err := db.write(ctx, func(tx *sqlx.Tx) error {
 		var rows []jobRow
-		q := `SELECT ` + jobColumns + ` FROM jobs WHERE state = ? AND due_at <= ? AND lease_until <= ?
-			ORDER BY due_at, id LIMIT ?` + db.dialect.skipLocked
-		if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), bot.JobPending, now, now, n); err != nil {
+		q, args, err := sqlx.In(`SELECT `+jobColumns+` FROM jobs
+			WHERE state = ? AND due_at <= ? AND lease_until <= ? AND kind IN (?)
+			ORDER BY due_at, id LIMIT ?`+db.dialect.skipLocked, bot.JobPending, dueBy, now, kinds, n)
+		if err != nil {
+			return err
+		}
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
 			return err
 		}
 		if len(rows) == 0 {
 			return nil
 		}
-		ids := make([]string, len(rows))
-		for i, row := range rows {
-			ids[i] = row.ID
+		byKind := map[string][]string{}
+		for _, row := range rows {
+			byKind[row.Kind] = append(byKind[row.Kind], row.ID)
 		}
-		uq, args, err := sqlx.In(`UPDATE jobs SET claimed_by = ?, lease_until = ? WHERE id IN (?)`, owner, leaseUntil, ids)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(uq), args...); err != nil {
-			return err
+		for _, k := range kinds {
+			if err := setLease(ctx, tx, owner, leaseUntil[k], byKind[k]); err != nil {
+				return err
+			}
 		}
 		for _, row := range rows {
-			row.ClaimedBy, row.LeaseUntil = owner, leaseUntil
+			row.ClaimedBy, row.LeaseUntil = owner, leaseUntil[row.Kind]
 			jobs = append(jobs, bot.Job(row))
 		}
 		return nil
@@ -115,6 +128,132 @@ func (db *DB) ClaimJobs(ctx context.Context, owner string, now, leaseUntil int64
 		return nil, fmt.Errorf("claim jobs for %s: %w", owner, err)
 	}
 	return jobs, nil
+}
+
+// NextJobDue returns the earliest due time after the time now of the
+// pending jobs that nobody holds at now, 0 when there is none: a dispatcher
+// sleeps until then instead of a whole poll interval. A read of the
+// (state, due_at) index.
+func (db *DB) NextJobDue(ctx context.Context, now int64) (int64, error) {
+	var next sql.NullInt64
+	err := db.read(ctx, func(tx *sqlx.Tx) error {
+		return tx.GetContext(ctx, &next, tx.Rebind(`SELECT MIN(due_at) FROM jobs
+			WHERE state = ? AND due_at > ? AND lease_until <= ?`), bot.JobPending, now, now)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("next job due after %d: %w", now, err)
+	}
+	return next.Int64, nil
+}
+
+// setLease gives the jobs ids to owner until leaseUntil.
+func setLease(ctx context.Context, tx *sqlx.Tx, owner string, leaseUntil int64, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	q, args, err := sqlx.In(`UPDATE jobs SET claimed_by = ?, lease_until = ? WHERE id IN (?)`, owner, leaseUntil, ids)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(q), args...)
+	return err
+}
+
+// RenewJobs extends owner's lease on those of the jobs ids it still holds
+// (pending and claimed by owner, whether or not the lease has run out
+// meanwhile) to leaseUntil[kind], and returns their IDs; the others were
+// lost: cancelled, or claimed by another owner after the lease ran out.
+// Rows are locked in ID order, as every multi-job write does.
+func (db *DB) RenewJobs(ctx context.Context, owner string, leaseUntil bot.Leases, ids []string) ([]string, error) {
+	renewed := []string{}
+	if len(ids) == 0 {
+		return renewed, nil
+	}
+	err := db.write(ctx, func(tx *sqlx.Tx) error {
+		var rows []struct {
+			ID   string `db:"id"`
+			Kind string `db:"kind"`
+		}
+		q, args, err := sqlx.In(`SELECT id, kind FROM jobs WHERE id IN (?) AND claimed_by = ? AND state = ?
+			ORDER BY id`+db.dialect.forUpdate, ids, owner, bot.JobPending)
+		if err != nil {
+			return err
+		}
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
+			return err
+		}
+		byKind := map[string][]string{}
+		for _, row := range rows {
+			if _, ok := leaseUntil[row.Kind]; !ok {
+				continue // a kind this owner does not renew: left to its lease
+			}
+			byKind[row.Kind] = append(byKind[row.Kind], row.ID)
+			renewed = append(renewed, row.ID)
+		}
+		for k, ids := range byKind {
+			if err := setLease(ctx, tx, owner, leaseUntil[k], ids); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("renew %d jobs of %s: %w", len(ids), owner, err)
+	}
+	return renewed, nil
+}
+
+// CompleteRunJob locks the run runID as UpdateRun does; then, in the same
+// transaction, marks the job jobID done at now if owner still holds it
+// (EConflict, and fn is not called, if not: cancelled by a change of the
+// run, done, or lost with its lease); then calls fn and saves the run and
+// fn's change. An error from fn, or any other, rolls all of it back. The
+// job's row stays locked until the end (Postgres), so no other dispatcher
+// claims it meanwhile, even if its lease runs out. ENotFound when the run
+// is gone.
+func (db *DB) CompleteRunJob(ctx context.Context, runID, jobID, owner string, now int64, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
+	return db.updateRun(ctx, runID, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE jobs SET state = ?, done_at = ?, lease_until = 0
+			WHERE id = ? AND run_id = ? AND claimed_by = ? AND state = ?`), bot.JobDone, now, jobID, runID, owner, bot.JobPending)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return bot.Errorf(bot.EConflict, "job %s of run %s is not held by %s: it was cancelled, done, or its lease was lost", jobID, runID, owner)
+		}
+		return nil
+	}, fn)
+}
+
+// PurgeJobs deletes up to limit jobs that ended (done, failed or
+// cancelled) before the time before, oldest first, with their attempts,
+// and returns how many it deleted. Callers repeat it until it returns less
+// than limit, so that no transaction grows with the backlog.
+func (db *DB) PurgeJobs(ctx context.Context, before int64, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	var n int64
+	err := db.write(ctx, func(tx *sqlx.Tx) error {
+		q, args, err := sqlx.In(`DELETE FROM jobs WHERE id IN (
+			SELECT id FROM jobs WHERE state IN (?) AND done_at < ? ORDER BY done_at LIMIT ?)`,
+			[]string{bot.JobDone, bot.JobFailed, bot.JobCancelled}, before, limit)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge jobs ended before %d: %w", before, err)
+	}
+	return int(n), nil
 }
 
 // finishJob updates the job id if owner still holds it; EConflict if not.

@@ -219,6 +219,12 @@ func findRun(ctx context.Context, tx *sqlx.Tx, column, value, lock string, histo
 // returns the run as saved, reloaded without its history. ENotFound, also
 // for a DeleteEventIDs entry that is not an undeleted event of the run.
 func (db *DB) UpdateRun(ctx context.Context, id string, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
+	return db.updateRun(ctx, id, nil, fn)
+}
+
+// updateRun is UpdateRun; locked, when not nil, runs in the transaction
+// once the run is locked and before fn, and its error aborts the change.
+func (db *DB) updateRun(ctx context.Context, id string, locked func(*sqlx.Tx) error, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
 	var (
 		r     bot.Run
 		fnErr error
@@ -227,6 +233,11 @@ func (db *DB) UpdateRun(ctx context.Context, id string, fn func(*bot.Run) (bot.R
 		var err error
 		if r, err = findRun(ctx, tx, "id", id, db.dialect.forUpdate, false); err != nil {
 			return err
+		}
+		if locked != nil {
+			if fnErr = locked(tx); fnErr != nil {
+				return fnErr
+			}
 		}
 		old := slices.Clone(r.ParticipantIDs)
 		var change bot.RunChange

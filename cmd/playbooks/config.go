@@ -42,9 +42,13 @@ type config struct {
 	// replaced, still accepted (never used to sign) for the dialogs and
 	// buttons already posted; "" for none.
 	PreviousSecret string
-	// ShutdownGrace is PLAYBOOKS_SHUTDOWN_GRACE: how long a stopping serve
-	// lets what is in flight finish (HTTP requests, job attempts).
+	// ShutdownGrace is PLAYBOOKS_SHUTDOWN_GRACE (30 s by default): how long
+	// a stopping serve lets what is in flight finish (HTTP requests, job
+	// attempts).
 	ShutdownGrace time.Duration
+	// JobRetention is PLAYBOOKS_JOB_RETENTION (720 h by default): how long
+	// ended jobs (done, failed, cancelled) are kept before they are purged.
+	JobRetention time.Duration
 	// Auth is how failed authentications are throttled and unknown
 	// tokens remembered.
 	Auth authConfig
@@ -124,7 +128,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if err := loadPreviousSecret(&c, getenv); err != nil {
 		return c, err
 	}
-	if err := loadShutdownGrace(&c, getenv); err != nil {
+	if err := loadJobs(&c, getenv); err != nil {
 		return c, err
 	}
 	if err := loadAuth(&c, getenv); err != nil {
@@ -275,19 +279,6 @@ func loadPreviousSecret(c *config, getenv func(string) string) error {
 // defaultShutdownGrace is PLAYBOOKS_SHUTDOWN_GRACE when unset.
 const defaultShutdownGrace = 30 * time.Second
 
-// loadShutdownGrace reads PLAYBOOKS_SHUTDOWN_GRACE, a positive duration.
-func loadShutdownGrace(c *config, getenv func(string) string) error {
-	c.ShutdownGrace = defaultShutdownGrace
-	if v := getenv("PLAYBOOKS_SHUTDOWN_GRACE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("PLAYBOOKS_SHUTDOWN_GRACE must be a positive duration such as 30s, got %q", v)
-		}
-		c.ShutdownGrace = d
-	}
-	return nil
-}
-
 // loadAuth reads the settings of failed-authentication throttling and of
 // the Mattermost negative cache.
 func loadAuth(c *config, getenv func(string) string) error {
@@ -350,4 +341,28 @@ func (c config) signer() (*dialogs.Signer, error) {
 		previous = append(previous, []byte(c.PreviousSecret))
 	}
 	return dialogs.NewSigner([]byte(secret), nil, previous...)
+}
+
+// loadJobs reads the durations of shutdown and job retention.
+func loadJobs(c *config, getenv func(string) string) error {
+	c.ShutdownGrace, c.JobRetention = defaultShutdownGrace, 720*time.Hour
+	for _, v := range []struct {
+		name     string
+		dst      *time.Duration
+		min, max time.Duration
+	}{
+		{"PLAYBOOKS_SHUTDOWN_GRACE", &c.ShutdownGrace, time.Second, time.Hour},
+		{"PLAYBOOKS_JOB_RETENTION", &c.JobRetention, time.Hour, 100 * 365 * 24 * time.Hour},
+	} {
+		s := getenv(v.name)
+		if s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d < v.min || d > v.max {
+			return fmt.Errorf("%s must be a duration from %v to %v, such as %v, got %q", v.name, v.min, v.max, *v.dst, s)
+		}
+		*v.dst = d
+	}
+	return nil
 }

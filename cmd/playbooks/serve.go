@@ -153,11 +153,14 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	host, _ := os.Hostname()
 	dispatcher, err := bot.NewDispatcher(bot.DispatcherConfig{
 		Service: svc, Sender: sender, Owner: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), bot.NewID()[:6]), Logger: logger,
+		Grace: cfg.ShutdownGrace, Retention: cfg.JobRetention,
 	})
 	if err != nil {
 		return err
 	}
-	dctx, stopDispatcher := context.WithCancel(context.Background())
+	// The dispatcher stops claiming as soon as ctx ends, and finishes the
+	// jobs in hand within the grace period, beside the HTTP server's.
+	dctx, stopDispatcher := context.WithCancel(ctx)
 	dispatched := make(chan error, 1)
 	go func() { dispatched <- dispatcher.Run(dctx) }()
 	defer func() {
