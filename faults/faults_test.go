@@ -365,6 +365,9 @@ func TestFaults(t *testing.T) {
 	for _, n := range missingNotes {
 		t.Logf("webhook missing: %s", n)
 	}
+	for _, n := range rem.notes {
+		t.Log(n)
+	}
 	for _, n := range wh.notes {
 		t.Logf("duplicate: %s", n)
 	}
@@ -375,6 +378,9 @@ func TestFaults(t *testing.T) {
 	}
 	if wh.dupAlive != 0 {
 		t.Errorf("webhook duplicates while alive = %d, want 0 (issue 9 point 2)", wh.dupAlive)
+	}
+	if rem.stale != 0 {
+		t.Errorf("reminders sent after a newer status update = %d, want 0 (issue 9 point 5)", rem.stale)
 	}
 	if rem.dupAlive != 0 {
 		t.Errorf("reminder duplicates while alive = %d, want 0 (issue 9 point 2)", rem.dupAlive)
@@ -617,9 +623,9 @@ type webhookFigures struct {
 }
 
 // classifyWebhooks: a delivery id answered 200 more than once is a
-// duplicate. It is "after kill -9" when its first receipt came from the
-// killed instance before the kill and the repeat after it (the job was in
-// flight there); any other is "while alive". inFlight, when known, is the
+// duplicate. It is "after kill -9" when its first attempt came from the
+// killed instance and reached the receiver before the kill, and the repeat
+// came after it (the job was in flight there); any other is "while alive". inFlight, when known, is the
 // set of jobs the killed instance held at the kill.
 func classifyWebhooks(rs []receipt, killed, termed string, killAt, termAt, pgStop, pgStart time.Time, inFlight map[string]bool, inFlightKnown bool) webhookFigures {
 	var w webhookFigures
@@ -651,7 +657,11 @@ func classifyWebhooks(rs []receipt, killed, termed string, killAt, termAt, pgSto
 		first := got[0]
 		for _, again := range got[1:] {
 			fromKilled := first.Sender == killed || (first.Sender == "?" && !first.At.Before(killAt.Add(-lease)))
-			if fromKilled && !first.At.After(killAt) && again.At.After(killAt) {
+			// In flight at the kill: the first attempt reached the receiver
+			// before it, whenever the receiver's answer went out (a 200
+			// written just after the kill still counts as answered, since
+			// the dead peer's socket takes it).
+			if fromKilled && !first.Arrived.After(killAt) && again.At.After(killAt) {
 				w.dupKill++
 				ok := !inFlightKnown || inFlight[id]
 				if !ok {
@@ -714,6 +724,7 @@ func clock(t time.Time) string { return t.Format("15:04:05.000") }
 type reminderFigures struct {
 	sent, dupAlive, dupKill, stale int
 	late                           []int64 // ms from due to sent, of each first reminder of an update
+	notes                          []string
 }
 
 // lateness is the median, 99th percentile and worst of late, in seconds.
@@ -742,9 +753,12 @@ func classifyReminders(runs []runView, killAt time.Time) reminderFigures {
 				continue
 			}
 			f.sent++
+			// The reminder belongs to the newest update whose reminder was
+			// due by then: a newer update replaces an older one's reminder,
+			// even when the older one's would have come due later.
 			of, ofDue := -1, int64(0)
 			for i, u := range updates {
-				if due := u.CreateAt + u.Reminder*1000; u.Reminder > 0 && due <= e.CreateAt && due >= ofDue {
+				if due := u.CreateAt + u.Reminder*1000; u.Reminder > 0 && due <= e.CreateAt {
 					of, ofDue = i, due
 				}
 			}
@@ -758,6 +772,10 @@ func classifyReminders(runs []runView, killAt time.Time) reminderFigures {
 			// A newer status update before the reminder fired made it stale.
 			if of+1 < len(updates) && updates[of+1].CreateAt < e.CreateAt {
 				f.stale++
+				if len(f.notes) < 10 {
+					f.notes = append(f.notes, fmt.Sprintf("reminder of run %s sent at %d after a newer status update at %d (the one it belongs to: at %d, due %d)",
+						v.ID, e.CreateAt, updates[of+1].CreateAt, updates[of].CreateAt, ofDue))
+				}
 			}
 		}
 		for _, ats := range sent {
