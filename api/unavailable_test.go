@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
-	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
@@ -22,16 +20,7 @@ import (
 // server could not check; afterwards the same server answers again,
 // without a restart.
 func TestDatabaseUnavailable(t *testing.T) {
-	ctx := context.Background()
-	dbURL, outage := storetest.PostgresOutage(t)
-	db, err := store.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, outage := storetest.OpenPostgresOutage(t)
 	svc := bot.NewService(bot.Config{Store: db})
 	logs := &syncBuffer{}
 	srv := httptest.NewServer(api.New(api.Config{Service: svc, Logger: slog.New(slog.NewJSONHandler(logs, nil))}))

@@ -10,7 +10,6 @@ import (
 	"github.com/playbooks-bot/playbooks/bot/slack"
 	"github.com/playbooks-bot/playbooks/bot/slack/slacktest"
 	"github.com/playbooks-bot/playbooks/commands"
-	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
@@ -20,15 +19,7 @@ import (
 // the same command works, without a restart. A click meanwhile gets 503.
 func TestDatabaseUnavailable(t *testing.T) {
 	ctx := context.Background()
-	dbURL, outage := storetest.PostgresOutage(t)
-	db, err := store.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, outage := storetest.OpenPostgresOutage(t)
 	e := newEnv(t, storetest.SQLite, func(c *slack.HandlerConfig) {
 		svc := bot.NewService(bot.Config{Store: db, Logger: c.Logger, Chat: c.Client,
 			Platforms: map[string]bot.Chat{slack.Platform: c.Client}, DefaultPlatform: slack.Platform})

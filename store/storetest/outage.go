@@ -1,11 +1,14 @@
 package storetest
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/url"
 	"sync"
 	"testing"
+
+	"github.com/playbooks-bot/playbooks/store"
 )
 
 // Outage is a TCP proxy in front of the test Postgres that a test can take
@@ -41,6 +44,24 @@ func PostgresOutage(t testing.TB) (string, *Outage) {
 	t.Cleanup(o.Stop)
 	u.Host = o.addr
 	return u.String(), o
+}
+
+// OpenPostgresOutage returns a migrated store on a Postgres schema of its
+// own reached through an Outage, which is up; the store is closed when t
+// ends.
+func OpenPostgresOutage(t testing.TB) (*store.DB, *Outage) {
+	t.Helper()
+	dbURL, o := PostgresOutage(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("open Postgres behind an outage proxy: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate Postgres behind an outage proxy: %v", err)
+	}
+	return db, o
 }
 
 // Start serves again on the proxy's address; it does nothing when up.
