@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/playbooks-bot/playbooks/bot"
 )
@@ -40,7 +41,14 @@ func (db *DB) RefreshPost(ctx context.Context, id string, force bool, show func(
 	)
 	if db.dialect.name == postgresDialect.name {
 		err = db.write(ctx, func(tx *sqlx.Tx) error {
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "playbooks post:"+id); err != nil {
+			// One round trip, in the simple protocol (no parameters; the
+			// key is quoted). A rewrite's record only spares the next
+			// refresh a redundant rewrite: not worth a WAL flush per
+			// click; lost in a crash of Postgres, it costs that rewrite.
+			// A new post's ID is committed durably (below), lest it be
+			// posted again.
+			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO OFF; SELECT pg_advisory_xact_lock(hashtext(`+
+				pq.QuoteLiteral("playbooks post:"+id)+`))`); err != nil {
 				return fmt.Errorf("lock post: %w", err)
 			}
 			r, version, skip, err := readPost(ctx, tx, id, force)
@@ -52,6 +60,11 @@ func (db *DB) RefreshPost(ctx context.Context, id string, force bool, show func(
 			if err != nil {
 				showErr = err
 				return err
+			}
+			if postID != "" && postID != r.ChecklistPostID {
+				if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO ON`); err != nil {
+					return err
+				}
 			}
 			return recordPost(ctx, tx, id, postID, version)
 		})
@@ -85,24 +98,29 @@ func (db *DB) RefreshPost(ctx context.Context, id string, force bool, show func(
 	return called, nil
 }
 
-// readPost reads the run's version, then its state, and whether its post
-// is to be left alone: it exists and shows that version, and force is not
-// set. The version is read first: a change committed between the two
-// reads makes the state newer than the version recorded, never older.
+// readPost reads the run's version with its state (one row read: they
+// agree), and whether its post is to be left alone: it exists and shows
+// that version, and force is not set.
 func readPost(ctx context.Context, tx *sqlx.Tx, id string, force bool) (bot.Run, int64, bool, error) {
-	var v struct {
+	var row struct {
+		runRow
 		Version  int64 `db:"version"`
 		Rendered int64 `db:"rendered_version"`
 	}
-	if err := tx.GetContext(ctx, &v, tx.Rebind(`SELECT version, rendered_version FROM runs WHERE id = ?`), id); err != nil {
+	if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT version, rendered_version, `+runColumns+` FROM runs WHERE id = ?`), id); err != nil {
 		return bot.Run{}, 0, false, notFound(err, "run %s not found", id)
 	}
-	r, err := findRun(ctx, tx, "id", id, "", false)
+	r, err := row.run()
 	if err != nil {
 		return bot.Run{}, 0, false, err
 	}
-	skip := !force && v.Rendered >= v.Version && r.ChecklistPostID != ""
-	return r, v.Version, skip, nil
+	runs := []bot.Run{r}
+	if err := loadRunDetails(ctx, tx, runs, false); err != nil {
+		return bot.Run{}, 0, false, err
+	}
+	r = runs[0]
+	skip := !force && row.Rendered >= row.Version && r.ChecklistPostID != ""
+	return r, row.Version, skip, nil
 }
 
 // recordPost records that the run's post, postID ("" for unchanged), shows
