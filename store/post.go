@@ -66,7 +66,15 @@ func (db *DB) RefreshPost(ctx context.Context, id string, force bool, show func(
 					return err
 				}
 			}
-			return recordPost(ctx, tx, id, postID, version)
+			// The simple protocol again: one round trip, not two.
+			_, err = tx.ExecContext(ctx, fmt.Sprintf(`UPDATE runs SET
+				checklist_post_id = CASE WHEN %[1]s = '' THEN checklist_post_id ELSE %[1]s END,
+				rendered_version = GREATEST(rendered_version, %[2]d) WHERE id = %[3]s`,
+				pq.QuoteLiteral(postID), version, pq.QuoteLiteral(id)))
+			if err != nil {
+				return fmt.Errorf("record post %s: %w", postID, err)
+			}
+			return nil
 		})
 	} else {
 		unlock := postLocks.lock(id)
@@ -125,7 +133,8 @@ func readPost(ctx context.Context, tx *sqlx.Tx, id string, force bool) (bot.Run,
 
 // recordPost records that the run's post, postID ("" for unchanged), shows
 // version, unless it was recorded to show a newer one. The version is not
-// counted as a write of the run.
+// counted as a write of the run. (SQLite; Postgres writes the same in
+// RefreshPost.)
 func recordPost(ctx context.Context, tx *sqlx.Tx, id, postID string, version int64) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE runs SET
 		checklist_post_id = CASE WHEN ? = '' THEN checklist_post_id ELSE ? END,
