@@ -30,7 +30,8 @@ type DispatcherConfig struct {
 	// due later, once seen, is claimed when it comes due.
 	Poll time.Duration
 	// Lease is how long a claim of a webhook lasts: 30 s when 0.
-	// ReminderLease is that of a reminder: 10 s when 0. A claim is renewed
+	// ReminderLease is that of a reminder, and of a refresh of a
+	// checklist post (JobShow): 10 s when 0. A claim is renewed
 	// every Renew while its job is in hand, so a lease need not cover an
 	// attempt, only the time a dispatcher may go without reaching the
 	// database; it is how long the jobs of a dispatcher that died wait
