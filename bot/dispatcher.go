@@ -30,7 +30,8 @@ type DispatcherConfig struct {
 	// due later, once seen, is claimed when it comes due.
 	Poll time.Duration
 	// Lease is how long a claim of a webhook lasts: 30 s when 0.
-	// ReminderLease is that of a reminder: 10 s when 0. A claim is renewed
+	// ReminderLease is that of a reminder, and of a refresh of a
+	// checklist post (JobShow): 10 s when 0. A claim is renewed
 	// every Renew while its job is in hand, so a lease need not cover an
 	// attempt, only the time a dispatcher may go without reaching the
 	// database; it is how long the jobs of a dispatcher that died wait
@@ -73,7 +74,9 @@ type DispatcherConfig struct {
 	Logger        *slog.Logger // slog.Default() when nil
 }
 
-// Dispatcher handles due jobs: it delivers webhooks and sends reminders.
+// Dispatcher handles due jobs: it delivers webhooks, sends reminders and
+// retries the refreshes of checklist posts that failed (JobShow, with the
+// reminders' lease).
 // Any number of dispatchers may run against one database (one per
 // replica); each job is claimed by one at a time, for a lease.
 //
@@ -204,7 +207,8 @@ func orDefault[T time.Duration | int](v, def T) T {
 
 // leases returns the ends of claims made or renewed at now.
 func (d *Dispatcher) leases(now time.Time) Leases {
-	return Leases{JobWebhook: now.Add(d.lease).UnixMilli(), JobReminder: now.Add(d.reminderLease).UnixMilli()}
+	return Leases{JobWebhook: now.Add(d.lease).UnixMilli(), JobReminder: now.Add(d.reminderLease).UnixMilli(),
+		JobShow: now.Add(d.reminderLease).UnixMilli()}
 }
 
 // Run claims and handles due jobs until ctx is done; then it stops
@@ -395,8 +399,8 @@ func (d *Dispatcher) renewKind(ctx context.Context, kind string, ids []string) b
 			return true
 		}
 		d.log.Warn("renew the claims of the jobs in hand", "owner", d.owner, "kind", kind, "jobs", len(ids), "error", err)
-		if kind == JobReminder {
-			return false
+		if kind != JobWebhook {
+			return false // a reminder or refresh is safe to leave to its lock
 		}
 		cutAt := now.Add(d.renew).UnixMilli()
 		for _, id := range ids {
@@ -447,6 +451,8 @@ func (d *Dispatcher) handle(work context.Context, h *heldJob) {
 		d.webhook(work, h)
 	case JobReminder:
 		d.reminder(work, h)
+	case JobShow:
+		d.refresh(work, h)
 	default:
 		d.finish(work, j, nil, Errorf(EInvalid, "unknown job kind %q", j.Kind))
 	}
@@ -527,6 +533,28 @@ func (d *Dispatcher) reminder(work context.Context, h *heldJob) {
 		return
 	}
 	d.finish(work, j, nil, err) // nil: stale or its run gone, done
+}
+
+// refresh makes one attempt at a JobShow job: it brings the run's
+// checklist post up to date, as a change does after it is committed. A
+// refresh is idempotent and ordered by the store's lock of the run's post,
+// so a lease lost meanwhile does no harm. A run gone needs no refresh.
+func (d *Dispatcher) refresh(work context.Context, h *heldJob) {
+	j := h.job
+	if err := d.untilDue(h); err != nil {
+		return // left to its lease, if still held
+	}
+	err := d.svc.refreshPost(h.ctx, j.RunID, false)
+	if ErrorCode(err) == ENotFound {
+		err = nil
+	}
+	if d.cutShort(h, err) {
+		return
+	}
+	if err != nil {
+		d.log.Warn("refresh checklist post failed", "job_id", j.ID, "run_id", j.RunID, "attempt", j.Attempts+1, "error", err)
+	}
+	d.finish(work, j, nil, err)
 }
 
 // finish records the outcome of an attempt that ended with err (nil for

@@ -6,6 +6,9 @@ import "context"
 const (
 	JobWebhook  = "webhook"  // an outgoing webhook delivery
 	JobReminder = "reminder" // a status-update reminder in the run's channel
+	// JobShow is a refresh of the run's checklist post that failed (the
+	// chat platform was down) and is retried, coalesced per run.
+	JobShow = "refresh_post"
 )
 
 // Job states. A job is pending until it is done, has failed for good, or
@@ -26,7 +29,7 @@ const (
 // when its lease ends, and sent again with the same ID.
 type Job struct {
 	ID         string `json:"id"`
-	Kind       string `json:"kind"` // JobWebhook or JobReminder
+	Kind       string `json:"kind"` // JobWebhook, JobReminder or JobShow
 	RunID      string `json:"run_id"`
 	DueAt      int64  `json:"due_at"`
 	Payload    string `json:"payload"` // JSON: WebhookJob or ReminderJob
@@ -73,6 +76,10 @@ type JobStore interface {
 	// kinds not in leaseUntil are not claimed. Concurrent callers never get
 	// the same job while its lease runs.
 	ClaimJobs(ctx context.Context, owner string, now, dueBy int64, leaseUntil Leases, n int) ([]Job, error)
+	// EnqueueJob inserts j as its run's unless the run has a pending job of
+	// its kind that nobody holds at now, and reports whether it did: jobs
+	// of a kind coalesce per run. Concurrent calls may both insert.
+	EnqueueJob(ctx context.Context, j Job, now int64) (bool, error)
 	// NextJobDue returns the earliest due time after the time now of the
 	// pending jobs nobody holds at now; 0 when there is none.
 	NextJobDue(ctx context.Context, now int64) (int64, error)

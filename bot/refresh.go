@@ -20,6 +20,8 @@ func (s *Service) RefreshChecklistPost(ctx context.Context, runID, postID string
 	if postID == "" || r.ChecklistPostID != postID {
 		return false, nil
 	}
-	s.show(ctx, runID)
+	if err := s.refreshPost(ctx, runID, true); err != nil {
+		s.showLater(ctx, runID, err)
+	}
 	return true, nil
 }

@@ -5,47 +5,72 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"time"
 )
 
-// showLocks serializes the refreshes of one run's checklist post within
-// this process, so that a slow refresh of an older state cannot overwrite
-// a newer one: each refresh re-reads the run under its stripe's lock.
+// showStripes is the number of showLocks. A refresh holds its run's
+// stripe while it waits for the store's lock of the run's post (which
+// orders the refreshes of every replica): the refreshes of one run within
+// this process then wait here, each a goroutine, instead of each holding a
+// database connection while it waits.
 const showStripes = 64
 
+// showTimeout bounds the chat call of a refresh: the post lock of the run
+// is held meanwhile.
+const showTimeout = 10 * time.Second
+
+// showRetryAfter is when a refresh that failed is first retried, by a
+// JobShow job; then with the dispatcher's backoff.
+const showRetryAfter = time.Second
+
 // show brings the run's checklist post up to date with the stored run, or
-// posts it when the run has none yet. Failures are logged: the change they
-// follow is already committed and must not be reported as failed.
+// posts it when the run has none yet (see Store.RefreshPost: a refresh of
+// an older state than the post shows is skipped, whichever replica makes
+// it, and the first post is made once). A refresh that fails is logged and
+// left to a JobShow job, which the dispatcher retries until the post
+// catches up: the change it follows is already committed and must not be
+// reported as failed.
 func (s *Service) show(ctx context.Context, runID string) {
+	if err := s.refreshPost(ctx, runID, false); err != nil {
+		s.showLater(ctx, runID, err)
+	}
+}
+
+// refreshPost is one attempt at show; force rewrites the post even when
+// it shows the run's latest version.
+func (s *Service) refreshPost(ctx context.Context, runID string, force bool) error {
 	h := fnv.New32a()
 	h.Write([]byte(runID))
 	mu := &s.showLocks[h.Sum32()%showStripes]
 	mu.Lock()
 	defer mu.Unlock()
-
-	r, err := s.store.RunState(ctx, runID)
-	if err != nil {
-		s.log.Error("refresh checklist post", "run_id", runID, "error", err)
-		return
-	}
-	if r.ChannelID == "" {
-		return
-	}
-	r.DetailsURL = s.DetailsURL(r) // the post is in the run's channel
-	postID, err := s.chatFor(r.Platform).ShowRun(ctx, r)
-	if err != nil {
-		s.log.Error("refresh checklist post", "run_id", runID, "channel_id", r.ChannelID, "error", err)
-		return
-	}
-	if postID == "" || postID == r.ChecklistPostID {
-		return
-	}
-	// The first post of the checklist: remember it so later changes rewrite it.
-	_, err = s.store.UpdateRun(ctx, runID, func(r *Run) (RunChange, error) {
-		r.ChecklistPostID = postID
-		return RunChange{}, nil
+	_, err := s.store.RefreshPost(ctx, runID, force, func(r Run) (string, error) {
+		if r.ChannelID == "" {
+			return "", nil
+		}
+		r.DetailsURL = s.DetailsURL(r) // the post is in the run's channel
+		cctx, cancel := context.WithTimeout(ctx, showTimeout)
+		defer cancel()
+		postID, err := s.chatFor(r.Platform).ShowRun(cctx, r)
+		if err != nil {
+			return "", fmt.Errorf("show run %s in channel %s: %w", r.ID, r.ChannelID, err)
+		}
+		return postID, nil
 	})
-	if err != nil {
-		s.log.Error("record checklist post", "run_id", runID, "post_id", postID, "error", err)
+	return err
+}
+
+// showLater logs a refresh that failed with err and enqueues a JobShow job
+// for the run, unless one is waiting already or the run is gone.
+func (s *Service) showLater(ctx context.Context, runID string, err error) {
+	if ErrorCode(err) == ENotFound {
+		return
+	}
+	s.log.Error("refresh checklist post: retried later", "run_id", runID, "error", err)
+	now := s.now()
+	j := Job{ID: s.newID(), Kind: JobShow, RunID: runID, DueAt: now + showRetryAfter.Milliseconds(), CreateAt: now, Payload: "{}"}
+	if _, err := s.store.EnqueueJob(context.WithoutCancel(ctx), j, now); err != nil {
+		s.log.Error("enqueue checklist post refresh", "run_id", runID, "error", err)
 	}
 }
 

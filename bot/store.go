@@ -53,6 +53,17 @@ type RunStore interface {
 	// error from fn aborts without a change. ENotFound, also when a
 	// DeleteEventIDs entry is not an undeleted event of the run.
 	UpdateRun(ctx context.Context, id string, fn func(*Run) (RunChange, error)) (Run, error)
+	// RefreshPost brings the run's checklist post up to date: under a lock
+	// of the run's post, held across replicas and not the run's row lock
+	// (changes of the run do not wait for it), it reads the run (as
+	// RunState) and, unless force is false and the post exists and shows
+	// the run's latest version already, calls show, which posts or rewrites
+	// the post and returns its ID ("" for unchanged); it then records the
+	// ID and that the post shows the version read. Each write of the run
+	// (CreateRun, UpdateRun) makes a new version; recording the post does
+	// not. It reports whether show was called; show's error is returned as
+	// it is, with nothing recorded. ENotFound.
+	RefreshPost(ctx context.Context, id string, force bool, show func(Run) (string, error)) (bool, error)
 	// ListRuns returns one page of a team's runs, with the total count.
 	ListRuns(ctx context.Context, f RunFilter) (RunList, error)
 	// RunOwners returns the distinct owner IDs of the runs of f's team

@@ -288,7 +288,8 @@ func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		last_status_update_at = :last_status_update_at,
 		previous_reminder = :previous_reminder,
 		checklist_post_id = :checklist_post_id, public = :public, platform = :platform,
-		webhook_on_status_update_url = :webhook_on_status_update_url
+		webhook_on_status_update_url = :webhook_on_status_update_url,
+		version = version + 1
 		WHERE id = :id`, row)
 	return conflict(err, "channel %s already has a run", r.ChannelID)
 }

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,6 +47,10 @@ type Server struct {
 	http *http.Client
 	now  func() time.Time
 	t    testing.TB
+
+	// postFault, when set, is asked before each post write (POST /posts,
+	// PUT /posts/{id}/patch) is handled; see SetPostFault.
+	postFault atomic.Pointer[func(*http.Request) Fault]
 
 	mu           sync.Mutex
 	users        map[string]*model.User
@@ -71,6 +76,49 @@ type Server struct {
 	responseURLs map[string]trigger
 	requests     []Request
 	sent         []SentRequest
+}
+
+// Fault is what SetPostFault's function makes of one post write: the
+// write waits Delay, then is handled as usual, or, when Status is not 0,
+// answered with that status (an app error) without being applied, as a
+// server that is overloaded or down answers.
+type Fault struct {
+	Delay  time.Duration
+	Status int
+}
+
+// SetPostFault makes f decide, for each post write (POST /posts, PUT
+// /posts/{id}/patch) received from now on, whether it is delayed or
+// refused; nil restores normal service. A delayed write is applied when
+// its delay ends, as a slow server applies it: a later write may land
+// first. f is called concurrently.
+func (s *Server) SetPostFault(f func(r *http.Request) Fault) {
+	if f == nil {
+		s.postFault.Store(nil)
+		return
+	}
+	s.postFault.Store(&f)
+}
+
+// faulty wraps a post write handler with the fault SetPostFault set.
+func (s *Server) faulty(h func(w http.ResponseWriter, r *http.Request, me string)) func(w http.ResponseWriter, r *http.Request, me string) {
+	return func(w http.ResponseWriter, r *http.Request, me string) {
+		if f := s.postFault.Load(); f != nil {
+			fault := (*f)(r)
+			if fault.Delay > 0 {
+				select {
+				case <-time.After(fault.Delay):
+				case <-r.Context().Done():
+					return
+				}
+			}
+			if fault.Status != 0 {
+				appError(w, fault.Status, "api.context.fault.app_error", "The server is not available.")
+				return
+			}
+		}
+		h(w, r, me)
+	}
 }
 
 // Option configures a Server.

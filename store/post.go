@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
+
+// RefreshPost brings the run's checklist post up to date under a lock of
+// the run's post that is not its row's lock, so that changes of the run
+// never wait for the chat call made under it:
+//
+//   - on Postgres, a transaction-scoped advisory lock keyed by the run
+//     (pg_advisory_xact_lock), held by every replica alike, in a
+//     transaction that reads the run, calls show and records its outcome;
+//     the run's row is locked only by that last write;
+//   - on SQLite, a lock of this process: an SQLite database has one
+//     process writing it (a deployment on SQLite is a single replica). No
+//     transaction is open during show.
+//
+// Under the lock it reads the run's version and then its state (as
+// RunState). Unless force is set, a run whose post exists and already
+// shows that version (rendered_version ≥ version) is left alone and show is
+// not called. Otherwise show is called with the run: it posts the
+// checklist when the run has no post (so the first post is made once,
+// whichever replica gets there first) or rewrites it, and returns the
+// post's ID ("" to leave it as is); the ID is recorded, and
+// rendered_version raised to the version read. An error from show is
+// returned as it is, with nothing recorded. It reports whether show was
+// called. ENotFound.
+func (db *DB) RefreshPost(ctx context.Context, id string, force bool, show func(bot.Run) (string, error)) (bool, error) {
+	var (
+		called  bool
+		showErr error
+		err     error
+	)
+	if db.dialect.name == postgresDialect.name {
+		err = db.write(ctx, func(tx *sqlx.Tx) error {
+			// One round trip, in the simple protocol (no parameters; the
+			// key is quoted). A rewrite's record only spares the next
+			// refresh a redundant rewrite: not worth a WAL flush per
+			// click; lost in a crash of Postgres, it costs that rewrite.
+			// A new post's ID is committed durably (below), lest it be
+			// posted again.
+			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO OFF; SELECT pg_advisory_xact_lock(hashtext(`+
+				pq.QuoteLiteral("playbooks post:"+id)+`))`); err != nil {
+				return fmt.Errorf("lock post: %w", err)
+			}
+			r, version, skip, err := readPost(ctx, tx, id, force)
+			if err != nil || skip {
+				return err
+			}
+			called = true
+			postID, err := show(r)
+			if err != nil {
+				showErr = err
+				return err
+			}
+			if postID != "" && postID != r.ChecklistPostID {
+				if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO ON`); err != nil {
+					return err
+				}
+			}
+			// The simple protocol again: one round trip, not two.
+			_, err = tx.ExecContext(ctx, fmt.Sprintf(`UPDATE runs SET
+				checklist_post_id = CASE WHEN %[1]s = '' THEN checklist_post_id ELSE %[1]s END,
+				rendered_version = GREATEST(rendered_version, %[2]d) WHERE id = %[3]s`,
+				pq.QuoteLiteral(postID), version, pq.QuoteLiteral(id)))
+			if err != nil {
+				return fmt.Errorf("record post %s: %w", postID, err)
+			}
+			return nil
+		})
+	} else {
+		unlock := postLocks.lock(id)
+		defer unlock()
+		var (
+			r       bot.Run
+			version int64
+			skip    bool
+		)
+		err = db.read(ctx, func(tx *sqlx.Tx) error {
+			var err error
+			r, version, skip, err = readPost(ctx, tx, id, force)
+			return err
+		})
+		if err == nil && !skip {
+			called = true
+			var postID string
+			if postID, showErr = show(r); showErr == nil {
+				err = db.write(ctx, func(tx *sqlx.Tx) error { return recordPost(ctx, tx, id, postID, version) })
+			}
+		}
+	}
+	if showErr != nil {
+		return called, showErr
+	}
+	if err != nil {
+		return called, fmt.Errorf("refresh post of run %s: %w", id, err)
+	}
+	return called, nil
+}
+
+// readPost reads the run's version with its state (one row read: they
+// agree), and whether its post is to be left alone: it exists and shows
+// that version, and force is not set.
+func readPost(ctx context.Context, tx *sqlx.Tx, id string, force bool) (bot.Run, int64, bool, error) {
+	var row struct {
+		runRow
+		Version  int64 `db:"version"`
+		Rendered int64 `db:"rendered_version"`
+	}
+	if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT version, rendered_version, `+runColumns+` FROM runs WHERE id = ?`), id); err != nil {
+		return bot.Run{}, 0, false, notFound(err, "run %s not found", id)
+	}
+	r, err := row.run()
+	if err != nil {
+		return bot.Run{}, 0, false, err
+	}
+	runs := []bot.Run{r}
+	if err := loadRunDetails(ctx, tx, runs, false); err != nil {
+		return bot.Run{}, 0, false, err
+	}
+	r = runs[0]
+	skip := !force && row.Rendered >= row.Version && r.ChecklistPostID != ""
+	return r, row.Version, skip, nil
+}
+
+// recordPost records that the run's post, postID ("" for unchanged), shows
+// version, unless it was recorded to show a newer one. The version is not
+// counted as a write of the run. (SQLite; Postgres writes the same in
+// RefreshPost.)
+func recordPost(ctx context.Context, tx *sqlx.Tx, id, postID string, version int64) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE runs SET
+		checklist_post_id = CASE WHEN ? = '' THEN checklist_post_id ELSE ? END,
+		rendered_version = CASE WHEN rendered_version < ? THEN ? ELSE rendered_version END
+		WHERE id = ?`), postID, postID, version, version, id)
+	if err != nil {
+		return fmt.Errorf("record post %s: %w", postID, err)
+	}
+	return nil
+}
+
+// postLocks are the locks of the runs' posts on SQLite, for the process.
+var postLocks = keyedMutex{m: map[string]*keyedEntry{}}
+
+// keyedMutex is a mutex per key, kept while locked or awaited.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// lock locks key's mutex and returns its unlock.
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// EnqueueJob inserts j, as its run's, unless the run has a pending job of
+// its kind that nobody holds at now (one waiting for its due time, which
+// will see whatever j would): jobs of a kind are so coalesced per run. A
+// job in hand does not count, as it may have read the run before the
+// change j follows. It reports whether j was inserted. On Postgres two
+// concurrent calls may both insert; jobs whose work is idempotent (a post
+// refresh) are what it is for.
+func (db *DB) EnqueueJob(ctx context.Context, j bot.Job, now int64) (bool, error) {
+	inserted := false
+	err := db.write(ctx, func(tx *sqlx.Tx) error {
+		var n int
+		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM jobs
+			WHERE run_id = ? AND kind = ? AND state = ? AND lease_until <= ?`), j.RunID, j.Kind, bot.JobPending, now); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		inserted = true
+		return insertJobs(ctx, tx, j.RunID, []bot.Job{j})
+	})
+	if err != nil {
+		return false, fmt.Errorf("enqueue %s job of run %s: %w", j.Kind, j.RunID, err)
+	}
+	return inserted, nil
+}
