@@ -27,7 +27,7 @@ func (s *Service) CreatePlaybook(ctx context.Context, a Actor, p Playbook) (Play
 
 // Playbook returns a playbook, archived or not. ENotFound, EForbidden.
 func (s *Service) Playbook(ctx context.Context, a Actor, id string) (Playbook, error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Playbook{}, err
 	}
 	p, err := s.store.Playbook(ctx, id)
@@ -44,7 +44,7 @@ func (s *Service) Playbook(ctx context.Context, a Actor, id string) (Playbook, e
 // update); its ID, team, creation and archive time are kept. Runs already
 // created from it are not touched.
 func (s *Service) UpdatePlaybook(ctx context.Context, a Actor, id string, p Playbook) (Playbook, error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Playbook{}, err
 	}
 	if p.ID != "" && p.ID != id {
@@ -70,7 +70,7 @@ func (s *Service) UpdatePlaybook(ctx context.Context, a Actor, id string, p Play
 // ArchivePlaybook archives a playbook: it disappears from lists unless
 // archived ones are asked for, and no new run can start from it.
 func (s *Service) ArchivePlaybook(ctx context.Context, a Actor, id string) error {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return err
 	}
 	_, err := s.store.UpdatePlaybook(ctx, id, func(p *Playbook) error {

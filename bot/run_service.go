@@ -29,7 +29,7 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	if err := checkText("description", in.Description, MaxTextLen); err != nil {
 		return Run{}, err
 	}
-	if err := checkID("playbook_id", in.PlaybookID); err != nil {
+	if err := checkOwnID("playbook_id", in.PlaybookID); err != nil {
 		return Run{}, err
 	}
 	if in.TeamID != "" {
@@ -152,7 +152,7 @@ func copyChecklists(cs []Checklist, newID func() string) []Checklist {
 
 // Run returns a run the actor may see. ENotFound, EForbidden.
 func (s *Service) Run(ctx context.Context, a Actor, id string) (Run, error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Run{}, err
 	}
 	r, err := s.store.Run(ctx, id)
@@ -331,7 +331,7 @@ func (s *Service) ChecklistAutocomplete(ctx context.Context, a Actor, channelID 
 // exceed before (see checkChecklists) is refused; this is the one check of
 // every write that grows a run.
 func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) (RunChange, error)) (Run, error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Run{}, err
 	}
 	if !a.Admin {
@@ -429,7 +429,7 @@ func (s *Service) RestartRun(ctx context.Context, a Actor, id string) (Run, erro
 // first, and added reports it; when that fails, nothing changes and the
 // error says why (see admitToChannel for this choice).
 func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) (r Run, added bool, err error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Run{}, false, err
 	}
 	if err := checkID("owner_id", ownerID); err != nil {
@@ -516,7 +516,7 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 // DeleteTimelineEvent hides one of the run's timeline events (it is kept,
 // marked deleted) and records who hid it, as its own event.
 func (s *Service) DeleteTimelineEvent(ctx context.Context, a Actor, id, eventID string) error {
-	if err := checkID("event_id", eventID); err != nil {
+	if err := checkOwnID("event_id", eventID); err != nil {
 		return err
 	}
 	r, err := s.Run(ctx, a, id)

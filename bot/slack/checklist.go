@@ -189,7 +189,7 @@ func verifyButton(s *dialogs.Signer, value string) (buttonState, error) {
 		return buttonState{}, err
 	}
 	var st buttonState
-	if err := json.Unmarshal([]byte(raw), &st); err != nil || !bot.ValidID(st.RunID) {
+	if err := json.Unmarshal([]byte(raw), &st); err != nil || !bot.OwnID(st.RunID) {
 		return buttonState{}, bot.Errorf(bot.EUnauthenticated, "this button is not valid")
 	}
 	return st, nil
