@@ -17,6 +17,7 @@ import (
 var mattermostPlatform = platform{
 	name:    mattermost.Platform,
 	pkg:     "bot/mattermost",
+	title:   "Mattermost",
 	prefix:  "/mattermost/",
 	validID: mattermost.ValidID,
 	load:    loadMattermost,

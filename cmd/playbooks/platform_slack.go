@@ -16,6 +16,7 @@ import (
 var slackPlatform = platform{
 	name:    slack.Platform,
 	pkg:     "bot/slack",
+	title:   "Slack",
 	prefix:  "/slack/",
 	validID: slack.ValidID,
 	load:    loadSlack,

@@ -26,6 +26,9 @@ type platform struct {
 	name string
 	// pkg is the adapter's import path, relative to the module.
 	pkg string
+	// title is the platform's name in prose: the README has a section
+	// "Connect to <title>".
+	title string
 	// prefix is the path under which the adapter's handler is mounted.
 	prefix string
 	// validID is the platform's rule for the shape of its user IDs.
