@@ -53,7 +53,7 @@ func (s *Service) AddItem(ctx context.Context, a Actor, id string, checklist int
 		}
 	}
 	if in.AssigneeID != "" {
-		if err := checkID("assignee_id", in.AssigneeID); err != nil {
+		if err := s.checkChatID("assignee_id", in.AssigneeID); err != nil {
 			return Run{}, err
 		}
 		// An assignee must be able to see the run (see admitToChannel).
@@ -220,7 +220,7 @@ func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, check
 	}
 	name := ""
 	if assigneeID != "" {
-		if err := checkID("assignee_id", assigneeID); err != nil {
+		if err := s.checkChatID("assignee_id", assigneeID); err != nil {
 			return Run{}, false, err
 		}
 		if added, err = s.admitToChannel(ctx, a, id, assigneeID, func(r *Run) error {

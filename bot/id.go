@@ -3,7 +3,9 @@ package bot
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"maps"
 	"regexp"
+	"slices"
 )
 
 // idEncoding is the alphabet of the 26-character IDs this server makes.
@@ -59,6 +61,36 @@ func checkOwnID(field, id string) error {
 	}
 	if !OwnID(id) {
 		return FieldErrorf(field, "%s %q is not a valid ID (26 lowercase letters and digits)", field, abbrevText(id))
+	}
+	return nil
+}
+
+// IDChecker is implemented by a Chat whose platform knows the shape of its
+// IDs (the adapters' clients do): the core then refuses, before any
+// query, a chat ID that no configured platform could have made.
+type IDChecker interface {
+	ValidID(id string) bool
+}
+
+// checkChatID is checkID for the IDs of chat users, teams, channels and
+// posts. Beyond the opaque rule, when a configured platform checks its
+// ID shapes (IDChecker), id must have the shape of one of them, or of the
+// IDs this server makes (the default bootstrap admin has one).
+func (s *Service) checkChatID(field, id string) error {
+	if err := checkID(field, id); err != nil || OwnID(id) {
+		return err
+	}
+	checked := false
+	for _, c := range append([]Chat{s.chat}, slices.Collect(maps.Values(s.platforms))...) {
+		if ic, ok := c.(IDChecker); ok {
+			if ic.ValidID(id) {
+				return nil
+			}
+			checked = true
+		}
+	}
+	if checked {
+		return FieldErrorf(field, "%s %q is not an ID of the chat platforms this server serves", field, abbrevText(id))
 	}
 	return nil
 }

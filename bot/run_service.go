@@ -33,12 +33,12 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 		return Run{}, err
 	}
 	if in.TeamID != "" {
-		if err := checkID("team_id", in.TeamID); err != nil {
+		if err := s.checkChatID("team_id", in.TeamID); err != nil {
 			return Run{}, err
 		}
 	}
 	if in.PostID != "" {
-		if err := checkID("post_id", in.PostID); err != nil {
+		if err := s.checkChatID("post_id", in.PostID); err != nil {
 			return Run{}, err
 		}
 	}
@@ -69,7 +69,7 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	if owner == "" {
 		owner = a.UserID
 	}
-	if err := checkID("owner_user_id", owner); err != nil {
+	if err := s.checkChatID("owner_user_id", owner); err != nil {
 		return Run{}, err
 	}
 	platform := in.Platform
@@ -173,7 +173,7 @@ func (s *Service) RunByChannel(ctx context.Context, a Actor, channelID string) (
 	if channelID == "" {
 		return Run{}, Errorf(ENotFound, "no run for an empty channel ID")
 	}
-	if err := checkID("channel_id", channelID); err != nil {
+	if err := s.checkChatID("channel_id", channelID); err != nil {
 		return Run{}, err
 	}
 	r, err := s.store.RunByChannel(ctx, channelID)
@@ -240,7 +240,7 @@ func (s *Service) RunChannels(ctx context.Context, a Actor, f RunFilter) ([]stri
 
 // checkRunFilter validates a run filter and resolves "me".
 func (s *Service) checkRunFilter(a Actor, f RunFilter) (RunFilter, error) {
-	if err := checkID("team_id", f.TeamID); err != nil {
+	if err := s.checkChatID("team_id", f.TeamID); err != nil {
 		return f, err
 	}
 	if err := a.checkTeam(f.TeamID); err != nil {
@@ -279,7 +279,7 @@ func (s *Service) checkRunFilter(a Actor, f RunFilter) (RunFilter, error) {
 // their usernames: the owner of a private run is named only to those who
 // may see the run.
 func (s *Service) RunOwners(ctx context.Context, a Actor, teamID string) ([]OwnerInfo, error) {
-	if err := checkID("team_id", teamID); err != nil {
+	if err := s.checkChatID("team_id", teamID); err != nil {
 		return nil, err
 	}
 	if err := a.checkTeam(teamID); err != nil {
@@ -432,7 +432,7 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) 
 	if err := checkOwnID("id", id); err != nil {
 		return Run{}, false, err
 	}
-	if err := checkID("owner_id", ownerID); err != nil {
+	if err := s.checkChatID("owner_id", ownerID); err != nil {
 		return Run{}, false, err
 	}
 	if added, err = s.admitToChannel(ctx, a, id, ownerID, nil); err != nil {
