@@ -1,11 +1,14 @@
 package mattermost
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/commands"
+	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
 // action serves a click on a checklist post's item button: the item is
@@ -40,26 +43,21 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	}
 	noteRequest(r.Context(), buttonAction(st), st.RunID)
 	a := actor(req.UserId, req.TeamId)
-	run, err := h.svc.Run(r.Context(), a, st.RunID)
-	if err == nil && run.ChannelID != req.ChannelId {
+	resp, err := h.disp.Click(r.Context(), commands.Click{
+		Platform: Platform, Actor: a, ChannelID: req.ChannelId, Button: st.button(),
+	})
+	if errors.Is(err, bot.ErrOtherChannel) {
 		noteRequest(r.Context(), "refused", "")
 		h.refuseAction(w, r, req, "This button does not belong to this channel; nothing was changed.")
 		return
 	}
 	if err == nil {
-		switch st.Action {
-		case "":
-			_, err = h.svc.ToggleItemByID(r.Context(), a, run.ID, st.ItemID)
-		case actionUpdateStatus:
-			err = h.openStatusDialog(r.Context(), req, run)
-		case actionSnooze:
-			var u postUpdate
-			if u, err = h.snooze(r.Context(), a, req, run, st); err == nil {
-				writeUpdate(w, u)
-				return
-			}
-		default:
-			err = bot.Errorf(bot.EInvalid, "this button is not one this bot knows")
+		switch {
+		case resp.Dialog != nil:
+			err = h.openStatusDialog(r.Context(), req, *resp.Dialog)
+		case st.Action == actionSnooze:
+			writeUpdate(w, h.snoozed(r.Context(), req, resp.Run, st))
+			return
 		}
 	}
 	if err != nil {
@@ -72,10 +70,16 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 
 // buttonAction names what a button does, for the log.
 func buttonAction(st buttonState) string {
-	if st.Action == "" {
-		return "toggle_item"
+	return st.button().Action
+}
+
+// button is the click a button's state asks for.
+func (st buttonState) button() dialogs.Button {
+	action := st.Action
+	if action == "" {
+		action = bot.ButtonToggleItem
 	}
-	return st.Action
+	return dialogs.Button{RunID: st.RunID, Action: action, ItemID: st.ItemID, Seconds: st.Seconds}
 }
 
 // staleButton is what a user who clicked a button the bot cannot verify

@@ -21,8 +21,8 @@ const ReminderProp = "playbooks_reminder_run_id"
 // Actions of a reminder post's buttons, as their signed context names them
 // (buttonState.Action).
 const (
-	actionUpdateStatus = "update_status"
-	actionSnooze       = "snooze"
+	actionUpdateStatus = bot.ButtonUpdateStatus
+	actionSnooze       = bot.ButtonSnooze
 )
 
 // PostReminder posts message as the bot in the run's channel, with an
@@ -98,11 +98,10 @@ func (c *Client) getPost(ctx context.Context, postID string) (*model.Post, error
 	return p, nil
 }
 
-// openStatusDialog opens the status update dialog of run for the user who
+// openStatusDialog opens the status update dialog d for the user who
 // clicked a reminder's "Update status" button, with the click's trigger
 // ID: the same dialog, submitted the same way, as /playbook update's.
-func (h *Handler) openStatusDialog(ctx context.Context, req model.PostActionIntegrationRequest, run bot.Run) error {
-	d := dialogs.StatusUpdateDialog(run)
+func (h *Handler) openStatusDialog(ctx context.Context, req model.PostActionIntegrationRequest, d dialogs.Dialog) error {
 	if err := h.client.OpenDialog(ctx, DialogTrigger{UserID: req.UserId, ChannelID: req.ChannelId, TriggerID: req.TriggerId}, d); err != nil {
 		return fmt.Errorf("open the status update dialog: %w", err)
 	}
@@ -116,16 +115,13 @@ type postUpdate struct {
 	Props   map[string]any `json:"props"`
 }
 
-// snooze snoozes run's reminder by the delay of a reminder's snooze button
-// and returns the reminder post rewritten to say so, without its buttons,
-// so that nobody snoozes it twice. The update carries the post's other
-// props (from_bot, ReminderProp): Mattermost 10.12 replaces a post's props
-// with the update's, keeping only from_webhook and the override props.
-func (h *Handler) snooze(ctx context.Context, a bot.Actor, req model.PostActionIntegrationRequest, run bot.Run, st buttonState) (postUpdate, error) {
+// snoozed returns the reminder post of run, just snoozed by the delay of a
+// reminder's snooze button, rewritten to say so, without its buttons, so
+// that nobody snoozes it twice. The update carries the post's other props
+// (from_bot, ReminderProp): Mattermost 10.12 replaces a post's props with
+// the update's, keeping only from_webhook and the override props.
+func (h *Handler) snoozed(ctx context.Context, req model.PostActionIntegrationRequest, run bot.Run, st buttonState) postUpdate {
 	d := time.Duration(st.Seconds) * time.Second
-	if _, err := h.svc.SnoozeReminder(ctx, a, run.ID, d); err != nil {
-		return postUpdate{}, err
-	}
 	props := map[string]any{model.PostPropsFromBot: "true", ReminderProp: run.ID}
 	var msg string
 	if p, err := h.client.getPost(ctx, req.PostId); err == nil {
@@ -147,7 +143,7 @@ func (h *Handler) snooze(ctx context.Context, a bot.Actor, req model.PostActionI
 		}
 	}
 	msg = strings.TrimRight(msg, "\n") + fmt.Sprintf(" — snoozed for %s by @%s", snoozeLabel(d), by)
-	return postUpdate{Message: msg, Props: props}, nil
+	return postUpdate{Message: msg, Props: props}
 }
 
 // writeUpdate answers a click with the rewrite of its post.

@@ -156,39 +156,23 @@ func (h *Handler) reminderAction(w http.ResponseWriter, r *http.Request, ic slac
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	a := actor(userID, teamID)
-	run, err := h.svc.Run(r.Context(), a, st.RunID)
-	if err == nil && run.ChannelID != channelID {
-		h.refuseAction(w, r, ic, bot.Errorf(bot.EUnauthenticated, "this control does not belong to this channel"))
-		return
+	b := dialogs.Button{RunID: st.RunID, Action: bot.ButtonUpdateStatus}
+	if st.Kind == reminderSnooze {
+		b.Action, b.Seconds = bot.ButtonSnooze, st.Seconds
 	}
-	if err == nil {
-		switch st.Kind {
-		case reminderUpdate:
-			err = h.client.OpenModal(r.Context(), ic.TriggerID, userID, channelID, dialogs.StatusUpdateDialog(run))
-		case reminderSnooze:
-			err = h.snooze(r, ic, a, run, time.Duration(st.Seconds)*time.Second)
-		}
-	}
-	if err != nil {
-		h.tell(r, channelID, userID, h.userMessage(r.Context(), r.URL.Path, err, "user_id", userID, "run_id", st.RunID))
-	}
-	w.WriteHeader(http.StatusOK)
+	h.click(w, r, ic, b)
 }
 
-// snooze snoozes the run's reminder by d and rewrites the reminder message
-// to say so, without its controls. The snooze is made once SnoozeReminder
-// returns: a message that cannot be rewritten is only logged.
-func (h *Handler) snooze(r *http.Request, ic slackgo.InteractionCallback, a bot.Actor, run bot.Run, d time.Duration) error {
-	if _, err := h.svc.SnoozeReminder(r.Context(), a, run.ID, d); err != nil {
-		return err
-	}
+// snoozed rewrites the reminder message of run, just snoozed by d, to say
+// so, without its controls. The snooze is made: a message that cannot be
+// rewritten is only logged.
+func (h *Handler) snoozed(r *http.Request, ic slackgo.InteractionCallback, a bot.Actor, run bot.Run, d time.Duration) {
 	ts := ic.Container.MessageTs
 	if ts == "" {
 		ts = ic.Message.Timestamp
 	}
 	if ts == "" {
-		return nil
+		return
 	}
 	text := ic.Message.Text // as posted: mrkdwn, escaped
 	if text == "" {
@@ -198,7 +182,6 @@ func (h *Handler) snooze(r *http.Request, ic slackgo.InteractionCallback, a bot.
 		h.log.ErrorContext(r.Context(), "rewrite snoozed reminder", "run_id", run.ID,
 			"channel_id", ic.Channel.ID, "ts", ts, "error", err)
 	}
-	return nil
 }
 
 // reminderSnoozed rewrites reminder ts (chat.update), whose text was text
