@@ -8,7 +8,6 @@ import (
 
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/commands"
-	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
 // action serves a click on a checklist post's item button: the item is
@@ -41,10 +40,10 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 		h.refuseAction(w, r, req, text)
 		return
 	}
-	noteRequest(r.Context(), buttonAction(st), st.RunID)
+	noteRequest(r.Context(), st.Action, st.RunID)
 	a := actor(req.UserId, req.TeamId)
 	resp, err := h.disp.Click(r.Context(), commands.Click{
-		Platform: Platform, Actor: a, ChannelID: req.ChannelId, Button: st.button(),
+		Platform: Platform, Actor: a, ChannelID: req.ChannelId, Button: st,
 	})
 	if errors.Is(err, bot.ErrOtherChannel) {
 		noteRequest(r.Context(), "refused", "")
@@ -55,7 +54,7 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case resp.Dialog != nil:
 			err = h.openStatusDialog(r.Context(), req, *resp.Dialog)
-		case st.Action == actionSnooze:
+		case st.Action == bot.ButtonSnooze:
 			writeUpdate(w, h.snoozed(r.Context(), req, resp.Run, st))
 			return
 		}
@@ -66,20 +65,6 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
-}
-
-// buttonAction names what a button does, for the log.
-func buttonAction(st buttonState) string {
-	return st.button().Action
-}
-
-// button is the click a button's state asks for.
-func (st buttonState) button() dialogs.Button {
-	action := st.Action
-	if action == "" {
-		action = bot.ButtonToggleItem
-	}
-	return dialogs.Button{RunID: st.RunID, Action: action, ItemID: st.ItemID, Seconds: st.Seconds}
 }
 
 // staleButton is what a user who clicked a button the bot cannot verify

@@ -2,11 +2,9 @@ package mattermost
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
@@ -32,31 +30,13 @@ const (
 	maxButtonTitle       = 40
 )
 
-// Buttons are signed for no particular user: any member of the channel may
-// click them. The signature only proves that the bot rendered this button
-// for this run and item; the clicking user is then authorized by the use
-// case like any other (an Actor limited to the team Mattermost says the
-// click came from). A year is long enough for any run; a button is
-// re-signed whenever the post is rewritten, with SignStable so that the
-// same button rendered on the same day is the same.
-const (
-	buttonAudience = "*"
-	buttonTTL      = 365 * 24 * time.Hour
-)
-
-// buttonState is what a button's signed context carries: the item by its
-// indices when rendered, and its ID, so that a click on a stale post
-// cannot toggle an item that moved into its place. A reminder post's
-// buttons (reminder.go) carry their Action instead, and for a snooze its
-// delay in Seconds; a checklist button has no Action.
-type buttonState struct {
-	RunID     string `json:"r"`
-	Checklist int    `json:"c"`
-	Item      int    `json:"i"`
-	ItemID    string `json:"it"`
-	Action    string `json:"a,omitempty"`
-	Seconds   int64  `json:"s,omitempty"`
-}
+// Buttons are signed for no particular user (dialogs.ButtonAudience): any
+// member of the channel may click them. The signature only proves that the
+// bot rendered this button for this run and item; the clicking user is
+// then authorized by the use case like any other (an Actor limited to the
+// team Mattermost says the click came from). A button is re-signed
+// whenever the post is rewritten, with SignStable so that the same button
+// rendered on the same day is the same.
 
 // buttonContextKey is the key of the signed token in a button's context.
 const buttonContextKey = "token"
@@ -258,7 +238,7 @@ func itemLine(it bot.ChecklistItem, ci, ii int, assignee string) string {
 // letters and digits only: Mattermost routes clicks by action ID and
 // accepts nothing else there.
 func (c *Client) itemButton(runID string, ci, ii int, it bot.ChecklistItem) *model.PostAction {
-	state, _ := json.Marshal(buttonState{RunID: runID, Checklist: ci, Item: ii, ItemID: it.ID})
+	state := dialogs.ItemButton{RunID: runID, Checklist: ci, Item: ii, ItemID: it.ID}.String()
 	name, style := "Check", "primary"
 	if it.State == bot.ItemClosed {
 		name, style = "Uncheck", "default"
@@ -270,7 +250,7 @@ func (c *Client) itemButton(runID string, ci, ii int, it bot.ChecklistItem) *mod
 		Style: style,
 		Integration: &model.PostActionIntegration{
 			URL:     c.publicURL + ActionsPath,
-			Context: map[string]any{buttonContextKey: c.signer.SignStable(buttonAudience, string(state), buttonTTL)},
+			Context: map[string]any{buttonContextKey: c.signer.SignStable(dialogs.ButtonAudience, state, dialogs.ButtonTTL)},
 		},
 	}
 }
@@ -292,19 +272,11 @@ func buttonItems(r bot.Run, total int) map[[2]int]bool {
 	return out
 }
 
-// verifyButton returns the state of a button's signed context.
+// verifyButton returns what a button's signed context asks.
 // EUnauthenticated when it is missing, forged or expired.
-func verifyButton(s *dialogs.Signer, ctx map[string]any) (buttonState, error) {
+func verifyButton(s *dialogs.Signer, ctx map[string]any) (dialogs.Button, error) {
 	token, _ := ctx[buttonContextKey].(string)
-	raw, err := s.Verify(buttonAudience, token)
-	if err != nil {
-		return buttonState{}, err
-	}
-	var st buttonState
-	if err := json.Unmarshal([]byte(raw), &st); err != nil || !bot.ValidID(st.RunID) {
-		return buttonState{}, bot.Errorf(bot.EUnauthenticated, "this button is not valid")
-	}
-	return st, nil
+	return dialogs.VerifyButton(s, token)
 }
 
 // oneLine replaces line breaks, which would break the Markdown around a

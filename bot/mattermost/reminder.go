@@ -2,7 +2,6 @@ package mattermost
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -17,13 +16,6 @@ import (
 // ReminderProp marks a status update reminder post; its value is the run's
 // ID.
 const ReminderProp = "playbooks_reminder_run_id"
-
-// Actions of a reminder post's buttons, as their signed context names them
-// (buttonState.Action).
-const (
-	actionUpdateStatus = bot.ButtonUpdateStatus
-	actionSnooze       = bot.ButtonSnooze
-)
 
 // PostReminder posts message as the bot in the run's channel, with an
 // "Update status" button, which opens the status update dialog for the
@@ -43,12 +35,12 @@ func (c *Client) PostReminder(ctx context.Context, r bot.Run, message string) (s
 // attachment with the update and snooze buttons.
 func (c *Client) ReminderPost(r bot.Run, message string) *model.Post {
 	actions := []*model.PostAction{
-		c.reminderButton("updatestatus", "Update status", "primary", buttonState{RunID: r.ID, Action: actionUpdateStatus}),
+		c.reminderButton("updatestatus", "Update status", "primary", dialogs.ReminderButton{RunID: r.ID, Action: bot.ButtonUpdateStatus}),
 	}
 	for _, d := range bot.SnoozeOptions {
 		label := snoozeLabel(d)
 		actions = append(actions, c.reminderButton("snooze"+label, "Snooze "+label, "default",
-			buttonState{RunID: r.ID, Action: actionSnooze, Seconds: int64(d / time.Second)}))
+			dialogs.ReminderButton{RunID: r.ID, Action: bot.ButtonSnooze, Seconds: int64(d / time.Second)}))
 	}
 	p := &model.Post{ChannelId: r.ChannelID, Message: message}
 	p.SetProps(model.StringInterface{
@@ -64,8 +56,7 @@ func (c *Client) ReminderPost(r bot.Run, message string) *model.Post {
 
 // reminderButton is a reminder post's button doing st. Its ID is letters
 // and digits only, as Mattermost requires.
-func (c *Client) reminderButton(id, name, style string, st buttonState) *model.PostAction {
-	state, _ := json.Marshal(st)
+func (c *Client) reminderButton(id, name, style string, st dialogs.ReminderButton) *model.PostAction {
 	return &model.PostAction{
 		Id:    id,
 		Type:  model.PostActionTypeButton,
@@ -73,7 +64,7 @@ func (c *Client) reminderButton(id, name, style string, st buttonState) *model.P
 		Style: style,
 		Integration: &model.PostActionIntegration{
 			URL:     c.publicURL + ActionsPath,
-			Context: map[string]any{buttonContextKey: c.signer.Sign(buttonAudience, string(state), buttonTTL)},
+			Context: map[string]any{buttonContextKey: c.signer.Sign(dialogs.ButtonAudience, st.String(), dialogs.ButtonTTL)},
 		},
 	}
 }
@@ -120,7 +111,7 @@ type postUpdate struct {
 // that nobody snoozes it twice. The update carries the post's other props
 // (from_bot, ReminderProp): Mattermost 10.12 replaces a post's props with
 // the update's, keeping only from_webhook and the override props.
-func (h *Handler) snoozed(ctx context.Context, req model.PostActionIntegrationRequest, run bot.Run, st buttonState) postUpdate {
+func (h *Handler) snoozed(ctx context.Context, req model.PostActionIntegrationRequest, run bot.Run, st dialogs.Button) postUpdate {
 	d := time.Duration(st.Seconds) * time.Second
 	props := map[string]any{model.PostPropsFromBot: "true", ReminderProp: run.ID}
 	var msg string

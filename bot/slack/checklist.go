@@ -2,10 +2,8 @@ package slack
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	slackgo "github.com/slack-go/slack"
 
@@ -31,20 +29,6 @@ const (
 // for this run and item; the clicking user is then authorized by the use
 // case (an Actor limited to the workspace Slack says the click came from).
 // A button is re-signed whenever the message is rewritten.
-const (
-	buttonAudience = "*"
-	buttonTTL      = 365 * 24 * time.Hour
-)
-
-// buttonState is what a button's signed value carries: the item by its
-// indices when rendered, and its ID, so that a click on a stale message
-// cannot toggle an item that moved into its place.
-type buttonState struct {
-	RunID     string `json:"run"`
-	Checklist int    `json:"c"`
-	Item      int    `json:"i"`
-	ItemID    string `json:"item_id"`
-}
 
 // ShowRun posts the run's checklist message in its channel
 // (chat.postMessage), or rewrites the message whose ts is
@@ -158,12 +142,12 @@ func (c *Client) itemSection(r bot.Run, ci, ii int, it bot.ChecklistItem) slackg
 	if !r.IsActive {
 		return slackgo.NewSectionBlock(mrkdwn(text), nil, nil, blockID)
 	}
-	state, _ := json.Marshal(buttonState{RunID: r.ID, Checklist: ci, Item: ii, ItemID: it.ID})
+	state := dialogs.ItemButton{RunID: r.ID, Checklist: ci, Item: ii, ItemID: it.ID}.String()
 	label, style := "Check", slackgo.StylePrimary
 	if it.State == bot.ItemClosed {
 		label, style = "Uncheck", slackgo.StyleDefault
 	}
-	btn := slackgo.NewButtonBlockElement(ToggleActionID, c.signer.Sign(buttonAudience, string(state), buttonTTL), plain(label))
+	btn := slackgo.NewButtonBlockElement(ToggleActionID, c.signer.Sign(dialogs.ButtonAudience, state, dialogs.ButtonTTL), plain(label))
 	btn.Style = style
 	return slackgo.NewSectionBlock(mrkdwn(text), nil, slackgo.NewAccessory(btn), blockID)
 }
@@ -181,18 +165,15 @@ func progress(cls []bot.Checklist) (done, total int) {
 	return done, total
 }
 
-// verifyButton returns the state of a button's signed value.
-// EUnauthenticated when it is missing, forged or expired.
-func verifyButton(s *dialogs.Signer, value string) (buttonState, error) {
-	raw, err := s.Verify(buttonAudience, value)
-	if err != nil {
-		return buttonState{}, err
+// verifyButton returns what a control's signed value asks, which must be
+// action. EUnauthenticated when it is missing, forged or expired, or was
+// rendered for another control.
+func verifyButton(s *dialogs.Signer, value, action string) (dialogs.Button, error) {
+	b, err := dialogs.VerifyButton(s, value)
+	if err == nil && b.Action != action {
+		err = bot.Errorf(bot.EUnauthenticated, "this control is not valid")
 	}
-	var st buttonState
-	if err := json.Unmarshal([]byte(raw), &st); err != nil || !bot.ValidID(st.RunID) {
-		return buttonState{}, bot.Errorf(bot.EUnauthenticated, "this button is not valid")
-	}
-	return st, nil
+	return b, err
 }
 
 func plain(s string) *slackgo.TextBlockObject {

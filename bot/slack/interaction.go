@@ -185,7 +185,7 @@ func (h *Handler) blockActions(w http.ResponseWriter, r *http.Request, ic slackg
 		return
 	}
 	userID, teamID, channelID := ic.User.ID, ic.Team.ID, ic.Channel.ID
-	st, err := verifyButton(h.signer, act.Value)
+	b, err := verifyButton(h.signer, act.Value, bot.ButtonToggleItem)
 	if err != nil {
 		h.refuseAction(w, r, ic, err)
 		return
@@ -195,7 +195,7 @@ func (h *Handler) blockActions(w http.ResponseWriter, r *http.Request, ic slackg
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	h.click(w, r, ic, dialogs.Button{RunID: st.RunID, Action: bot.ButtonToggleItem, ItemID: st.ItemID})
+	h.click(w, r, ic, b)
 }
 
 // click dispatches a verified click as the clicking user: a button of

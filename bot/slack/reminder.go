@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
@@ -30,26 +28,6 @@ const (
 	reminderActionsBlockID = "reminder-actions"
 )
 
-// Kinds of reminder control a signed value is for.
-const (
-	reminderUpdate = "u"
-	reminderSnooze = "z"
-)
-
-// reminderState is what a reminder control's signed value carries. It is
-// encoded compactly ("<kind> <run ID> <seconds>") rather than as JSON: a
-// select option's value must fit in Slack's 150 characters, signature
-// included.
-type reminderState struct {
-	Kind    string
-	RunID   string
-	Seconds int64
-}
-
-func (s reminderState) String() string {
-	return s.Kind + " " + s.RunID + " " + strconv.FormatInt(s.Seconds, 10)
-}
-
 // PostReminder posts message (Markdown, converted to mrkdwn) in the run's
 // channel (chat.postMessage), with an "Update status" button that opens
 // the status update modal and a "Snooze…" select offering
@@ -68,14 +46,16 @@ func (c *Client) PostReminder(ctx context.Context, r bot.Run, message string) (s
 // actions block with its controls, whose values are signed for any user
 // (any member of the channel may use them).
 func (c *Client) reminderBlocks(r bot.Run, message string) []slackgo.Block {
-	sign := func(s reminderState) string { return c.signer.Sign(buttonAudience, s.String(), buttonTTL) }
+	sign := func(b dialogs.ReminderButton) string {
+		return c.signer.Sign(dialogs.ButtonAudience, b.String(), dialogs.ButtonTTL)
+	}
 	update := slackgo.NewButtonBlockElement(UpdateStatusActionID,
-		sign(reminderState{Kind: reminderUpdate, RunID: r.ID}), plain("Update status"))
+		sign(dialogs.ReminderButton{Action: bot.ButtonUpdateStatus, RunID: r.ID}), plain("Update status"))
 	update.Style = slackgo.StylePrimary
 	opts := make([]*slackgo.OptionBlockObject, 0, len(bot.SnoozeOptions))
 	for _, d := range bot.SnoozeOptions {
 		opts = append(opts, slackgo.NewOptionBlockObject(
-			sign(reminderState{Kind: reminderSnooze, RunID: r.ID, Seconds: int64(d / time.Second)}),
+			sign(dialogs.ReminderButton{Action: bot.ButtonSnooze, RunID: r.ID, Seconds: int64(d / time.Second)}),
 			plain(longDuration(d)), nil))
 	}
 	snooze := slackgo.NewOptionsSelectBlockElement(slackgo.OptTypeStatic, plain("Snooze…"), SnoozeActionID, opts...)
@@ -110,25 +90,6 @@ func shortDuration(d time.Duration) string {
 	return fmt.Sprintf("%dm", m)
 }
 
-// verifyReminder returns the state of a reminder control's signed value.
-// EUnauthenticated when it is missing, forged or expired.
-func verifyReminder(s *dialogs.Signer, value string) (reminderState, error) {
-	raw, err := s.Verify(buttonAudience, value)
-	if err != nil {
-		return reminderState{}, err
-	}
-	invalid := bot.Errorf(bot.EUnauthenticated, "this control is not valid")
-	f := strings.Fields(raw)
-	if len(f) != 3 || (f[0] != reminderUpdate && f[0] != reminderSnooze) || !bot.ValidID(f[1]) {
-		return reminderState{}, invalid
-	}
-	secs, err := strconv.ParseInt(f[2], 10, 64)
-	if err != nil {
-		return reminderState{}, invalid
-	}
-	return reminderState{Kind: f[0], RunID: f[1], Seconds: secs}, nil
-}
-
 // reminderAction serves a click on a reminder's controls: "Update status"
 // opens the status update modal for the clicking user (the same modal, and
 // submission, as /playbook update); a Snooze choice snoozes the reminder
@@ -138,14 +99,11 @@ func verifyReminder(s *dialogs.Signer, value string) (reminderState, error) {
 // and changes nothing. What else goes wrong is shown to the user as an
 // ephemeral message; the answer is 200.
 func (h *Handler) reminderAction(w http.ResponseWriter, r *http.Request, ic slackgo.InteractionCallback, act *slackgo.BlockAction) {
-	value, kind := act.Value, reminderUpdate
+	value, action := act.Value, bot.ButtonUpdateStatus
 	if act.ActionID == SnoozeActionID {
-		value, kind = act.SelectedOption.Value, reminderSnooze
+		value, action = act.SelectedOption.Value, bot.ButtonSnooze
 	}
-	st, err := verifyReminder(h.signer, value)
-	if err == nil && st.Kind != kind {
-		err = bot.Errorf(bot.EUnauthenticated, "this control is not valid")
-	}
+	b, err := verifyButton(h.signer, value, action)
 	if err != nil {
 		h.refuseAction(w, r, ic, err)
 		return
@@ -155,10 +113,6 @@ func (h *Handler) reminderAction(w http.ResponseWriter, r *http.Request, ic slac
 		h.tell(r, channelID, userID, "This click lacks the user or the workspace; it did not come from Slack.")
 		w.WriteHeader(http.StatusOK)
 		return
-	}
-	b := dialogs.Button{RunID: st.RunID, Action: bot.ButtonUpdateStatus}
-	if st.Kind == reminderSnooze {
-		b.Action, b.Seconds = bot.ButtonSnooze, st.Seconds
 	}
 	h.click(w, r, ic, b)
 }
