@@ -7,6 +7,7 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 )
 
@@ -61,10 +62,10 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		msg := h.userMessage(r, err, "user_id", req.UserId, "run_id", st.RunID)
-		writeJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: msg})
+		chatkit.WriteJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: msg})
 		return
 	}
-	writeJSON(w, http.StatusOK, struct{}{})
+	chatkit.WriteJSON(w, http.StatusOK, struct{}{})
 }
 
 // staleButton is what a user who clicked a button the bot cannot verify
@@ -135,5 +136,5 @@ func (h *Handler) refreshStalePost(r *http.Request, req model.PostActionIntegrat
 func (h *Handler) refuseAction(w http.ResponseWriter, r *http.Request, req model.PostActionIntegrationRequest, text string) {
 	h.log.WarnContext(r.Context(), "button click with an invalid context refused",
 		"user_id", req.UserId, "channel_id", req.ChannelId, "post_id", req.PostId, "remote_addr", r.RemoteAddr)
-	writeJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: text})
+	chatkit.WriteJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: text})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
@@ -103,7 +104,7 @@ func (c *Client) ChecklistPost(ctx context.Context, r bot.Run) *model.Post {
 		b.WriteString("This run has no checklists.")
 	} else {
 		fmt.Fprintf(&b, "Stage %d of %d: **%s** · %d/%d items done",
-			r.ActiveStage+1, len(r.Checklists), oneLine(r.ActiveStageTitle), done, total)
+			r.ActiveStage+1, len(r.Checklists), chatkit.OneLine(r.ActiveStageTitle), done, total)
 	}
 	switch {
 	case !r.IsActive:
@@ -202,7 +203,7 @@ func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool,
 	if len(cl.Items) == 0 {
 		lines = append(lines, "_No items._")
 	}
-	title := fmt.Sprintf("%s · %d/%d", oneLine(cl.Title), done, len(cl.Items))
+	title := fmt.Sprintf("%s · %d/%d", chatkit.OneLine(cl.Title), done, len(cl.Items))
 	color := ""
 	if ci == r.ActiveStage && r.IsActive {
 		title = "▶ " + title + " · active stage"
@@ -221,7 +222,7 @@ func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool,
 // (as assigneeNames names them; "" for none) and the indices /playbook
 // check takes.
 func itemLine(it bot.ChecklistItem, ci, ii int, assignee string) string {
-	title := truncateRunes(oneLine(it.Title), maxItemTitle)
+	title := chatkit.TruncateRunes(chatkit.OneLine(it.Title), maxItemTitle)
 	if assignee != "" {
 		assignee = " · " + assignee
 	}
@@ -246,7 +247,7 @@ func (c *Client) itemButton(runID string, ci, ii int, it bot.ChecklistItem) *mod
 	return &model.PostAction{
 		Id:    fmt.Sprintf("c%di%d", ci, ii),
 		Type:  model.PostActionTypeButton,
-		Name:  name + " " + truncateRunes(oneLine(it.Title), maxButtonTitle),
+		Name:  name + " " + chatkit.TruncateRunes(chatkit.OneLine(it.Title), maxButtonTitle),
 		Style: style,
 		Integration: &model.PostActionIntegration{
 			URL:     c.publicURL + ActionsPath,
@@ -277,10 +278,4 @@ func buttonItems(r bot.Run, total int) map[[2]int]bool {
 func verifyButton(s *dialogs.Signer, ctx map[string]any) (dialogs.Button, error) {
 	token, _ := ctx[buttonContextKey].(string)
 	return dialogs.VerifyButton(s, token)
-}
-
-// oneLine replaces line breaks, which would break the Markdown around a
-// title, with spaces.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
@@ -139,7 +140,7 @@ func (h *Handler) snoozed(ctx context.Context, req model.PostActionIntegrationRe
 
 // writeUpdate answers a click with the rewrite of its post.
 func writeUpdate(w http.ResponseWriter, u postUpdate) {
-	writeJSON(w, http.StatusOK, struct {
+	chatkit.WriteJSON(w, http.StatusOK, struct {
 		Update postUpdate `json:"update"`
 	}{u})
 }

@@ -8,6 +8,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
@@ -59,7 +60,7 @@ func (c *Client) ShowRun(ctx context.Context, r bot.Run) (string, error) {
 // fallbackText is the message's text, shown in notifications.
 func fallbackText(r bot.Run) string {
 	done, total := progress(r.Checklists)
-	return fmt.Sprintf("%s: %d/%d items done", oneLine(r.Name), done, total)
+	return fmt.Sprintf("%s: %d/%d items done", chatkit.OneLine(r.Name), done, total)
 }
 
 // ChecklistBlocks renders a run's checklist message: a header, a summary,
@@ -77,7 +78,7 @@ func (c *Client) ChecklistBlocks(r bot.Run) []slackgo.Block {
 		summary.WriteString("This run has no checklists.")
 	} else {
 		fmt.Fprintf(&summary, "Stage %d of %d: *%s* · %d/%d items done",
-			r.ActiveStage+1, len(r.Checklists), escape(oneLine(r.ActiveStageTitle)), done, total)
+			r.ActiveStage+1, len(r.Checklists), escape(chatkit.OneLine(r.ActiveStageTitle)), done, total)
 	}
 	if r.DetailsURL != "" { // posted in the run's channel only
 		fmt.Fprintf(&summary, " · <%s|Details>", r.DetailsURL)
@@ -86,7 +87,7 @@ func (c *Client) ChecklistBlocks(r bot.Run) []slackgo.Block {
 		summary.WriteString("\n`/playbook restart` makes it active again; until then its items have no buttons.")
 	}
 	blocks := []slackgo.Block{
-		slackgo.NewHeaderBlock(plain(truncateRunes(oneLine(r.Name), maxHeaderText))),
+		slackgo.NewHeaderBlock(plain(chatkit.TruncateRunes(chatkit.OneLine(r.Name), maxHeaderText))),
 		slackgo.NewSectionBlock(mrkdwn(summary.String()), nil, nil),
 	}
 	shown := 0
@@ -97,14 +98,14 @@ outer:
 			break
 		}
 		d, n := progress([]bot.Checklist{cl})
-		title := fmt.Sprintf("*%s* · %d/%d", escape(oneLine(cl.Title)), d, n)
+		title := fmt.Sprintf("*%s* · %d/%d", escape(chatkit.OneLine(cl.Title)), d, n)
 		if ci == r.ActiveStage {
 			title = "▶ " + title + " · active stage"
 		}
 		if n == 0 {
 			title += "\n_No items._"
 		}
-		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(truncateRunes(title, maxSectionText)), nil, nil, slackgo.SectionBlockOptionBlockID(fmt.Sprintf("checklist-%d", ci))))
+		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(title, maxSectionText)), nil, nil, slackgo.SectionBlockOptionBlockID(fmt.Sprintf("checklist-%d", ci))))
 		for ii, it := range cl.Items {
 			if len(blocks) >= room {
 				break outer
@@ -124,7 +125,7 @@ outer:
 // mention, which Slack shows as the user's name) and, while the run is
 // active, its button.
 func (c *Client) itemSection(r bot.Run, ci, ii int, it bot.ChecklistItem) slackgo.Block {
-	title := escape(truncateRunes(oneLine(it.Title), maxItemTitle))
+	title := escape(chatkit.TruncateRunes(chatkit.OneLine(it.Title), maxItemTitle))
 	assignee := ""
 	if it.AssigneeID != "" {
 		assignee = " · <@" + escape(it.AssigneeID) + ">"

@@ -13,6 +13,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
@@ -99,7 +100,7 @@ func (h *Handler) viewSubmission(w http.ResponseWriter, r *http.Request, ic slac
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		writeJSON(w, http.StatusOK, viewErrors{ResponseAction: "errors", Errors: out})
+		chatkit.WriteJSON(w, http.StatusOK, viewErrors{ResponseAction: "errors", Errors: out})
 		return
 	}
 	if resp.Dialog != nil {

@@ -9,6 +9,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
@@ -60,7 +61,7 @@ func (c *Client) reminderBlocks(r bot.Run, message string) []slackgo.Block {
 	}
 	snooze := slackgo.NewOptionsSelectBlockElement(slackgo.OptTypeStatic, plain("Snooze…"), SnoozeActionID, opts...)
 	return []slackgo.Block{
-		slackgo.NewSectionBlock(mrkdwn(truncateRunes(toMrkdwn(message), maxSectionText)), nil, nil,
+		slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(toMrkdwn(message), maxSectionText)), nil, nil,
 			slackgo.SectionBlockOptionBlockID(reminderTextBlockID)),
 		slackgo.NewActionBlock(reminderActionsBlockID, update, snooze),
 	}
@@ -144,7 +145,7 @@ func (c *Client) reminderSnoozed(ctx context.Context, channelID, ts, text, userI
 	text = fmt.Sprintf("%s — snoozed for %s by <@%s>", text, shortDuration(d), userID)
 	_, _, _, err := c.api.UpdateMessageContext(ctx, channelID, ts,
 		slackgo.MsgOptionText(text, false),
-		slackgo.MsgOptionBlocks(slackgo.NewSectionBlock(mrkdwn(truncateRunes(text, maxSectionText)), nil, nil,
+		slackgo.MsgOptionBlocks(slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(text, maxSectionText)), nil, nil,
 			slackgo.SectionBlockOptionBlockID(reminderTextBlockID))))
 	if err != nil {
 		return apiError(err, "chat.update", "reminder "+ts)
