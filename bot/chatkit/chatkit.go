@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -121,4 +122,15 @@ func TruncateRunes(s string, n int) string {
 // title, with spaces.
 func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// StageSummary is the first line of a run's checklist post on every
+// platform: "Stage 2 of 3: <title> · 4/9 items done", the stage's title
+// marked up by strong, or that the run has no checklists.
+func StageSummary(r bot.Run, done, total int, strong func(string) string) string {
+	if len(r.Checklists) == 0 {
+		return "This run has no checklists."
+	}
+	return fmt.Sprintf("Stage %d of %d: %s · %d/%d items done",
+		r.ActiveStage+1, len(r.Checklists), strong(OneLine(r.ActiveStageTitle)), done, total)
 }

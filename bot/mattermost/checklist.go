@@ -100,12 +100,7 @@ func (c *Client) ChecklistPost(ctx context.Context, r bot.Run) *model.Post {
 	if !r.IsActive {
 		b.WriteString("**This run has ended**; `/playbook restart` makes it active again.\n")
 	}
-	if len(r.Checklists) == 0 {
-		b.WriteString("This run has no checklists.")
-	} else {
-		fmt.Fprintf(&b, "Stage %d of %d: **%s** · %d/%d items done",
-			r.ActiveStage+1, len(r.Checklists), chatkit.OneLine(r.ActiveStageTitle), done, total)
-	}
+	b.WriteString(chatkit.StageSummary(r, done, total, func(t string) string { return "**" + t + "**" }))
 	switch {
 	case !r.IsActive:
 	case len(buttons) == MaxButtons && len(buttons) < total:

@@ -74,12 +74,7 @@ func (c *Client) ChecklistBlocks(r bot.Run) []slackgo.Block {
 	if !r.IsActive {
 		summary.WriteString("*Ended.* ")
 	}
-	if len(r.Checklists) == 0 {
-		summary.WriteString("This run has no checklists.")
-	} else {
-		fmt.Fprintf(&summary, "Stage %d of %d: *%s* · %d/%d items done",
-			r.ActiveStage+1, len(r.Checklists), escape(chatkit.OneLine(r.ActiveStageTitle)), done, total)
-	}
+	summary.WriteString(chatkit.StageSummary(r, done, total, func(t string) string { return "*" + escape(t) + "*" }))
 	if r.DetailsURL != "" { // posted in the run's channel only
 		fmt.Fprintf(&summary, " · <%s|Details>", r.DetailsURL)
 	}
