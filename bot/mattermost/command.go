@@ -6,6 +6,7 @@ import (
 
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 )
 
@@ -45,7 +46,7 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if resp.Text == "" {
-			writeJSON(w, http.StatusOK, struct{}{})
+			chatkit.WriteJSON(w, http.StatusOK, struct{}{})
 			return
 		}
 	}
@@ -68,5 +69,5 @@ func writeCommand(w http.ResponseWriter, resp commands.Response) {
 	if resp.InChannel {
 		typ = model.CommandResponseTypeInChannel
 	}
-	writeJSON(w, http.StatusOK, model.CommandResponse{ResponseType: typ, Text: resp.Text})
+	chatkit.WriteJSON(w, http.StatusOK, model.CommandResponse{ResponseType: typ, Text: resp.Text})
 }
