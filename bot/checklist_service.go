@@ -175,7 +175,18 @@ func (s *Service) ToggleItem(ctx context.Context, a Actor, id string, checklist,
 // found under the run's lock, so a concurrent move cannot redirect the
 // click. ENotFound when the item was removed.
 func (s *Service) ToggleItemByID(ctx context.Context, a Actor, id, itemID string) (Run, error) {
+	return s.toggleItemByID(ctx, a, id, itemID, nil)
+}
+
+// toggleItemByID is ToggleItemByID, which check, when not nil, vets the
+// locked run first.
+func (s *Service) toggleItemByID(ctx context.Context, a Actor, id, itemID string, check func(*Run) error) (Run, error) {
 	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		if check != nil {
+			if err := check(r); err != nil {
+				return RunChange{}, err
+			}
+		}
 		for ci := range r.Checklists {
 			for ii := range r.Checklists[ci].Items {
 				if it := &r.Checklists[ci].Items[ii]; it.ID == itemID {

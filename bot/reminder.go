@@ -187,11 +187,22 @@ var SnoozeOptions = []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hou
 // replaced by one due d from now, and the snooze is a timeline event.
 // EInvalid for an ended run or an out-of-range delay.
 func (s *Service) SnoozeReminder(ctx context.Context, a Actor, id string, d time.Duration) (Run, error) {
+	return s.snoozeReminder(ctx, a, id, d, nil)
+}
+
+// snoozeReminder is SnoozeReminder, which check, when not nil, vets the
+// locked run first.
+func (s *Service) snoozeReminder(ctx context.Context, a Actor, id string, d time.Duration, check func(*Run) error) (Run, error) {
 	if d < time.Minute || d > 24*time.Hour {
 		return Run{}, FieldErrorf("snooze", "a reminder can be snoozed for 1 minute to 24 hours, got %s", d)
 	}
 	by := s.usernameOfRun(ctx, id, a.UserID)
 	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+		if check != nil {
+			if err := check(r); err != nil {
+				return RunChange{}, err
+			}
+		}
 		if !r.IsActive {
 			return RunChange{}, Errorf(EInvalid, "run %s has ended: there is no reminder to snooze", r.ID)
 		}

@@ -1,11 +1,14 @@
 package mattermost
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
+	"github.com/playbooks-bot/playbooks/commands"
 )
 
 // action serves a click on a checklist post's item button: the item is
@@ -38,44 +41,31 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 		h.refuseAction(w, r, req, text)
 		return
 	}
-	noteRequest(r.Context(), buttonAction(st), st.RunID)
+	noteRequest(r.Context(), st.Action, st.RunID)
 	a := actor(req.UserId, req.TeamId)
-	run, err := h.svc.Run(r.Context(), a, st.RunID)
-	if err == nil && run.ChannelID != req.ChannelId {
+	resp, err := h.disp.Click(r.Context(), commands.Click{
+		Platform: Platform, Actor: a, ChannelID: req.ChannelId, Button: st,
+	})
+	if errors.Is(err, bot.ErrOtherChannel) {
 		noteRequest(r.Context(), "refused", "")
 		h.refuseAction(w, r, req, "This button does not belong to this channel; nothing was changed.")
 		return
 	}
 	if err == nil {
-		switch st.Action {
-		case "":
-			_, err = h.svc.ToggleItemByID(r.Context(), a, run.ID, st.ItemID)
-		case actionUpdateStatus:
-			err = h.openStatusDialog(r.Context(), req, run)
-		case actionSnooze:
-			var u postUpdate
-			if u, err = h.snooze(r.Context(), a, req, run, st); err == nil {
-				writeUpdate(w, u)
-				return
-			}
-		default:
-			err = bot.Errorf(bot.EInvalid, "this button is not one this bot knows")
+		switch {
+		case resp.Dialog != nil:
+			err = h.openStatusDialog(r.Context(), req, *resp.Dialog)
+		case st.Action == bot.ButtonSnooze:
+			writeUpdate(w, h.snoozed(r.Context(), req, resp.Run, st))
+			return
 		}
 	}
 	if err != nil {
 		msg := h.userMessage(r, err, "user_id", req.UserId, "run_id", st.RunID)
-		writeJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: msg})
+		chatkit.WriteJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: msg})
 		return
 	}
-	writeJSON(w, http.StatusOK, struct{}{})
-}
-
-// buttonAction names what a button does, for the log.
-func buttonAction(st buttonState) string {
-	if st.Action == "" {
-		return "toggle_item"
-	}
-	return st.Action
+	chatkit.WriteJSON(w, http.StatusOK, struct{}{})
 }
 
 // staleButton is what a user who clicked a button the bot cannot verify
@@ -110,7 +100,7 @@ func (h *Handler) refreshStalePost(r *http.Request, req model.PostActionIntegrat
 	}
 	self, err := h.client.self(ctx)
 	runID, _ := post.GetProp(ChecklistProp).(string)
-	if err != nil || post.UserId != self || post.ChannelId != req.ChannelId || !bot.ValidID(runID) {
+	if err != nil || post.UserId != self || post.ChannelId != req.ChannelId || !bot.OwnID(runID) {
 		return false
 	}
 	buttons := 0
@@ -146,5 +136,5 @@ func (h *Handler) refreshStalePost(r *http.Request, req model.PostActionIntegrat
 func (h *Handler) refuseAction(w http.ResponseWriter, r *http.Request, req model.PostActionIntegrationRequest, text string) {
 	h.log.WarnContext(r.Context(), "button click with an invalid context refused",
 		"user_id", req.UserId, "channel_id", req.ChannelId, "post_id", req.PostId, "remote_addr", r.RemoteAddr)
-	writeJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: text})
+	chatkit.WriteJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: text})
 }

@@ -2,18 +2,17 @@ package mattermost
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 )
 
 // Limits of channel names and display names, as Mattermost checks them.
@@ -38,7 +37,7 @@ const errChannelExists = "store.sql_channel.save_channel.exists"
 // deleted or deactivated user) is logged and skipped: the run must still
 // start.
 func (c *Client) CreateChannel(ctx context.Context, nc bot.NewChannel) (string, error) {
-	display := truncateRunes(strings.TrimSpace(nc.DisplayName), maxChannelDisplayName)
+	display := chatkit.TruncateRunes(strings.TrimSpace(nc.DisplayName), maxChannelDisplayName)
 	typ := model.ChannelTypePrivate
 	if nc.Public {
 		typ = model.ChannelTypeOpen
@@ -48,7 +47,7 @@ func (c *Client) CreateChannel(ctx context.Context, nc bot.NewChannel) (string, 
 	for attempt := 0; ; attempt++ {
 		name := base
 		if attempt > 0 {
-			name = withSuffix(base, randomSuffix())
+			name = withSuffix(base, chatkit.RandomSuffix())
 		}
 		created, resp, err := c.api.CreateChannel(ctx, &model.Channel{
 			TeamId: nc.TeamID, Name: name, DisplayName: display, Type: typ,
@@ -215,28 +214,5 @@ func channelName(display string) string {
 // withSuffix appends "-suffix" to a channel name, shortening the name to
 // stay within the length limit.
 func withSuffix(name, suffix string) string {
-	if keep := maxChannelName - len(suffix) - 1; len(name) > keep {
-		name = strings.TrimRight(name[:keep], "-")
-	}
-	return name + "-" + suffix
-}
-
-// randomSuffix returns 5 random lower-case letters and digits.
-func randomSuffix() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	var b [5]byte
-	rand.Read(b[:]) // never fails
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b[:])
-}
-
-// truncateRunes shortens s to at most n runes, marking a cut with "…".
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	return chatkit.WithSuffix(name, suffix, maxChannelName, "-")
 }

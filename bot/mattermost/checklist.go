@@ -2,15 +2,14 @@ package mattermost
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
@@ -32,31 +31,13 @@ const (
 	maxButtonTitle       = 40
 )
 
-// Buttons are signed for no particular user: any member of the channel may
-// click them. The signature only proves that the bot rendered this button
-// for this run and item; the clicking user is then authorized by the use
-// case like any other (an Actor limited to the team Mattermost says the
-// click came from). A year is long enough for any run; a button is
-// re-signed whenever the post is rewritten, with SignStable so that the
-// same button rendered on the same day is the same.
-const (
-	buttonAudience = "*"
-	buttonTTL      = 365 * 24 * time.Hour
-)
-
-// buttonState is what a button's signed context carries: the item by its
-// indices when rendered, and its ID, so that a click on a stale post
-// cannot toggle an item that moved into its place. A reminder post's
-// buttons (reminder.go) carry their Action instead, and for a snooze its
-// delay in Seconds; a checklist button has no Action.
-type buttonState struct {
-	RunID     string `json:"r"`
-	Checklist int    `json:"c"`
-	Item      int    `json:"i"`
-	ItemID    string `json:"it"`
-	Action    string `json:"a,omitempty"`
-	Seconds   int64  `json:"s,omitempty"`
-}
+// Buttons are signed for no particular user (dialogs.ButtonAudience): any
+// member of the channel may click them. The signature only proves that the
+// bot rendered this button for this run and item; the clicking user is
+// then authorized by the use case like any other (an Actor limited to the
+// team Mattermost says the click came from). A button is re-signed
+// whenever the post is rewritten, with SignStable so that the same button
+// rendered on the same day is the same.
 
 // buttonContextKey is the key of the signed token in a button's context.
 const buttonContextKey = "token"
@@ -119,12 +100,7 @@ func (c *Client) ChecklistPost(ctx context.Context, r bot.Run) *model.Post {
 	if !r.IsActive {
 		b.WriteString("**This run has ended**; `/playbook restart` makes it active again.\n")
 	}
-	if len(r.Checklists) == 0 {
-		b.WriteString("This run has no checklists.")
-	} else {
-		fmt.Fprintf(&b, "Stage %d of %d: **%s** · %d/%d items done",
-			r.ActiveStage+1, len(r.Checklists), oneLine(r.ActiveStageTitle), done, total)
-	}
+	b.WriteString(chatkit.StageSummary(r, done, total, func(t string) string { return "**" + t + "**" }))
 	switch {
 	case !r.IsActive:
 	case len(buttons) == MaxButtons && len(buttons) < total:
@@ -222,7 +198,7 @@ func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool,
 	if len(cl.Items) == 0 {
 		lines = append(lines, "_No items._")
 	}
-	title := fmt.Sprintf("%s · %d/%d", oneLine(cl.Title), done, len(cl.Items))
+	title := fmt.Sprintf("%s · %d/%d", chatkit.OneLine(cl.Title), done, len(cl.Items))
 	color := ""
 	if ci == r.ActiveStage && r.IsActive {
 		title = "▶ " + title + " · active stage"
@@ -241,7 +217,7 @@ func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool,
 // (as assigneeNames names them; "" for none) and the indices /playbook
 // check takes.
 func itemLine(it bot.ChecklistItem, ci, ii int, assignee string) string {
-	title := truncateRunes(oneLine(it.Title), maxItemTitle)
+	title := chatkit.TruncateRunes(chatkit.OneLine(it.Title), maxItemTitle)
 	if assignee != "" {
 		assignee = " · " + assignee
 	}
@@ -258,7 +234,7 @@ func itemLine(it bot.ChecklistItem, ci, ii int, assignee string) string {
 // letters and digits only: Mattermost routes clicks by action ID and
 // accepts nothing else there.
 func (c *Client) itemButton(runID string, ci, ii int, it bot.ChecklistItem) *model.PostAction {
-	state, _ := json.Marshal(buttonState{RunID: runID, Checklist: ci, Item: ii, ItemID: it.ID})
+	state := dialogs.ItemButton{RunID: runID, Checklist: ci, Item: ii, ItemID: it.ID}.String()
 	name, style := "Check", "primary"
 	if it.State == bot.ItemClosed {
 		name, style = "Uncheck", "default"
@@ -266,11 +242,11 @@ func (c *Client) itemButton(runID string, ci, ii int, it bot.ChecklistItem) *mod
 	return &model.PostAction{
 		Id:    fmt.Sprintf("c%di%d", ci, ii),
 		Type:  model.PostActionTypeButton,
-		Name:  name + " " + truncateRunes(oneLine(it.Title), maxButtonTitle),
+		Name:  name + " " + chatkit.TruncateRunes(chatkit.OneLine(it.Title), maxButtonTitle),
 		Style: style,
 		Integration: &model.PostActionIntegration{
 			URL:     c.publicURL + ActionsPath,
-			Context: map[string]any{buttonContextKey: c.signer.SignStable(buttonAudience, string(state), buttonTTL)},
+			Context: map[string]any{buttonContextKey: c.signer.SignStable(dialogs.ButtonAudience, state, dialogs.ButtonTTL)},
 		},
 	}
 }
@@ -292,23 +268,9 @@ func buttonItems(r bot.Run, total int) map[[2]int]bool {
 	return out
 }
 
-// verifyButton returns the state of a button's signed context.
+// verifyButton returns what a button's signed context asks.
 // EUnauthenticated when it is missing, forged or expired.
-func verifyButton(s *dialogs.Signer, ctx map[string]any) (buttonState, error) {
+func verifyButton(s *dialogs.Signer, ctx map[string]any) (dialogs.Button, error) {
 	token, _ := ctx[buttonContextKey].(string)
-	raw, err := s.Verify(buttonAudience, token)
-	if err != nil {
-		return buttonState{}, err
-	}
-	var st buttonState
-	if err := json.Unmarshal([]byte(raw), &st); err != nil || !bot.OwnID(st.RunID) {
-		return buttonState{}, bot.Errorf(bot.EUnauthenticated, "this button is not valid")
-	}
-	return st, nil
-}
-
-// oneLine replaces line breaks, which would break the Markdown around a
-// title, with spaces.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return dialogs.VerifyButton(s, token)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 )
 
@@ -49,7 +50,7 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if resp.Text == "" {
-			writeJSON(w, http.StatusOK, struct{}{})
+			chatkit.WriteJSON(w, http.StatusOK, struct{}{})
 			return
 		}
 	}
@@ -72,5 +73,5 @@ func writeCommand(w http.ResponseWriter, resp commands.Response) {
 	if resp.InChannel {
 		typ = model.CommandResponseTypeInChannel
 	}
-	writeJSON(w, http.StatusOK, model.CommandResponse{ResponseType: typ, Text: resp.Text})
+	chatkit.WriteJSON(w, http.StatusOK, model.CommandResponse{ResponseType: typ, Text: resp.Text})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
@@ -108,20 +109,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(v)
 }
 
-// writeJSON answers with status and v as JSON.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v) // the client is gone if this fails
-}
-
 // userMessage returns what to tell a user about err, logging internal
-// errors, whose cause is never shown.
+// errors, whose cause is never shown, and outages.
 func (h *Handler) userMessage(r *http.Request, err error, attrs ...any) string {
-	if bot.ErrorCode(err) == bot.EInternal {
-		h.log.ErrorContext(r.Context(), "mattermost request", append(attrs, "path", r.URL.Path, "error", err)...)
-	}
-	return bot.ErrorMessage(err)
+	return chatkit.UserMessage(r.Context(), h.log, "mattermost request", r.URL.Path, err, attrs...)
 }
 
 // guard serves next and writes the request's log line (logRequest); it
@@ -129,25 +120,13 @@ func (h *Handler) userMessage(r *http.Request, err error, attrs ...any) string {
 // sees "internal error" rather than Mattermost's generic failure.
 func (h *Handler) guard(fallback any, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
 		info := &requestInfo{}
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 		body := &teeBody{ReadCloser: r.Body}
 		r.Body = body
-		tw := &trackingWriter{ResponseWriter: w}
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				h.log.ErrorContext(r.Context(), "mattermost request panicked", "path", r.URL.Path, "panic", p)
-				if !tw.wrote {
-					writeJSON(tw, http.StatusOK, fallback)
-				}
-			}
-			h.logRequest(r, info, body.buf.Bytes(), tw.status, time.Since(start))
-		}()
-		next(tw, r)
+		chatkit.Guard(h.log, "mattermost request", fallback, next, func(r *http.Request, status int, d time.Duration) {
+			h.logRequest(r, info, body.buf.Bytes(), status, d)
+		}).ServeHTTP(w, r)
 	})
 }
 
@@ -250,27 +229,4 @@ func (t *teeBody) Read(p []byte) (int, error) {
 		t.buf.Write(p[:min(n, room)])
 	}
 	return n, err
-}
-
-// trackingWriter records whether a response was started, and its status.
-type trackingWriter struct {
-	http.ResponseWriter
-	wrote  bool
-	status int
-}
-
-func (t *trackingWriter) WriteHeader(code int) {
-	if !t.wrote {
-		t.status = code
-	}
-	t.wrote = true
-	t.ResponseWriter.WriteHeader(code)
-}
-
-func (t *trackingWriter) Write(b []byte) (int, error) {
-	if !t.wrote {
-		t.status = http.StatusOK
-	}
-	t.wrote = true
-	return t.ResponseWriter.Write(b)
 }

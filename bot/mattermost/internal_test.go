@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
@@ -54,8 +55,8 @@ func TestWithSuffix(t *testing.T) {
 			}
 		})
 	}
-	if s := randomSuffix(); len(s) != 5 || !model.IsValidChannelIdentifier(s) {
-		t.Errorf("randomSuffix() = %q, want 5 lower-case letters and digits", s)
+	if s := chatkit.RandomSuffix(); len(s) != 5 || !model.IsValidChannelIdentifier(s) {
+		t.Errorf("chatkit.RandomSuffix() = %q, want 5 lower-case letters and digits", s)
 	}
 }
 

@@ -2,7 +2,6 @@ package mattermost
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,19 +10,13 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
 // ReminderProp marks a status update reminder post; its value is the run's
 // ID.
 const ReminderProp = "playbooks_reminder_run_id"
-
-// Actions of a reminder post's buttons, as their signed context names them
-// (buttonState.Action).
-const (
-	actionUpdateStatus = "update_status"
-	actionSnooze       = "snooze"
-)
 
 // PostReminder posts message as the bot in the run's channel, with an
 // "Update status" button, which opens the status update dialog for the
@@ -43,12 +36,12 @@ func (c *Client) PostReminder(ctx context.Context, r bot.Run, message string) (s
 // attachment with the update and snooze buttons.
 func (c *Client) ReminderPost(r bot.Run, message string) *model.Post {
 	actions := []*model.PostAction{
-		c.reminderButton("updatestatus", "Update status", "primary", buttonState{RunID: r.ID, Action: actionUpdateStatus}),
+		c.reminderButton("updatestatus", "Update status", "primary", dialogs.ReminderButton{RunID: r.ID, Action: bot.ButtonUpdateStatus}),
 	}
 	for _, d := range bot.SnoozeOptions {
 		label := snoozeLabel(d)
 		actions = append(actions, c.reminderButton("snooze"+label, "Snooze "+label, "default",
-			buttonState{RunID: r.ID, Action: actionSnooze, Seconds: int64(d / time.Second)}))
+			dialogs.ReminderButton{RunID: r.ID, Action: bot.ButtonSnooze, Seconds: int64(d / time.Second)}))
 	}
 	p := &model.Post{ChannelId: r.ChannelID, Message: message}
 	p.SetProps(model.StringInterface{
@@ -64,8 +57,7 @@ func (c *Client) ReminderPost(r bot.Run, message string) *model.Post {
 
 // reminderButton is a reminder post's button doing st. Its ID is letters
 // and digits only, as Mattermost requires.
-func (c *Client) reminderButton(id, name, style string, st buttonState) *model.PostAction {
-	state, _ := json.Marshal(st)
+func (c *Client) reminderButton(id, name, style string, st dialogs.ReminderButton) *model.PostAction {
 	return &model.PostAction{
 		Id:    id,
 		Type:  model.PostActionTypeButton,
@@ -73,7 +65,7 @@ func (c *Client) reminderButton(id, name, style string, st buttonState) *model.P
 		Style: style,
 		Integration: &model.PostActionIntegration{
 			URL:     c.publicURL + ActionsPath,
-			Context: map[string]any{buttonContextKey: c.signer.Sign(buttonAudience, string(state), buttonTTL)},
+			Context: map[string]any{buttonContextKey: c.signer.Sign(dialogs.ButtonAudience, st.String(), dialogs.ButtonTTL)},
 		},
 	}
 }
@@ -98,11 +90,10 @@ func (c *Client) getPost(ctx context.Context, postID string) (*model.Post, error
 	return p, nil
 }
 
-// openStatusDialog opens the status update dialog of run for the user who
+// openStatusDialog opens the status update dialog d for the user who
 // clicked a reminder's "Update status" button, with the click's trigger
 // ID: the same dialog, submitted the same way, as /playbook update's.
-func (h *Handler) openStatusDialog(ctx context.Context, req model.PostActionIntegrationRequest, run bot.Run) error {
-	d := dialogs.StatusUpdateDialog(run)
+func (h *Handler) openStatusDialog(ctx context.Context, req model.PostActionIntegrationRequest, d dialogs.Dialog) error {
 	if err := h.client.OpenDialog(ctx, DialogTrigger{UserID: req.UserId, ChannelID: req.ChannelId, TriggerID: req.TriggerId}, d); err != nil {
 		return fmt.Errorf("open the status update dialog: %w", err)
 	}
@@ -116,16 +107,13 @@ type postUpdate struct {
 	Props   map[string]any `json:"props"`
 }
 
-// snooze snoozes run's reminder by the delay of a reminder's snooze button
-// and returns the reminder post rewritten to say so, without its buttons,
-// so that nobody snoozes it twice. The update carries the post's other
-// props (from_bot, ReminderProp): Mattermost 10.12 replaces a post's props
-// with the update's, keeping only from_webhook and the override props.
-func (h *Handler) snooze(ctx context.Context, a bot.Actor, req model.PostActionIntegrationRequest, run bot.Run, st buttonState) (postUpdate, error) {
+// snoozed returns the reminder post of run, just snoozed by the delay of a
+// reminder's snooze button, rewritten to say so, without its buttons, so
+// that nobody snoozes it twice. The update carries the post's other props
+// (from_bot, ReminderProp): Mattermost 10.12 replaces a post's props with
+// the update's, keeping only from_webhook and the override props.
+func (h *Handler) snoozed(ctx context.Context, req model.PostActionIntegrationRequest, run bot.Run, st dialogs.Button) postUpdate {
 	d := time.Duration(st.Seconds) * time.Second
-	if _, err := h.svc.SnoozeReminder(ctx, a, run.ID, d); err != nil {
-		return postUpdate{}, err
-	}
 	props := map[string]any{model.PostPropsFromBot: "true", ReminderProp: run.ID}
 	var msg string
 	if p, err := h.client.getPost(ctx, req.PostId); err == nil {
@@ -147,12 +135,12 @@ func (h *Handler) snooze(ctx context.Context, a bot.Actor, req model.PostActionI
 		}
 	}
 	msg = strings.TrimRight(msg, "\n") + fmt.Sprintf(" — snoozed for %s by @%s", snoozeLabel(d), by)
-	return postUpdate{Message: msg, Props: props}, nil
+	return postUpdate{Message: msg, Props: props}
 }
 
 // writeUpdate answers a click with the rewrite of its post.
 func writeUpdate(w http.ResponseWriter, u postUpdate) {
-	writeJSON(w, http.StatusOK, struct {
+	chatkit.WriteJSON(w, http.StatusOK, struct {
 		Update postUpdate `json:"update"`
 	}{u})
 }

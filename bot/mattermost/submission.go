@@ -10,6 +10,7 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
@@ -36,7 +37,7 @@ func (h *Handler) dialogSubmission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Cancelled {
-		writeJSON(w, http.StatusOK, struct{}{})
+		chatkit.WriteJSON(w, http.StatusOK, struct{}{})
 		return
 	}
 	ctx := r.Context()
@@ -49,7 +50,7 @@ func (h *Handler) dialogSubmission(w http.ResponseWriter, r *http.Request) {
 	fresh, err := h.svc.FirstSeen(ctx, key, seenTTL)
 	if err != nil {
 		h.log.ErrorContext(ctx, "record dialog submission", "user_id", req.UserId, "callback_id", req.CallbackId, "error", err)
-		writeJSON(w, http.StatusOK, model.SubmitDialogResponse{
+		chatkit.WriteJSON(w, http.StatusOK, model.SubmitDialogResponse{
 			Error: "internal error: the submission could not be recorded, so nothing was changed. Submit again."})
 		return
 	}
@@ -68,7 +69,7 @@ func (h *Handler) dialogSubmission(w http.ResponseWriter, r *http.Request) {
 		if err := h.svc.ForgetSeen(ctx, key); err != nil {
 			h.log.ErrorContext(ctx, "forget dialog submission", "user_id", req.UserId, "callback_id", req.CallbackId, "error", err)
 		}
-		writeJSON(w, http.StatusOK, dialogErrors(errs, req.Submission))
+		chatkit.WriteJSON(w, http.StatusOK, dialogErrors(errs, req.Submission))
 		return
 	}
 	if resp.Dialog != nil {
@@ -88,7 +89,7 @@ func (h *Handler) dialogSubmission(w http.ResponseWriter, r *http.Request) {
 				"channel_id", req.ChannelId, "callback_id", req.CallbackId, "error", err)
 		}
 	}
-	writeJSON(w, http.StatusOK, struct{}{})
+	chatkit.WriteJSON(w, http.StatusOK, struct{}{})
 }
 
 // refuseDialog answers a submission that must change nothing with status
@@ -97,7 +98,7 @@ func (h *Handler) dialogSubmission(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) refuseDialog(w http.ResponseWriter, r *http.Request, req model.SubmitDialogRequest, err error) {
 	h.log.WarnContext(r.Context(), "dialog submission refused", "reason", bot.ErrorMessage(err),
 		"user_id", req.UserId, "channel_id", req.ChannelId, "callback_id", req.CallbackId, "remote_addr", r.RemoteAddr)
-	writeJSON(w, http.StatusOK, model.SubmitDialogResponse{Error: bot.ErrorMessage(err)})
+	chatkit.WriteJSON(w, http.StatusOK, model.SubmitDialogResponse{Error: bot.ErrorMessage(err)})
 }
 
 // dialogErrors renders field errors for Mattermost, which shows an error

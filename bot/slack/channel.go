@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 )
 
 // maxChannelName is the longest channel name Slack accepts.
@@ -41,7 +41,7 @@ func (c *Client) CreateChannel(ctx context.Context, nc bot.NewChannel) (string, 
 	for attempt := 0; ; attempt++ {
 		name := base
 		if attempt > 0 {
-			name = withSuffix(base, randomSuffix())
+			name = withSuffix(base, chatkit.RandomSuffix())
 		}
 		created, err := c.api.CreateConversationContext(ctx, slackgo.CreateConversationParams{
 			ChannelName: name, IsPrivate: !nc.Public, TeamID: nc.TeamID,
@@ -157,34 +157,5 @@ func channelName(display string) string {
 // withSuffix appends "-suffix" to a channel name, shortening the name to
 // stay within the length limit.
 func withSuffix(name, suffix string) string {
-	if keep := maxChannelName - len(suffix) - 1; len(name) > keep {
-		name = strings.TrimRight(name[:keep], "-_")
-	}
-	return name + "-" + suffix
-}
-
-// randomSuffix returns 5 random lower-case letters and digits.
-func randomSuffix() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	var b [5]byte
-	rand.Read(b[:]) // never fails
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b[:])
-}
-
-// truncateRunes shortens s to at most n runes, marking a cut with "…".
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
-// oneLine replaces line breaks, which would break the mrkdwn around a
-// title, with spaces.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return chatkit.WithSuffix(name, suffix, maxChannelName, "-_")
 }

@@ -2,14 +2,13 @@ package slack
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
@@ -31,20 +30,6 @@ const (
 // for this run and item; the clicking user is then authorized by the use
 // case (an Actor limited to the workspace Slack says the click came from).
 // A button is re-signed whenever the message is rewritten.
-const (
-	buttonAudience = "*"
-	buttonTTL      = 365 * 24 * time.Hour
-)
-
-// buttonState is what a button's signed value carries: the item by its
-// indices when rendered, and its ID, so that a click on a stale message
-// cannot toggle an item that moved into its place.
-type buttonState struct {
-	RunID     string `json:"run"`
-	Checklist int    `json:"c"`
-	Item      int    `json:"i"`
-	ItemID    string `json:"item_id"`
-}
 
 // ShowRun posts the run's checklist message in its channel
 // (chat.postMessage), or rewrites the message whose ts is
@@ -75,7 +60,7 @@ func (c *Client) ShowRun(ctx context.Context, r bot.Run) (string, error) {
 // fallbackText is the message's text, shown in notifications.
 func fallbackText(r bot.Run) string {
 	done, total := progress(r.Checklists)
-	return fmt.Sprintf("%s: %d/%d items done", oneLine(r.Name), done, total)
+	return fmt.Sprintf("%s: %d/%d items done", chatkit.OneLine(r.Name), done, total)
 }
 
 // ChecklistBlocks renders a run's checklist message: a header, a summary,
@@ -89,12 +74,7 @@ func (c *Client) ChecklistBlocks(r bot.Run) []slackgo.Block {
 	if !r.IsActive {
 		summary.WriteString("*Ended.* ")
 	}
-	if len(r.Checklists) == 0 {
-		summary.WriteString("This run has no checklists.")
-	} else {
-		fmt.Fprintf(&summary, "Stage %d of %d: *%s* · %d/%d items done",
-			r.ActiveStage+1, len(r.Checklists), escape(oneLine(r.ActiveStageTitle)), done, total)
-	}
+	summary.WriteString(chatkit.StageSummary(r, done, total, func(t string) string { return "*" + escape(t) + "*" }))
 	if r.DetailsURL != "" { // posted in the run's channel only
 		fmt.Fprintf(&summary, " · <%s|Details>", r.DetailsURL)
 	}
@@ -102,7 +82,7 @@ func (c *Client) ChecklistBlocks(r bot.Run) []slackgo.Block {
 		summary.WriteString("\n`/playbook restart` makes it active again; until then its items have no buttons.")
 	}
 	blocks := []slackgo.Block{
-		slackgo.NewHeaderBlock(plain(truncateRunes(oneLine(r.Name), maxHeaderText))),
+		slackgo.NewHeaderBlock(plain(chatkit.TruncateRunes(chatkit.OneLine(r.Name), maxHeaderText))),
 		slackgo.NewSectionBlock(mrkdwn(summary.String()), nil, nil),
 	}
 	shown := 0
@@ -113,14 +93,14 @@ outer:
 			break
 		}
 		d, n := progress([]bot.Checklist{cl})
-		title := fmt.Sprintf("*%s* · %d/%d", escape(oneLine(cl.Title)), d, n)
+		title := fmt.Sprintf("*%s* · %d/%d", escape(chatkit.OneLine(cl.Title)), d, n)
 		if ci == r.ActiveStage {
 			title = "▶ " + title + " · active stage"
 		}
 		if n == 0 {
 			title += "\n_No items._"
 		}
-		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(truncateRunes(title, maxSectionText)), nil, nil, slackgo.SectionBlockOptionBlockID(fmt.Sprintf("checklist-%d", ci))))
+		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(title, maxSectionText)), nil, nil, slackgo.SectionBlockOptionBlockID(fmt.Sprintf("checklist-%d", ci))))
 		for ii, it := range cl.Items {
 			if len(blocks) >= room {
 				break outer
@@ -140,7 +120,7 @@ outer:
 // mention, which Slack shows as the user's name) and, while the run is
 // active, its button.
 func (c *Client) itemSection(r bot.Run, ci, ii int, it bot.ChecklistItem) slackgo.Block {
-	title := escape(truncateRunes(oneLine(it.Title), maxItemTitle))
+	title := escape(chatkit.TruncateRunes(chatkit.OneLine(it.Title), maxItemTitle))
 	assignee := ""
 	if it.AssigneeID != "" {
 		assignee = " · <@" + escape(it.AssigneeID) + ">"
@@ -158,12 +138,12 @@ func (c *Client) itemSection(r bot.Run, ci, ii int, it bot.ChecklistItem) slackg
 	if !r.IsActive {
 		return slackgo.NewSectionBlock(mrkdwn(text), nil, nil, blockID)
 	}
-	state, _ := json.Marshal(buttonState{RunID: r.ID, Checklist: ci, Item: ii, ItemID: it.ID})
+	state := dialogs.ItemButton{RunID: r.ID, Checklist: ci, Item: ii, ItemID: it.ID}.String()
 	label, style := "Check", slackgo.StylePrimary
 	if it.State == bot.ItemClosed {
 		label, style = "Uncheck", slackgo.StyleDefault
 	}
-	btn := slackgo.NewButtonBlockElement(ToggleActionID, c.signer.Sign(buttonAudience, string(state), buttonTTL), plain(label))
+	btn := slackgo.NewButtonBlockElement(ToggleActionID, c.signer.Sign(dialogs.ButtonAudience, state, dialogs.ButtonTTL), plain(label))
 	btn.Style = style
 	return slackgo.NewSectionBlock(mrkdwn(text), nil, slackgo.NewAccessory(btn), blockID)
 }
@@ -181,18 +161,15 @@ func progress(cls []bot.Checklist) (done, total int) {
 	return done, total
 }
 
-// verifyButton returns the state of a button's signed value.
-// EUnauthenticated when it is missing, forged or expired.
-func verifyButton(s *dialogs.Signer, value string) (buttonState, error) {
-	raw, err := s.Verify(buttonAudience, value)
-	if err != nil {
-		return buttonState{}, err
+// verifyButton returns what a control's signed value asks, which must be
+// action. EUnauthenticated when it is missing, forged or expired, or was
+// rendered for another control.
+func verifyButton(s *dialogs.Signer, value, action string) (dialogs.Button, error) {
+	b, err := dialogs.VerifyButton(s, value)
+	if err == nil && b.Action != action {
+		err = bot.Errorf(bot.EUnauthenticated, "this control is not valid")
 	}
-	var st buttonState
-	if err := json.Unmarshal([]byte(raw), &st); err != nil || !bot.OwnID(st.RunID) {
-		return buttonState{}, bot.Errorf(bot.EUnauthenticated, "this button is not valid")
-	}
-	return st, nil
+	return b, err
 }
 
 func plain(s string) *slackgo.TextBlockObject {

@@ -11,6 +11,7 @@ import (
 
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 )
 
@@ -39,12 +40,12 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sc.UserID == "" || sc.TeamID == "" || sc.ChannelID == "" {
-		writeJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral",
+		chatkit.WriteJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral",
 			Text: "This request lacks user_id, team_id or channel_id; it did not come from Slack."})
 		return
 	}
 	if !ValidID(sc.UserID) || !ValidID(sc.TeamID) || !ValidID(sc.ChannelID) {
-		writeJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral",
+		chatkit.WriteJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral",
 			Text: "This request's user_id, team_id or channel_id is not a Slack ID; it did not come from Slack."})
 		return
 	}
@@ -70,9 +71,9 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		writeJSON(w, http.StatusOK, reply)
+		chatkit.WriteJSON(w, http.StatusOK, reply)
 	case <-timer.C:
-		writeJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral", Text: "Working on it…"})
+		chatkit.WriteJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral", Text: "Working on it…"})
 		bg := context.WithoutCancel(r.Context())
 		go func() {
 			reply := <-done

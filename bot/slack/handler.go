@@ -17,6 +17,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
@@ -126,7 +127,7 @@ func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 				// else gets 503.
 				h.log.WarnContext(r.Context(), "slack request not served", "path", r.URL.Path, "error", err)
 				if r.URL.Path == CommandPath {
-					writeJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral", Text: bot.ErrorMessage(err)})
+					chatkit.WriteJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral", Text: bot.ErrorMessage(err)})
 					return
 				}
 				w.Header().Set("Retry-After", "5")
@@ -189,13 +190,6 @@ func replayKey(header http.Header) string {
 	return "slack:request:" + header.Get("X-Slack-Request-Timestamp") + ":v0=" + hex.EncodeToString(mac)
 }
 
-// writeJSON answers with status and v as JSON.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v) // the client is gone if this fails
-}
-
 // actor is the user Slack says made a request, limited to the workspace
 // the request came from.
 func actor(userID, teamID string) bot.Actor {
@@ -206,36 +200,14 @@ func actor(userID, teamID string) bot.Actor {
 // errors, whose cause is never shown, and outages (EUnavailable, which
 // tell the user to try again shortly).
 func (h *Handler) userMessage(ctx context.Context, path string, err error, attrs ...any) string {
-	switch bot.ErrorCode(err) {
-	case bot.EInternal:
-		h.log.ErrorContext(ctx, "slack request", append(attrs, "path", path, "error", err)...)
-	case bot.EUnavailable: // the user is told to try again shortly
-		h.log.WarnContext(ctx, "slack request", append(attrs, "path", path, "error", err)...)
-	}
-	return bot.ErrorMessage(err)
+	return chatkit.UserMessage(ctx, h.log, "slack request", path, err, attrs...)
 }
 
 // guard serves next and writes the request's log line (logRequest); it
 // answers a panic in next with status 200 and fallback, so that the user
 // sees "internal error" rather than Slack's generic failure.
 func (h *Handler) guard(fallback any, next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		tw := &trackingWriter{ResponseWriter: w}
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				h.log.ErrorContext(r.Context(), "slack request panicked", "path", r.URL.Path, "panic", p)
-				if !tw.wrote {
-					writeJSON(tw, http.StatusOK, fallback)
-				}
-			}
-			h.logRequest(r, tw.status, time.Since(start))
-		}()
-		next(tw, r)
-	})
+	return chatkit.Guard(h.log, "slack request", fallback, next, h.logRequest)
 }
 
 // logRequest writes one line at Info for a request Slack sent: the route;
@@ -285,27 +257,4 @@ func (h *Handler) logRequest(r *http.Request, status int, d time.Duration) {
 	}
 	attrs = append(attrs, slog.Int("status", status), slog.Duration("duration", d))
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "chat request", attrs...)
-}
-
-// trackingWriter records whether a response was started, and its status.
-type trackingWriter struct {
-	http.ResponseWriter
-	wrote  bool
-	status int
-}
-
-func (t *trackingWriter) WriteHeader(code int) {
-	if !t.wrote {
-		t.status = code
-	}
-	t.wrote = true
-	t.ResponseWriter.WriteHeader(code)
-}
-
-func (t *trackingWriter) Write(b []byte) (int, error) {
-	if !t.wrote {
-		t.status = http.StatusOK
-	}
-	t.wrote = true
-	return t.ResponseWriter.Write(b)
 }

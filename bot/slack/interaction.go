@@ -2,15 +2,18 @@ package slack
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
@@ -97,7 +100,7 @@ func (h *Handler) viewSubmission(w http.ResponseWriter, r *http.Request, ic slac
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		writeJSON(w, http.StatusOK, viewErrors{ResponseAction: "errors", Errors: out})
+		chatkit.WriteJSON(w, http.StatusOK, viewErrors{ResponseAction: "errors", Errors: out})
 		return
 	}
 	if resp.Dialog != nil {
@@ -183,7 +186,7 @@ func (h *Handler) blockActions(w http.ResponseWriter, r *http.Request, ic slackg
 		return
 	}
 	userID, teamID, channelID := ic.User.ID, ic.Team.ID, ic.Channel.ID
-	st, err := verifyButton(h.signer, act.Value)
+	b, err := verifyButton(h.signer, act.Value, bot.ButtonToggleItem)
 	if err != nil {
 		h.refuseAction(w, r, ic, err)
 		return
@@ -193,17 +196,33 @@ func (h *Handler) blockActions(w http.ResponseWriter, r *http.Request, ic slackg
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	h.click(w, r, ic, b)
+}
+
+// click dispatches a verified click as the clicking user: a button of
+// another channel's run gets 401 and changes nothing; a reminder's "Update
+// status" opens the status update modal (the same modal, and submission,
+// as /playbook update); a snooze rewrites the reminder without its
+// controls. What else goes wrong is shown to the user as an ephemeral
+// message; the answer is 200.
+func (h *Handler) click(w http.ResponseWriter, r *http.Request, ic slackgo.InteractionCallback, b dialogs.Button) {
+	userID, teamID, channelID := ic.User.ID, ic.Team.ID, ic.Channel.ID
 	a := actor(userID, teamID)
-	run, err := h.svc.Run(r.Context(), a, st.RunID)
-	if err == nil && run.ChannelID != channelID {
-		h.refuseAction(w, r, ic, bot.Errorf(bot.EUnauthenticated, "this button does not belong to this channel"))
+	resp, err := h.disp.Click(r.Context(), commands.Click{Platform: Platform, Actor: a, ChannelID: channelID, Button: b})
+	if errors.Is(err, bot.ErrOtherChannel) {
+		h.refuseAction(w, r, ic, err)
 		return
 	}
 	if err == nil {
-		_, err = h.svc.ToggleItemByID(r.Context(), a, run.ID, st.ItemID)
+		switch {
+		case resp.Dialog != nil:
+			err = h.client.OpenModal(r.Context(), ic.TriggerID, userID, channelID, *resp.Dialog)
+		case b.Action == bot.ButtonSnooze:
+			h.snoozed(r, ic, a, resp.Run, time.Duration(b.Seconds)*time.Second)
+		}
 	}
 	if err != nil {
-		h.tell(r, channelID, userID, h.userMessage(r.Context(), r.URL.Path, err, "user_id", userID, "run_id", st.RunID))
+		h.tell(r, channelID, userID, h.userMessage(r.Context(), r.URL.Path, err, "user_id", userID, "run_id", b.RunID))
 	}
 	w.WriteHeader(http.StatusOK)
 }

@@ -9,6 +9,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
@@ -49,7 +50,7 @@ func (c *Client) Modal(userID, channelID string, d dialogs.Dialog) slackgo.Modal
 	}
 	var blocks []slackgo.Block
 	if d.IntroText != "" {
-		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(truncateRunes(toMrkdwn(d.IntroText), maxSectionText)), nil, nil,
+		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(toMrkdwn(d.IntroText), maxSectionText)), nil, nil,
 			slackgo.SectionBlockOptionBlockID(introBlockID)))
 	}
 	for _, e := range d.Elements {
@@ -58,8 +59,8 @@ func (c *Client) Modal(userID, channelID string, d dialogs.Dialog) slackgo.Modal
 	return slackgo.ModalViewRequest{
 		Type:            slackgo.VTModal,
 		CallbackID:      d.CallbackID,
-		Title:           plain(truncateRunes(d.Title, dialogs.MaxTitleLen)),
-		Submit:          plain(truncateRunes(submit, dialogs.MaxTitleLen)),
+		Title:           plain(chatkit.TruncateRunes(d.Title, dialogs.MaxTitleLen)),
+		Submit:          plain(chatkit.TruncateRunes(submit, dialogs.MaxTitleLen)),
 		Close:           plain("Cancel"),
 		Blocks:          slackgo.Blocks{BlockSet: blocks},
 		PrivateMetadata: c.signer.Sign(userID, d.CallbackID+"\n"+channelID+"\n"+d.State, modalTTL),
@@ -72,11 +73,11 @@ func (c *Client) Modal(userID, channelID string, d dialogs.Dialog) slackgo.Modal
 func inputBlock(e dialogs.Element) *slackgo.InputBlock {
 	var hint *slackgo.TextBlockObject
 	if e.HelpText != "" {
-		hint = plain(truncateRunes(e.HelpText, maxHint))
+		hint = plain(chatkit.TruncateRunes(e.HelpText, maxHint))
 	}
 	var placeholder *slackgo.TextBlockObject
 	if e.Placeholder != "" {
-		placeholder = plain(truncateRunes(e.Placeholder, maxPlaceholder))
+		placeholder = plain(chatkit.TruncateRunes(e.Placeholder, maxPlaceholder))
 	}
 	var el slackgo.BlockElement
 	switch e.Type {
@@ -102,7 +103,7 @@ func inputBlock(e dialogs.Element) *slackgo.InputBlock {
 		if label == "" {
 			label = e.DisplayName
 		}
-		opt := slackgo.NewOptionBlockObject("true", plain(truncateRunes(label, maxOptionText)), nil)
+		opt := slackgo.NewOptionBlockObject("true", plain(chatkit.TruncateRunes(label, maxOptionText)), nil)
 		box := slackgo.NewCheckboxGroupsBlockElement(e.Name, opt)
 		if e.Default == "true" {
 			box.InitialOptions = []*slackgo.OptionBlockObject{opt}
@@ -127,7 +128,7 @@ func inputBlock(e dialogs.Element) *slackgo.InputBlock {
 func options(in []dialogs.Option) []*slackgo.OptionBlockObject {
 	out := make([]*slackgo.OptionBlockObject, 0, min(len(in), maxOptions))
 	for _, o := range in[:min(len(in), maxOptions)] {
-		out = append(out, slackgo.NewOptionBlockObject(o.Value, plain(truncateRunes(o.Text, maxOptionText)), nil))
+		out = append(out, slackgo.NewOptionBlockObject(o.Value, plain(chatkit.TruncateRunes(o.Text, maxOptionText)), nil))
 	}
 	return out
 }

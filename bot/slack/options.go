@@ -6,6 +6,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 )
 
 // option is one choice of an external select, as Slack reads it.
@@ -47,7 +48,7 @@ func (h *Handler) options(w http.ResponseWriter, r *http.Request) {
 	opts := h.disp.Lookup(r.Context(), actor(ic.User.ID, teamID), ms.ChannelID, ms.CallbackID, ms.State, ic.ActionID, ic.Value)
 	out := optionsReply{Options: make([]option, len(opts))}
 	for i, o := range opts {
-		out.Options[i] = option{Text: plain(truncateRunes(o.Text, maxOptionText)), Value: o.Value}
+		out.Options[i] = option{Text: plain(chatkit.TruncateRunes(o.Text, maxOptionText)), Value: o.Value}
 	}
-	writeJSON(w, http.StatusOK, out)
+	chatkit.WriteJSON(w, http.StatusOK, out)
 }

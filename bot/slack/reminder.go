@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
@@ -30,26 +29,6 @@ const (
 	reminderActionsBlockID = "reminder-actions"
 )
 
-// Kinds of reminder control a signed value is for.
-const (
-	reminderUpdate = "u"
-	reminderSnooze = "z"
-)
-
-// reminderState is what a reminder control's signed value carries. It is
-// encoded compactly ("<kind> <run ID> <seconds>") rather than as JSON: a
-// select option's value must fit in Slack's 150 characters, signature
-// included.
-type reminderState struct {
-	Kind    string
-	RunID   string
-	Seconds int64
-}
-
-func (s reminderState) String() string {
-	return s.Kind + " " + s.RunID + " " + strconv.FormatInt(s.Seconds, 10)
-}
-
 // PostReminder posts message (Markdown, converted to mrkdwn) in the run's
 // channel (chat.postMessage), with an "Update status" button that opens
 // the status update modal and a "Snooze…" select offering
@@ -68,19 +47,21 @@ func (c *Client) PostReminder(ctx context.Context, r bot.Run, message string) (s
 // actions block with its controls, whose values are signed for any user
 // (any member of the channel may use them).
 func (c *Client) reminderBlocks(r bot.Run, message string) []slackgo.Block {
-	sign := func(s reminderState) string { return c.signer.Sign(buttonAudience, s.String(), buttonTTL) }
+	sign := func(b dialogs.ReminderButton) string {
+		return c.signer.Sign(dialogs.ButtonAudience, b.String(), dialogs.ButtonTTL)
+	}
 	update := slackgo.NewButtonBlockElement(UpdateStatusActionID,
-		sign(reminderState{Kind: reminderUpdate, RunID: r.ID}), plain("Update status"))
+		sign(dialogs.ReminderButton{Action: bot.ButtonUpdateStatus, RunID: r.ID}), plain("Update status"))
 	update.Style = slackgo.StylePrimary
 	opts := make([]*slackgo.OptionBlockObject, 0, len(bot.SnoozeOptions))
 	for _, d := range bot.SnoozeOptions {
 		opts = append(opts, slackgo.NewOptionBlockObject(
-			sign(reminderState{Kind: reminderSnooze, RunID: r.ID, Seconds: int64(d / time.Second)}),
+			sign(dialogs.ReminderButton{Action: bot.ButtonSnooze, RunID: r.ID, Seconds: int64(d / time.Second)}),
 			plain(longDuration(d)), nil))
 	}
 	snooze := slackgo.NewOptionsSelectBlockElement(slackgo.OptTypeStatic, plain("Snooze…"), SnoozeActionID, opts...)
 	return []slackgo.Block{
-		slackgo.NewSectionBlock(mrkdwn(truncateRunes(toMrkdwn(message), maxSectionText)), nil, nil,
+		slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(toMrkdwn(message), maxSectionText)), nil, nil,
 			slackgo.SectionBlockOptionBlockID(reminderTextBlockID)),
 		slackgo.NewActionBlock(reminderActionsBlockID, update, snooze),
 	}
@@ -110,25 +91,6 @@ func shortDuration(d time.Duration) string {
 	return fmt.Sprintf("%dm", m)
 }
 
-// verifyReminder returns the state of a reminder control's signed value.
-// EUnauthenticated when it is missing, forged or expired.
-func verifyReminder(s *dialogs.Signer, value string) (reminderState, error) {
-	raw, err := s.Verify(buttonAudience, value)
-	if err != nil {
-		return reminderState{}, err
-	}
-	invalid := bot.Errorf(bot.EUnauthenticated, "this control is not valid")
-	f := strings.Fields(raw)
-	if len(f) != 3 || (f[0] != reminderUpdate && f[0] != reminderSnooze) || !bot.ValidID(f[1]) {
-		return reminderState{}, invalid
-	}
-	secs, err := strconv.ParseInt(f[2], 10, 64)
-	if err != nil {
-		return reminderState{}, invalid
-	}
-	return reminderState{Kind: f[0], RunID: f[1], Seconds: secs}, nil
-}
-
 // reminderAction serves a click on a reminder's controls: "Update status"
 // opens the status update modal for the clicking user (the same modal, and
 // submission, as /playbook update); a Snooze choice snoozes the reminder
@@ -138,14 +100,11 @@ func verifyReminder(s *dialogs.Signer, value string) (reminderState, error) {
 // and changes nothing. What else goes wrong is shown to the user as an
 // ephemeral message; the answer is 200.
 func (h *Handler) reminderAction(w http.ResponseWriter, r *http.Request, ic slackgo.InteractionCallback, act *slackgo.BlockAction) {
-	value, kind := act.Value, reminderUpdate
+	value, action := act.Value, bot.ButtonUpdateStatus
 	if act.ActionID == SnoozeActionID {
-		value, kind = act.SelectedOption.Value, reminderSnooze
+		value, action = act.SelectedOption.Value, bot.ButtonSnooze
 	}
-	st, err := verifyReminder(h.signer, value)
-	if err == nil && st.Kind != kind {
-		err = bot.Errorf(bot.EUnauthenticated, "this control is not valid")
-	}
+	b, err := verifyButton(h.signer, value, action)
 	if err != nil {
 		h.refuseAction(w, r, ic, err)
 		return
@@ -156,39 +115,19 @@ func (h *Handler) reminderAction(w http.ResponseWriter, r *http.Request, ic slac
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	a := actor(userID, teamID)
-	run, err := h.svc.Run(r.Context(), a, st.RunID)
-	if err == nil && run.ChannelID != channelID {
-		h.refuseAction(w, r, ic, bot.Errorf(bot.EUnauthenticated, "this control does not belong to this channel"))
-		return
-	}
-	if err == nil {
-		switch st.Kind {
-		case reminderUpdate:
-			err = h.client.OpenModal(r.Context(), ic.TriggerID, userID, channelID, dialogs.StatusUpdateDialog(run))
-		case reminderSnooze:
-			err = h.snooze(r, ic, a, run, time.Duration(st.Seconds)*time.Second)
-		}
-	}
-	if err != nil {
-		h.tell(r, channelID, userID, h.userMessage(r.Context(), r.URL.Path, err, "user_id", userID, "run_id", st.RunID))
-	}
-	w.WriteHeader(http.StatusOK)
+	h.click(w, r, ic, b)
 }
 
-// snooze snoozes the run's reminder by d and rewrites the reminder message
-// to say so, without its controls. The snooze is made once SnoozeReminder
-// returns: a message that cannot be rewritten is only logged.
-func (h *Handler) snooze(r *http.Request, ic slackgo.InteractionCallback, a bot.Actor, run bot.Run, d time.Duration) error {
-	if _, err := h.svc.SnoozeReminder(r.Context(), a, run.ID, d); err != nil {
-		return err
-	}
+// snoozed rewrites the reminder message of run, just snoozed by d, to say
+// so, without its controls. The snooze is made: a message that cannot be
+// rewritten is only logged.
+func (h *Handler) snoozed(r *http.Request, ic slackgo.InteractionCallback, a bot.Actor, run bot.Run, d time.Duration) {
 	ts := ic.Container.MessageTs
 	if ts == "" {
 		ts = ic.Message.Timestamp
 	}
 	if ts == "" {
-		return nil
+		return
 	}
 	text := ic.Message.Text // as posted: mrkdwn, escaped
 	if text == "" {
@@ -198,7 +137,6 @@ func (h *Handler) snooze(r *http.Request, ic slackgo.InteractionCallback, a bot.
 		h.log.ErrorContext(r.Context(), "rewrite snoozed reminder", "run_id", run.ID,
 			"channel_id", ic.Channel.ID, "ts", ts, "error", err)
 	}
-	return nil
 }
 
 // reminderSnoozed rewrites reminder ts (chat.update), whose text was text
@@ -207,7 +145,7 @@ func (c *Client) reminderSnoozed(ctx context.Context, channelID, ts, text, userI
 	text = fmt.Sprintf("%s — snoozed for %s by <@%s>", text, shortDuration(d), userID)
 	_, _, _, err := c.api.UpdateMessageContext(ctx, channelID, ts,
 		slackgo.MsgOptionText(text, false),
-		slackgo.MsgOptionBlocks(slackgo.NewSectionBlock(mrkdwn(truncateRunes(text, maxSectionText)), nil, nil,
+		slackgo.MsgOptionBlocks(slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(text, maxSectionText)), nil, nil,
 			slackgo.SectionBlockOptionBlockID(reminderTextBlockID))))
 	if err != nil {
 		return apiError(err, "chat.update", "reminder "+ts)

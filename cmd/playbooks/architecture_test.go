@@ -62,14 +62,17 @@ var allowed = map[string]rule{
 		testRepo:       []string{"bot/chattest", "store/storetest"},
 		testThirdParty: []string{"github.com/google/go-cmp"},
 	},
+	"bot/chatkit": {
+		repo: []string{"bot"},
+	},
 	"bot/mattermost": {
-		repo:           []string{"bot", "commands", "dialogs"},
+		repo:           []string{"bot", "bot/chatkit", "commands", "dialogs"},
 		thirdParty:     []string{"github.com/mattermost/"},
 		testRepo:       []string{"bot/mattermost/mmtest", "store", "store/storetest"},
 		testThirdParty: []string{"github.com/google/go-cmp"},
 	},
 	"bot/slack": {
-		repo:           []string{"bot", "commands", "dialogs"},
+		repo:           []string{"bot", "bot/chatkit", "commands", "dialogs"},
 		thirdParty:     []string{"github.com/slack-go/"},
 		testRepo:       []string{"bot/slack/slacktest", "store", "store/storetest"},
 		testThirdParty: []string{"github.com/google/go-cmp", "go.yaml.in/yaml/"},
@@ -82,7 +85,7 @@ var allowed = map[string]rule{
 			"github.com/mattermost/mattermost/server/public/model"},
 	},
 	"cmd/playbooks": {
-		repo:     []string{"api", "bot", "bot/mattermost", "bot/slack", "commands", "dialogs", "store", "webhook"},
+		repo:     []string{"api", "bot", "bot/chatkit", "bot/mattermost", "bot/slack", "commands", "dialogs", "store", "webhook"},
 		testRepo: []string{"bot/mattermost/mmtest", "bot/slack/slacktest"},
 		testThirdParty: []string{"github.com/lib/pq", "github.com/mattermost/mattermost/server/public/model",
 			"github.com/standard-webhooks/standard-webhooks/libraries"},

@@ -9,22 +9,29 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/playbooks-bot/playbooks/bot"
 )
 
-// platformPackage is a chat adapter found in the tree: a package directly
-// under bot/ that is not a test fake, and the value of its Platform
-// constant ("" when it has none).
+// platformPackage is a package directly under bot/ that is not a test
+// fake, with the value of its Platform constant ("" when it has none) and
+// whether one of its types has every method of bot.Chat.
 type platformPackage struct {
 	rel, name string
+	chat      bool
 }
 
-// platformPackages lists the chat adapters of the module: every package
-// bot/X that is not a test fake. Each must declare its platform's name as
-// an exported constant Platform, the key it runs under in bot.Config.
+// adapter reports whether p is a chat adapter: it implements bot.Chat or
+// declares a Platform constant. Helpers such as bot/chatkit are neither.
+func (p platformPackage) adapter() bool { return p.chat || p.name != "" }
+
+// platformPackages lists the packages directly under bot/ that are not
+// test fakes.
 func platformPackages(t *testing.T) []platformPackage {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-json", module+"/bot/...").Output()
@@ -47,14 +54,27 @@ func platformPackages(t *testing.T) []platformPackage {
 		if strings.Count(rel, "/") != 1 || slices.Contains(fakes, rel) {
 			continue
 		}
-		found = append(found, platformPackage{rel: rel, name: platformConst(t, p.Dir, p.GoFiles)})
+		found = append(found, inspect(t, rel, p.Dir, p.GoFiles))
 	}
 	return found
 }
 
-// platformConst returns the value of the package's constant Platform.
-func platformConst(t *testing.T, dir string, files []string) string {
+// chatMethods are the names of the methods of bot.Chat.
+func chatMethods() []string {
+	typ := reflect.TypeFor[bot.Chat]()
+	var out []string
+	for i := range typ.NumMethod() {
+		out = append(out, typ.Method(i).Name)
+	}
+	return out
+}
+
+// inspect parses a package's production files for its Platform constant
+// and for a type with all of bot.Chat's methods.
+func inspect(t *testing.T, rel, dir string, files []string) platformPackage {
 	t.Helper()
+	p := platformPackage{rel: rel}
+	methods := map[string]map[string]bool{} // receiver type → method names
 	fset := token.NewFileSet()
 	for _, f := range files {
 		file, err := parser.ParseFile(fset, filepath.Join(dir, f), nil, 0)
@@ -62,30 +82,60 @@ func platformConst(t *testing.T, dir string, files []string) string {
 			t.Fatal(err)
 		}
 		for _, d := range file.Decls {
-			g, ok := d.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, s := range g.Specs {
-				v := s.(*ast.ValueSpec)
-				for i, n := range v.Names {
-					if n.Name != "Platform" || i >= len(v.Values) {
-						continue
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil || len(d.Recv.List) == 0 {
+					continue
+				}
+				recv := d.Recv.List[0].Type
+				if star, ok := recv.(*ast.StarExpr); ok {
+					recv = star.X
+				}
+				if id, ok := recv.(*ast.Ident); ok {
+					if methods[id.Name] == nil {
+						methods[id.Name] = map[string]bool{}
 					}
-					if lit, ok := v.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						s, _ := strconv.Unquote(lit.Value)
-						return s
+					methods[id.Name][d.Name.Name] = true
+				}
+			case *ast.GenDecl:
+				if d.Tok == token.CONST {
+					if v, ok := constValue(d, "Platform"); ok {
+						p.name = v
 					}
 				}
 			}
 		}
 	}
-	return ""
+	want := chatMethods()
+	for _, m := range methods {
+		if !slices.ContainsFunc(want, func(n string) bool { return !m[n] }) {
+			p.chat = true
+		}
+	}
+	return p
 }
 
-// TestPlatformRegistry fails when a chat adapter under bot/ is not in the
-// registry of platforms.go, or is registered under another name than its
-// Platform constant; and when a registry entry names a package that is not
+// constValue returns the string value of the constant name in g.
+func constValue(g *ast.GenDecl, name string) (string, bool) {
+	for _, s := range g.Specs {
+		v := s.(*ast.ValueSpec)
+		for i, n := range v.Names {
+			if n.Name != name || i >= len(v.Values) {
+				continue
+			}
+			if lit, ok := v.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				s, err := strconv.Unquote(lit.Value)
+				return s, err == nil
+			}
+		}
+	}
+	return "", false
+}
+
+// TestPlatformRegistry fails when a chat adapter under bot/ (a package
+// with a type that has every method of bot.Chat, or a Platform constant)
+// is not in the registry of platforms.go, or is registered under another
+// name than its Platform constant; and when a registry entry names a package that is not
 // an adapter, lacks its import-table row, or is registered twice.
 func TestPlatformRegistry(t *testing.T) {
 	registered := map[string]platform{}
@@ -104,11 +154,16 @@ func TestPlatformRegistry(t *testing.T) {
 	}
 	found := map[string]bool{}
 	for _, a := range platformPackages(t) {
+		if !a.adapter() {
+			continue
+		}
 		found[a.rel] = true
 		p, ok := registered[a.rel]
 		switch {
 		case !ok:
-			t.Errorf("%s is a chat adapter (a package under bot/ that is not a test fake) but is not registered in cmd/playbooks/platforms.go: see docs/adding-a-platform.md", a.rel)
+			t.Errorf("%s is a chat adapter (implements bot.Chat or declares Platform) but is not registered in cmd/playbooks/platforms.go: see docs/adding-a-platform.md", a.rel)
+		case !a.chat:
+			t.Errorf("%s has no type with every method of bot.Chat", a.rel)
 		case a.name == "":
 			t.Errorf("%s declares no constant Platform", a.rel)
 		case a.name != p.name:
@@ -117,7 +172,7 @@ func TestPlatformRegistry(t *testing.T) {
 	}
 	for rel := range registered {
 		if !found[rel] {
-			t.Errorf("the registry names %s, which is not a package directly under bot/", rel)
+			t.Errorf("the registry names %s, which is not a chat adapter directly under bot/", rel)
 		}
 	}
 }
