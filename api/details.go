@@ -119,7 +119,7 @@ func newDetailsView(r bot.Run, names map[string]string) detailsView {
 			continue
 		}
 		ev := eventView{At: utc(e.EventAt), Summary: e.Summary, Details: e.Details}
-		if bot.ValidID(e.Details) {
+		if bot.OwnID(e.Details) {
 			ev.Details = "" // an item's ID: the summary already names the item
 		}
 		v.Timeline = append(v.Timeline, ev)

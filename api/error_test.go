@@ -123,7 +123,7 @@ func badInputs() []badInput {
 		{name: "next stage missing", method: "POST", path: "/runs/{run}/next-stage-dialog", body: `{}`, status: 400, field: "state"},
 		{name: "next stage out of range", method: "POST", path: "/runs/{run}/next-stage-dialog", body: `{"state":"7"}`, status: 400},
 		{name: "owner_id missing", method: "POST", path: "/runs/{run}/owner", body: `{"owner":"x"}`, status: 400, want: "owner_id is required", field: "owner_id"},
-		{name: "owner_id not an ID", method: "POST", path: "/runs/{run}/owner", body: `{"owner_id":"bob"}`, status: 400, field: "owner_id"},
+		{name: "owner_id not an ID", method: "POST", path: "/runs/{run}/owner", body: `{"owner_id":"bob.smith"}`, status: 400, field: "owner_id"},
 
 		// Checklist items.
 		{name: "new_state missing", method: "PUT", path: item + "/state", body: `{"state":"closed"}`, status: 400, want: "new_state is required", field: "new_state"},
@@ -141,12 +141,12 @@ func badInputs() []badInput {
 		{name: "add title missing", method: "POST", path: "/runs/{run}/checklists/0/add", body: `{"command":"/x"}`, status: 400, want: "title is required", field: "title"},
 		{name: "add title empty", method: "POST", path: "/runs/{run}/checklists/0/add", body: `{"title":""}`, status: 400, field: "title"},
 		{name: "add state unknown", method: "POST", path: "/runs/{run}/checklists/0/add", body: `{"title":"a","state":"done"}`, status: 400, field: "state"},
-		{name: "add assignee not an ID", method: "PUT", path: "/runs/{run}/checklists/0/add", body: `{"title":"a","assignee_id":"bob"}`, status: 400, field: "assignee_id"},
+		{name: "add assignee not an ID", method: "PUT", path: "/runs/{run}/checklists/0/add", body: `{"title":"a","assignee_id":"bob.smith"}`, status: 400, field: "assignee_id"},
 		{name: "add command without slash", method: "POST", path: "/runs/{run}/checklists/0/add", body: `{"title":"a","command":"echo"}`, status: 400, field: "command"},
 		{name: "add to missing checklist", method: "POST", path: "/runs/{run}/checklists/5/add", body: `{"title":"a"}`, status: 400, field: "checklist"},
 		{name: "rename title missing", method: "PUT", path: item, body: `{"command":"/x"}`, status: 400, want: "title is required", field: "title"},
 		{name: "assignee missing", method: "PUT", path: item + "/assignee", body: `{}`, status: 400, want: "assignee_id is required", field: "assignee_id"},
-		{name: "assignee not an ID", method: "PUT", path: item + "/assignee", body: `{"assignee_id":"bob"}`, status: 400, field: "assignee_id"},
+		{name: "assignee not an ID", method: "PUT", path: item + "/assignee", body: `{"assignee_id":"bob.smith"}`, status: 400, field: "assignee_id"},
 		{name: "run command without chat", method: "PUT", path: item + "/run", status: 400, want: "no chat platform configured"},
 		{name: "delete item out of range", method: "DELETE", path: "/runs/{run}/checklists/1/item/2", status: 400, field: "item"},
 
@@ -184,7 +184,7 @@ func badInputs() []badInput {
 		{name: "runs per_page not an integer", method: "GET", path: "/runs?team_id={team}&per_page=ten", status: 400, want: "per_page must be an integer", field: "per_page"},
 		{name: "runs page negative", method: "GET", path: "/runs?team_id={team}&page=-1", status: 400, field: "page"},
 		{name: "runs page not an integer", method: "GET", path: "/runs?team_id={team}&page=1.5", status: 400, field: "page"},
-		{name: "runs owner not an ID", method: "GET", path: "/runs?team_id={team}&owner_user_id=bob", status: 400, field: "owner_user_id"},
+		{name: "runs owner not an ID", method: "GET", path: "/runs?team_id={team}&owner_user_id=bob.smith", status: 400, field: "owner_user_id"},
 		{name: "channels status unknown", method: "GET", path: "/runs/channels?team_id={team}&status=active", status: 400, field: "status"},
 		{name: "channels team_id missing", method: "GET", path: "/runs/channels", status: 400, field: "team_id"},
 		{name: "owners team_id missing", method: "GET", path: "/runs/owners", status: 400, field: "team_id"},
@@ -207,12 +207,12 @@ func badInputs() []badInput {
 		{name: "playbook checklists not an array", method: "POST", path: "/playbooks", body: `{"title":"a","team_id":"{team}","create_public_playbook_run":true,"checklists":{},"member_ids":[]}`, status: 400, want: "checklists must be an array", field: "checklists"},
 		{name: "playbook item title wrong type", method: "POST", path: "/playbooks", body: `{"title":"a","team_id":"{team}","create_public_playbook_run":true,"checklists":[{"title":"c","items":[{"title":3}]}],"member_ids":[]}`, status: 400, field: "checklists.items.title"},
 		{name: "playbook webhook not http", method: "POST", path: "/playbooks", body: `{"title":"a","team_id":"{team}","create_public_playbook_run":true,"checklists":[],"member_ids":[],"webhook_on_creation_url":"ftp://x"}`, status: 400, field: "webhook_on_creation_url"},
-		{name: "playbook member not an ID", method: "POST", path: "/playbooks", body: `{"title":"a","team_id":"{team}","create_public_playbook_run":true,"checklists":[],"member_ids":["bob"]}`, status: 400, field: "member_ids"},
+		{name: "playbook member not an ID", method: "POST", path: "/playbooks", body: `{"title":"a","team_id":"{team}","create_public_playbook_run":true,"checklists":[],"member_ids":["bob.smith"]}`, status: 400, field: "member_ids"},
 		{name: "playbook update id mismatch", method: "PUT", path: "/playbooks/{pb}", body: `{"id":"{new}","title":"a","team_id":"{team}","create_public_playbook_run":true,"checklists":[]}`, status: 400, field: "id"},
 		{name: "playbook update other team", method: "PUT", path: "/playbooks/{pb}", body: `{"title":"a","team_id":"{new}","create_public_playbook_run":true,"checklists":[]}`, status: 400, field: "team_id"},
 		{name: "playbook update title missing", method: "PUT", path: "/playbooks/{pb}", body: `{"team_id":"{team}","create_public_playbook_run":true,"checklists":[]}`, status: 400, field: "title"},
 		{name: "playbook update malformed", method: "PUT", path: "/playbooks/{pb}", body: `{"title":`, status: 400},
-		{name: "follow user not an ID", method: "PUT", path: "/playbooks/{pb}/autofollows/bob", status: 400, field: "user_id"},
+		{name: "follow user not an ID", method: "PUT", path: "/playbooks/{pb}/autofollows/bob.smith", status: 400, field: "user_id"},
 
 		// Authentication and teams.
 		{name: "no token", method: "GET", path: "/runs/{run}", auth: "none", status: 401, want: "missing bearer token"},

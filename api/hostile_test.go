@@ -69,7 +69,7 @@ func hostileInputs() []badInput {
 		add(v.name+" in playbooks team_id", "GET", "/playbooks?team_id=a"+v.esc, "", "team_id")
 		add(v.name+" in autocomplete channel", "GET", "/runs/checklist-autocomplete?channel_ID={chan}"+v.esc, "", "channel_id")
 	}
-	// Path IDs: NUL, not UTF-8, and the wrong shape, on every route with one.
+	// Path IDs this server makes: NUL, not UTF-8, and the wrong shape, on every route with one.
 	for _, bad := range []string{"%00", "a%00b", "%FF", "%C3%28", "bob", strings.Repeat("a", 27)} {
 		run := "/runs/" + bad
 		for _, r := range []struct{ method, path, body string }{
@@ -87,7 +87,6 @@ func hostileInputs() []badInput {
 			add(fmt.Sprintf("run id %s: %s %s", bad, r.method, strings.TrimPrefix(r.path, run)), r.method, r.path, r.body, "id")
 		}
 		add("event id "+bad, "DELETE", "/runs/{run}/timeline/"+bad+"/", "", "event_id")
-		add("channel id "+bad, "GET", "/runs/channel/"+bad, "", "channel_id")
 		pb := "/playbooks/" + bad
 		for _, r := range []struct{ method, path, body string }{
 			{"GET", pb, ""}, {"DELETE", pb, ""}, {"GET", pb + "/autofollows", ""},
@@ -96,6 +95,11 @@ func hostileInputs() []badInput {
 		} {
 			add(fmt.Sprintf("playbook id %s: %s %s", bad, r.method, strings.TrimPrefix(r.path, pb)), r.method, r.path, r.body, "id")
 		}
+	}
+	// Chat IDs are opaque to the core (each platform checks its own shapes):
+	// NUL, not UTF-8, other characters and too long.
+	for _, bad := range []string{"%00", "a%00b", "%FF", "%C3%28", "bob.smith", strings.Repeat("a", bot.MaxIDLen+1)} {
+		add("channel id "+bad, "GET", "/runs/channel/"+bad, "", "channel_id")
 		add("follower id "+bad, "PUT", "/playbooks/{pb}/autofollows/"+bad, "", "user_id")
 	}
 	// Pages that overflow the offset or ask past any possible result.

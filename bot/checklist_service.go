@@ -36,7 +36,7 @@ func list(r *Run, i int) (*Checklist, error) {
 // AddItem appends an item to a checklist of a run. Its state and assignee
 // may be given, as the spec's add body allows.
 func (s *Service) AddItem(ctx context.Context, a Actor, id string, checklist int, in ChecklistItem) (Run, error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Run{}, err
 	}
 	if err := checkItem(&in); err != nil {
@@ -53,7 +53,7 @@ func (s *Service) AddItem(ctx context.Context, a Actor, id string, checklist int
 		}
 	}
 	if in.AssigneeID != "" {
-		if err := checkID("assignee_id", in.AssigneeID); err != nil {
+		if err := s.checkChatID("assignee_id", in.AssigneeID); err != nil {
 			return Run{}, err
 		}
 		// An assignee must be able to see the run (see admitToChannel).
@@ -226,12 +226,12 @@ func stateName(state string) string {
 // fails, nothing changes and the error says why (see admitToChannel for
 // this choice).
 func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, checklist, idx int, assigneeID string) (r Run, added bool, err error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Run{}, false, err
 	}
 	name := ""
 	if assigneeID != "" {
-		if err := checkID("assignee_id", assigneeID); err != nil {
+		if err := s.checkChatID("assignee_id", assigneeID); err != nil {
 			return Run{}, false, err
 		}
 		if added, err = s.admitToChannel(ctx, a, id, assigneeID, func(r *Run) error {

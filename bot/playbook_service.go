@@ -27,7 +27,7 @@ func (s *Service) CreatePlaybook(ctx context.Context, a Actor, p Playbook) (Play
 
 // Playbook returns a playbook, archived or not. ENotFound, EForbidden.
 func (s *Service) Playbook(ctx context.Context, a Actor, id string) (Playbook, error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Playbook{}, err
 	}
 	p, err := s.store.Playbook(ctx, id)
@@ -44,7 +44,7 @@ func (s *Service) Playbook(ctx context.Context, a Actor, id string) (Playbook, e
 // update); its ID, team, creation and archive time are kept. Runs already
 // created from it are not touched.
 func (s *Service) UpdatePlaybook(ctx context.Context, a Actor, id string, p Playbook) (Playbook, error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Playbook{}, err
 	}
 	if p.ID != "" && p.ID != id {
@@ -70,7 +70,7 @@ func (s *Service) UpdatePlaybook(ctx context.Context, a Actor, id string, p Play
 // ArchivePlaybook archives a playbook: it disappears from lists unless
 // archived ones are asked for, and no new run can start from it.
 func (s *Service) ArchivePlaybook(ctx context.Context, a Actor, id string) error {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return err
 	}
 	_, err := s.store.UpdatePlaybook(ctx, id, func(p *Playbook) error {
@@ -87,7 +87,7 @@ func (s *Service) ArchivePlaybook(ctx context.Context, a Actor, id string) error
 
 // ListPlaybooks returns one page of a team's playbooks.
 func (s *Service) ListPlaybooks(ctx context.Context, a Actor, f PlaybookFilter) (PlaybookList, error) {
-	if err := checkID("team_id", f.TeamID); err != nil {
+	if err := s.checkChatID("team_id", f.TeamID); err != nil {
 		return PlaybookList{}, err
 	}
 	if err := a.checkTeam(f.TeamID); err != nil {
@@ -126,7 +126,7 @@ func (s *Service) AutoFollows(ctx context.Context, a Actor, id string) (Autofoll
 
 // SetAutoFollow makes a user follow (or stop following) a playbook.
 func (s *Service) SetAutoFollow(ctx context.Context, a Actor, id, userID string, follow bool) error {
-	if err := checkID("user_id", userID); err != nil {
+	if err := s.checkChatID("user_id", userID); err != nil {
 		return err
 	}
 	if _, err := s.Playbook(ctx, a, id); err != nil {
@@ -144,7 +144,7 @@ func (s *Service) preparePlaybook(p *Playbook) error {
 	if err := checkText("description", p.Description, MaxTextLen); err != nil {
 		return err
 	}
-	if err := checkID("team_id", p.TeamID); err != nil {
+	if err := s.checkChatID("team_id", p.TeamID); err != nil {
 		return err
 	}
 	if p.Checklists == nil {
@@ -157,7 +157,7 @@ func (s *Service) preparePlaybook(p *Playbook) error {
 		"member_ids": p.MemberIDs, "broadcast_channel_ids": p.BroadcastChannelIDs,
 		"invited_user_ids": p.InvitedUserIDs,
 	} {
-		if err := checkIDs(field, ids); err != nil {
+		if err := s.checkChatIDs(field, ids); err != nil {
 			return err
 		}
 	}
@@ -165,7 +165,7 @@ func (s *Service) preparePlaybook(p *Playbook) error {
 		"default_owner_id": p.DefaultOwnerID, "announcement_channel_id": p.AnnouncementChannelID,
 	} {
 		if id != "" {
-			if err := checkID(field, id); err != nil {
+			if err := s.checkChatID(field, id); err != nil {
 				return err
 			}
 		}

@@ -29,16 +29,16 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	if err := checkText("description", in.Description, MaxTextLen); err != nil {
 		return Run{}, err
 	}
-	if err := checkID("playbook_id", in.PlaybookID); err != nil {
+	if err := checkOwnID("playbook_id", in.PlaybookID); err != nil {
 		return Run{}, err
 	}
 	if in.TeamID != "" {
-		if err := checkID("team_id", in.TeamID); err != nil {
+		if err := s.checkChatID("team_id", in.TeamID); err != nil {
 			return Run{}, err
 		}
 	}
 	if in.PostID != "" {
-		if err := checkID("post_id", in.PostID); err != nil {
+		if err := s.checkChatID("post_id", in.PostID); err != nil {
 			return Run{}, err
 		}
 	}
@@ -69,7 +69,7 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 	if owner == "" {
 		owner = a.UserID
 	}
-	if err := checkID("owner_user_id", owner); err != nil {
+	if err := s.checkChatID("owner_user_id", owner); err != nil {
 		return Run{}, err
 	}
 	platform := in.Platform
@@ -152,7 +152,7 @@ func copyChecklists(cs []Checklist, newID func() string) []Checklist {
 
 // Run returns a run the actor may see. ENotFound, EForbidden.
 func (s *Service) Run(ctx context.Context, a Actor, id string) (Run, error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Run{}, err
 	}
 	r, err := s.store.Run(ctx, id)
@@ -173,7 +173,7 @@ func (s *Service) RunByChannel(ctx context.Context, a Actor, channelID string) (
 	if channelID == "" {
 		return Run{}, Errorf(ENotFound, "no run for an empty channel ID")
 	}
-	if err := checkID("channel_id", channelID); err != nil {
+	if err := s.checkChatID("channel_id", channelID); err != nil {
 		return Run{}, err
 	}
 	r, err := s.store.RunByChannel(ctx, channelID)
@@ -240,7 +240,7 @@ func (s *Service) RunChannels(ctx context.Context, a Actor, f RunFilter) ([]stri
 
 // checkRunFilter validates a run filter and resolves "me".
 func (s *Service) checkRunFilter(a Actor, f RunFilter) (RunFilter, error) {
-	if err := checkID("team_id", f.TeamID); err != nil {
+	if err := s.checkChatID("team_id", f.TeamID); err != nil {
 		return f, err
 	}
 	if err := a.checkTeam(f.TeamID); err != nil {
@@ -279,7 +279,7 @@ func (s *Service) checkRunFilter(a Actor, f RunFilter) (RunFilter, error) {
 // their usernames: the owner of a private run is named only to those who
 // may see the run.
 func (s *Service) RunOwners(ctx context.Context, a Actor, teamID string) ([]OwnerInfo, error) {
-	if err := checkID("team_id", teamID); err != nil {
+	if err := s.checkChatID("team_id", teamID); err != nil {
 		return nil, err
 	}
 	if err := a.checkTeam(teamID); err != nil {
@@ -331,7 +331,7 @@ func (s *Service) ChecklistAutocomplete(ctx context.Context, a Actor, channelID 
 // exceed before (see checkChecklists) is refused; this is the one check of
 // every write that grows a run.
 func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) (RunChange, error)) (Run, error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Run{}, err
 	}
 	if !a.Admin {
@@ -429,10 +429,10 @@ func (s *Service) RestartRun(ctx context.Context, a Actor, id string) (Run, erro
 // first, and added reports it; when that fails, nothing changes and the
 // error says why (see admitToChannel for this choice).
 func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) (r Run, added bool, err error) {
-	if err := checkID("id", id); err != nil {
+	if err := checkOwnID("id", id); err != nil {
 		return Run{}, false, err
 	}
-	if err := checkID("owner_id", ownerID); err != nil {
+	if err := s.checkChatID("owner_id", ownerID); err != nil {
 		return Run{}, false, err
 	}
 	if added, err = s.admitToChannel(ctx, a, id, ownerID, nil); err != nil {
@@ -516,7 +516,7 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 // DeleteTimelineEvent hides one of the run's timeline events (it is kept,
 // marked deleted) and records who hid it, as its own event.
 func (s *Service) DeleteTimelineEvent(ctx context.Context, a Actor, id, eventID string) error {
-	if err := checkID("event_id", eventID); err != nil {
+	if err := checkOwnID("event_id", eventID); err != nil {
 		return err
 	}
 	r, err := s.Run(ctx, a, id)

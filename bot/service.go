@@ -243,13 +243,13 @@ func abbrevText(s string) string {
 	return s
 }
 
-// checkIDs validates a list of IDs.
-func checkIDs(field string, ids []string) error {
+// checkChatIDs validates a list of chat IDs.
+func (s *Service) checkChatIDs(field string, ids []string) error {
 	if len(ids) > MaxIDList {
 		return FieldErrorf(field, "%s has %d entries; at most %d are allowed", field, len(ids), MaxIDList)
 	}
 	for _, id := range ids {
-		if err := checkID(field, id); err != nil {
+		if err := s.checkChatID(field, id); err != nil {
 			return err
 		}
 	}

@@ -22,15 +22,20 @@ func TestNewID(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	for _, good := range []string{"U024BE7LH", "T061EG9R6", "C2147483705", "W0123ABCD"} {
+	// IDs are opaque to the core: each platform checks its own shapes
+	// (mattermost.ValidID, slack.ValidID).
+	for _, good := range []string{"U024BE7LH", "T061EG9R6", "C2147483705", "W0123ABCD", "u024be7lh", "a", "29_a-b", strings.Repeat("a", MaxIDLen)} {
 		if !ValidID(good) {
-			t.Errorf("ValidID(%q) = false, want true (a Slack ID)", good)
+			t.Errorf("ValidID(%q) = false, want true", good)
 		}
 	}
-	for _, bad := range []string{"", "short", strings.Repeat("a", 27), strings.Repeat("-", 26), "u024be7lh", "U0", "U024BE7LH!", "1024BE7LH"} {
+	for _, bad := range []string{"", strings.Repeat("a", MaxIDLen+1), "U024BE7LH!", "a b", "a\x00b", "\xff\xfe", "é", "../x", "a.b"} {
 		if ValidID(bad) {
 			t.Errorf("ValidID(%q) = true, want false", bad)
 		}
+	}
+	if !OwnID(NewID()) || OwnID("U024BE7LH") || OwnID(strings.Repeat("a", 27)) {
+		t.Error("OwnID accepts other than the 26-character IDs NewID makes")
 	}
 }
 
@@ -108,12 +113,12 @@ func TestPreparePlaybook(t *testing.T) {
 		{"valid", func(*Playbook) {}, ""},
 		{"no title", func(p *Playbook) { p.Title = "  " }, "title"},
 		{"long title", func(p *Playbook) { p.Title = strings.Repeat("x", MaxTitleLen+1) }, "title"},
-		{"bad team", func(p *Playbook) { p.TeamID = "team-1" }, "team_id"},
+		{"bad team", func(p *Playbook) { p.TeamID = "team.1" }, "team_id"},
 		{"nil checklists", func(p *Playbook) { p.Checklists = nil }, "checklists"},
 		{"untitled checklist", func(p *Playbook) { p.Checklists[1].Title = "" }, "checklists.title"},
 		{"untitled item", func(p *Playbook) { p.Checklists[0].Items[0].Title = "" }, "title"},
 		{"command without slash", func(p *Playbook) { p.Checklists[0].Items[1].Command = "zoom" }, "command"},
-		{"bad member", func(p *Playbook) { p.MemberIDs = []string{"nope"} }, "member_ids"},
+		{"bad member", func(p *Playbook) { p.MemberIDs = []string{"no pe"} }, "member_ids"},
 		{"default owner enabled without id", func(p *Playbook) { p.DefaultOwnerEnabled = true }, "default_owner_id"},
 		{"default owner", func(p *Playbook) { p.DefaultOwnerEnabled, p.DefaultOwnerID = true, user }, ""},
 		{"announcement enabled without channel", func(p *Playbook) { p.AnnouncementChannelEnabled = true }, "announcement_channel_id"},

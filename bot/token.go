@@ -88,11 +88,11 @@ type BootstrapAdmin struct {
 // once, and the stored token. A token is limited to teamIDs unless admin;
 // one with neither is refused.
 func (s *Service) CreateToken(ctx context.Context, userID string, teamIDs []string, admin bool) (string, Token, error) {
-	if err := checkID("user", userID); err != nil {
+	if err := s.checkChatID("user", userID); err != nil {
 		return "", Token{}, err
 	}
 	for _, t := range teamIDs {
-		if err := checkID("team", t); err != nil {
+		if err := s.checkChatID("team", t); err != nil {
 			return "", Token{}, err
 		}
 	}

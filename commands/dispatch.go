@@ -34,6 +34,22 @@ type userNamer interface {
 	User(ctx context.Context, userID string) (bot.User, error)
 }
 
+// userIDChecker is the optional part of a UserResolver that knows the shape
+// of its platform's user IDs, as the chat adapters' clients do.
+type userIDChecker interface {
+	ValidID(id string) bool
+}
+
+// isUserID reports whether a command argument is a user ID rather than a
+// username: by the resolver's platform rule when it has one, else when it
+// has the shape of the IDs this server makes.
+func (d *Dispatcher) isUserID(s string) bool {
+	if c, ok := d.users.(userIDChecker); ok {
+		return c.ValidID(s)
+	}
+	return bot.OwnID(s)
+}
+
 // NewDispatcher returns a Dispatcher over the use cases of svc. It cannot
 // resolve @usernames until WithUsers gives it a resolver.
 func NewDispatcher(svc *bot.Service) *Dispatcher {
@@ -220,7 +236,7 @@ func itemArgs(r bot.Run, cs, is string) (int, int, error) {
 // @username (or bare username) through the resolver.
 func (d *Dispatcher) resolveUser(ctx context.Context, arg string) (string, error) {
 	name := strings.TrimPrefix(arg, "@")
-	if bot.ValidID(name) && !strings.HasPrefix(arg, "@") {
+	if d.isUserID(name) && !strings.HasPrefix(arg, "@") {
 		return name, nil
 	}
 	if name == "" {

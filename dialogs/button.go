@@ -81,7 +81,7 @@ func VerifyButton(s *Signer, token string) (Button, error) {
 		return Button{}, err
 	}
 	b, ok := parseButton(raw)
-	if !ok || !bot.ValidID(b.RunID) {
+	if !ok || !bot.OwnID(b.RunID) {
 		return Button{}, bot.Errorf(bot.EUnauthenticated, "this button is not valid")
 	}
 	return b, nil

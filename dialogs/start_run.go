@@ -56,7 +56,7 @@ func ParseStartRun(values map[string]string) (StartRunInput, FieldErrors) {
 	switch {
 	case in.PlaybookID == "":
 		errs[StartRunPlaybook] = "Pick a playbook to start the run from"
-	case !bot.ValidID(in.PlaybookID):
+	case !bot.OwnID(in.PlaybookID):
 		errs[StartRunPlaybook] = "Pick one of the listed playbooks"
 	}
 	checkText(errs, StartRunName, "Run name", in.Name, true, bot.MaxTitleLen)

@@ -27,7 +27,7 @@ func (s RunState) String() string {
 // not decode is reported under the key "", since no field is at fault.
 func ParseRunState(state string) (RunState, FieldErrors) {
 	var s RunState
-	if err := json.Unmarshal([]byte(state), &s); err != nil || !bot.ValidID(s.RunID) || s.Index < 0 {
+	if err := json.Unmarshal([]byte(state), &s); err != nil || !bot.OwnID(s.RunID) || s.Index < 0 {
 		return RunState{}, FieldErrors{"": "this dialog is no longer valid; run the command again"}
 	}
 	return s, nil

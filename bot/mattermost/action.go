@@ -100,7 +100,7 @@ func (h *Handler) refreshStalePost(r *http.Request, req model.PostActionIntegrat
 	}
 	self, err := h.client.self(ctx)
 	runID, _ := post.GetProp(ChecklistProp).(string)
-	if err != nil || post.UserId != self || post.ChannelId != req.ChannelId || !bot.ValidID(runID) {
+	if err != nil || post.UserId != self || post.ChannelId != req.ChannelId || !bot.OwnID(runID) {
 		return false
 	}
 	buttons := 0

@@ -33,6 +33,10 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 		writeCommand(w, commands.Response{Text: "This request lacks user_id, team_id or channel_id; it did not come from Mattermost."})
 		return
 	}
+	if !ValidID(userID) || !ValidID(teamID) || !ValidID(channelID) {
+		writeCommand(w, commands.Response{Text: "This request's user_id, team_id or channel_id is not a Mattermost ID; it did not come from Mattermost."})
+		return
+	}
 	resp := h.disp.Dispatch(r.Context(), commands.Request{
 		Platform: Platform, Actor: actor(userID, teamID), TeamID: teamID, ChannelID: channelID,
 		Text: strings.TrimSpace(f.Get("text")),

@@ -10,7 +10,6 @@ import (
 
 	"github.com/mattermost/mattermost/server/public/model"
 
-	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/commands"
 )
 
@@ -75,7 +74,7 @@ func Setup(ctx context.Context, c SetupConfig) (SetupResult, error) {
 	var res SetupResult
 
 	team, resp, err := cl.GetTeamByName(ctx, c.Team, "")
-	if err != nil && bot.ValidID(c.Team) && resp != nil && resp.StatusCode == http.StatusNotFound {
+	if err != nil && ValidID(c.Team) && resp != nil && resp.StatusCode == http.StatusNotFound {
 		team, _, err = cl.GetTeam(ctx, c.Team, "")
 	}
 	if err != nil {

@@ -44,6 +44,11 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 			Text: "This request lacks user_id, team_id or channel_id; it did not come from Slack."})
 		return
 	}
+	if !ValidID(sc.UserID) || !ValidID(sc.TeamID) || !ValidID(sc.ChannelID) {
+		chatkit.WriteJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral",
+			Text: "This request's user_id, team_id or channel_id is not a Slack ID; it did not come from Slack."})
+		return
+	}
 	// The dispatch outlives the request when it is slow, so it must not be
 	// cancelled with it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), slowCommandTimeout)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,10 +26,11 @@ type config struct {
 	Listen      string
 	DatabaseURL string
 	Admin       bot.BootstrapAdmin
-	Mattermost  mattermostConfig
-	Slack       slackConfig
-	PublicURL   string // this server's base URL as others reach it; "" when unknown
-	Webhooks    webhook.Config
+	// Chats holds the configuration of each configured chat platform, by
+	// platform name (see platforms.go).
+	Chats     map[string]platformConfig
+	PublicURL string // this server's base URL as others reach it; "" when unknown
+	Webhooks  webhook.Config
 	// LinkSecret signs details links: PLAYBOOKS_LINK_SECRET, else a key
 	// derived from PLAYBOOKS_SECRET; nil for unsigned links.
 	LinkSecret []byte
@@ -61,25 +61,6 @@ type authConfig struct {
 	UnknownTokenTTL time.Duration // 0: Mattermost is asked about every unknown token
 }
 
-// slackConfig connects the bot to a Slack workspace; empty BotToken means
-// no Slack. Secret is PLAYBOOKS_SECRET, shared with Mattermost.
-type slackConfig struct {
-	BotToken      string
-	SigningSecret string
-	APIURL        string // "" for Slack's own
-	Secret        string
-}
-
-// mattermostConfig connects the bot to a Mattermost server; empty URL means
-// no Mattermost.
-type mattermostConfig struct {
-	URL           string
-	BotToken      string
-	CommandTokens []string
-	PublicURL     string
-	Secret        string
-}
-
 // loadConfig reads the PLAYBOOKS_* environment through getenv.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
@@ -99,24 +80,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.Admin.UserID == "" {
 		c.Admin.UserID = defaultAdminUserID
 	}
-	if !bot.ValidID(c.Admin.UserID) {
-		return c, fmt.Errorf("PLAYBOOKS_ADMIN_USER_ID %q is not a valid ID (26 lowercase letters and digits)", c.Admin.UserID)
+	if !validUserID(c.Admin.UserID) {
+		return c, fmt.Errorf("PLAYBOOKS_ADMIN_USER_ID %q is not a valid user ID of any chat platform", c.Admin.UserID)
 	}
 	if c.Admin.Secret != "" && len(c.Admin.Secret) < 16 {
 		return c, fmt.Errorf("PLAYBOOKS_ADMIN_TOKEN is too short to be safe: use at least 16 characters")
 	}
-	m := mattermostConfig{
-		URL:       strings.TrimRight(getenv("PLAYBOOKS_MATTERMOST_URL"), "/"),
-		BotToken:  getenv("PLAYBOOKS_MATTERMOST_BOT_TOKEN"),
-		PublicURL: strings.TrimRight(getenv("PLAYBOOKS_PUBLIC_URL"), "/"),
-		Secret:    getenv("PLAYBOOKS_SECRET"),
-	}
-	for _, t := range strings.Split(getenv("PLAYBOOKS_MATTERMOST_COMMAND_TOKENS"), ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			m.CommandTokens = append(m.CommandTokens, t)
-		}
-	}
-	if err := loadSlack(&c, getenv); err != nil {
+	if err := loadPlatforms(&c, getenv); err != nil {
 		return c, err
 	}
 	if err := loadWebhooks(&c, getenv); err != nil {
@@ -134,72 +104,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if err := loadAuth(&c, getenv); err != nil {
 		return c, err
 	}
-	if m.URL == "" && m.BotToken == "" && len(m.CommandTokens) == 0 {
-		return c, nil
-	}
-	var missing []string
-	for name, v := range map[string]bool{
-		"PLAYBOOKS_MATTERMOST_URL": m.URL != "", "PLAYBOOKS_MATTERMOST_BOT_TOKEN": m.BotToken != "",
-		"PLAYBOOKS_MATTERMOST_COMMAND_TOKENS": len(m.CommandTokens) > 0,
-		"PLAYBOOKS_PUBLIC_URL":                m.PublicURL != "", "PLAYBOOKS_SECRET": m.Secret != "",
-	} {
-		if !v {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		return c, fmt.Errorf("Mattermost is half configured: set %s too (see README, Connect to Mattermost)", strings.Join(missing, ", "))
-	}
-	for name, v := range map[string]string{"PLAYBOOKS_MATTERMOST_URL": m.URL, "PLAYBOOKS_PUBLIC_URL": m.PublicURL} {
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return c, fmt.Errorf("%s must be an http(s) URL, got %q", name, v)
-		}
-	}
-	if len(m.Secret) < 32 {
-		return c, fmt.Errorf("PLAYBOOKS_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)")
-	}
-	c.Mattermost = m
 	return c, nil
-}
-
-// loadSlack reads the PLAYBOOKS_SLACK_* environment into c.Slack.
-func loadSlack(c *config, getenv func(string) string) error {
-	s := slackConfig{
-		BotToken:      getenv("PLAYBOOKS_SLACK_BOT_TOKEN"),
-		SigningSecret: getenv("PLAYBOOKS_SLACK_SIGNING_SECRET"),
-		APIURL:        getenv("PLAYBOOKS_SLACK_API_URL"),
-		Secret:        getenv("PLAYBOOKS_SECRET"),
-	}
-	if s.BotToken == "" && s.SigningSecret == "" {
-		return nil
-	}
-	var missing []string
-	for name, ok := range map[string]bool{
-		"PLAYBOOKS_SLACK_BOT_TOKEN": s.BotToken != "", "PLAYBOOKS_SLACK_SIGNING_SECRET": s.SigningSecret != "",
-		"PLAYBOOKS_SECRET": s.Secret != "",
-	} {
-		if !ok {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		return fmt.Errorf("Slack is half configured: set %s too (see README, Connect to Slack)", strings.Join(missing, ", "))
-	}
-	if s.APIURL != "" {
-		if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("PLAYBOOKS_SLACK_API_URL must be an http(s) URL, got %q", s.APIURL)
-		}
-		if !strings.HasSuffix(s.APIURL, "/") {
-			s.APIURL += "/" // slack-go joins method names onto it
-		}
-	}
-	if len(s.Secret) < 32 {
-		return fmt.Errorf("PLAYBOOKS_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)")
-	}
-	c.Slack = s
-	return nil
 }
 
 // loadWebhooks reads the public URL and the PLAYBOOKS_WEBHOOK_* settings.
@@ -332,9 +237,11 @@ func loadAuth(c *config, getenv func(string) string) error {
 // signer returns the signer of dialog states and button contexts: it signs
 // with PLAYBOOKS_SECRET and also accepts PLAYBOOKS_SECRET_PREVIOUS.
 func (c config) signer() (*dialogs.Signer, error) {
-	secret := c.Mattermost.Secret
-	if secret == "" {
-		secret = c.Slack.Secret
+	var secret string
+	for _, p := range c.configured() {
+		if secret = c.Chats[p.name].secret(); secret != "" {
+			break
+		}
 	}
 	var previous [][]byte
 	if c.PreviousSecret != "" {

@@ -20,6 +20,7 @@ import (
 	_ "github.com/lib/pq"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/mattermost"
 )
 
 // testDatabaseURLs returns the database URLs to run the program against:
@@ -284,8 +285,8 @@ func TestConfig(t *testing.T) {
 				if err != nil {
 					t.Fatalf("loadConfig: %v", err)
 				}
-				if c.Mattermost.URL != "https://chat.example.com" || !slices.Equal(c.Mattermost.CommandTokens, []string{"a", "b"}) {
-					t.Errorf("mattermost config = %+v", c.Mattermost)
+				if m, _ := c.Chats[mattermost.Platform].(mattermostConfig); m.URL != "https://chat.example.com" || !slices.Equal(m.CommandTokens, []string{"a", "b"}) {
+					t.Errorf("mattermost config = %+v", c.Chats)
 				}
 				return
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/mattermost"
 	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
 )
 
@@ -251,11 +252,12 @@ func TestSetupPrintsServeEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the printed environment is refused: %v\n%s", err, out)
 	}
-	if c.Listen != ":9901" || c.Mattermost.PublicURL != "http://127.0.0.1:9901" || c.Mattermost.URL != mm.URL {
-		t.Errorf("config from the printed environment: listen %q, %+v", c.Listen, c.Mattermost)
+	m, _ := c.Chats[mattermost.Platform].(mattermostConfig)
+	if c.Listen != ":9901" || m.PublicURL != "http://127.0.0.1:9901" || m.URL != mm.URL {
+		t.Errorf("config from the printed environment: listen %q, %+v", c.Listen, m)
 	}
-	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(c.Mattermost.Secret) {
-		t.Errorf("PLAYBOOKS_SECRET = %q, want 32 random bytes in hex", c.Mattermost.Secret)
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(m.Secret) {
+		t.Errorf("PLAYBOOKS_SECRET = %q, want 32 random bytes in hex", m.Secret)
 	}
 	if !strings.Contains(out, "direct messages from\n@playbooks") || !strings.Contains(out, "create_post_ephemeral") {
 		t.Errorf("setup does not say where confirmations go without create_post_ephemeral:\n%s", out)

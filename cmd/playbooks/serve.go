@@ -16,9 +16,6 @@ import (
 
 	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
-	"github.com/playbooks-bot/playbooks/bot/mattermost"
-	"github.com/playbooks-bot/playbooks/bot/slack"
-	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/webhook"
 )
@@ -36,15 +33,14 @@ func openStore(ctx context.Context, cfg config) (*store.DB, error) {
 	return db, nil
 }
 
-// routes builds the service over the configured chat platforms and mounts
-// the REST API and each platform's endpoints (Mattermost: slash command,
-// dialogs, buttons; Slack: command, interactivity, options). It
-// returns the handler, the service and the platforms' names. Runs started from a
-// platform live there; runs started by REST go to Mattermost when it is
-// configured, else to Slack.
+// routes builds the service over the configured chat platforms (see the
+// registry in platforms.go) and mounts the REST API and each platform's
+// endpoints under its prefix. It returns the handler, the service and the
+// platforms' names. Runs started from a platform live there; runs started
+// by REST go to the first configured platform of the registry.
 func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.Service, string, error) {
-	m, sl := cfg.Mattermost, cfg.Slack
-	if m.URL == "" && sl.BotToken == "" {
+	configured := cfg.configured()
+	if len(configured) == 0 {
 		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL,
 			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret})
 		return api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}), svc, "none", nil
@@ -55,54 +51,34 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 	}
 	sc := bot.Config{Store: db, Admin: cfg.Admin, Logger: logger, Platforms: map[string]bot.Chat{}, PublicURL: cfg.PublicURL,
 		LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret}
+	deps := platformDeps{signer: signer, logger: logger, auth: cfg.Auth}
 	var (
-		mmClient *mattermost.Client
-		slClient *slack.Client
-		names    []string
+		names []string
+		chats []started
 	)
-	if m.URL != "" {
-		mmClient, err = mattermost.NewClient(mattermost.Config{
-			URL: m.URL, BotToken: m.BotToken, Signer: signer, PublicURL: m.PublicURL, Logger: logger,
-		})
+	for _, p := range configured {
+		s, err := p.start(cfg.Chats[p.name], deps)
 		if err != nil {
 			return nil, nil, "", err
 		}
-		sc.Platforms[mattermost.Platform] = mmClient
-		sc.ExternalAuth = mattermost.NewTokenAuth(m.URL, nil, time.Minute).WithNegativeCache(cfg.Auth.UnknownTokenTTL, 0)
-		names = append(names, mattermost.Platform)
-	}
-	if sl.BotToken != "" {
-		slClient, err = slack.NewClient(slack.Config{BotToken: sl.BotToken, APIURL: sl.APIURL, Signer: signer, Logger: logger})
-		if err != nil {
-			return nil, nil, "", err
+		sc.Platforms[p.name] = s.chat
+		if s.auth != nil && sc.ExternalAuth == nil {
+			sc.ExternalAuth = s.auth
 		}
-		sc.Platforms[slack.Platform] = slClient
-		names = append(names, slack.Platform)
+		names = append(names, p.name)
+		chats = append(chats, s)
 	}
 	sc.DefaultPlatform = names[0]
 	sc.Chat = sc.Platforms[names[0]]
 	svc := bot.NewService(sc)
 
 	mux := http.NewServeMux()
-	if mmClient != nil {
-		h, err := mattermost.NewHandler(mattermost.HandlerConfig{
-			Client: mmClient, Service: svc, Signer: signer, CommandTokens: m.CommandTokens, Logger: logger,
-			Dispatcher: commands.NewDispatcher(svc).WithUsers(mmClient).WithLogger(logger),
-		})
+	for i, p := range configured {
+		h, err := chats[i].handler(svc)
 		if err != nil {
 			return nil, nil, "", err
 		}
-		mux.Handle("/mattermost/", h)
-	}
-	if slClient != nil {
-		h, err := slack.NewHandler(slack.HandlerConfig{
-			Client: slClient, Service: svc, Signer: signer, SigningSecret: sl.SigningSecret, Logger: logger,
-			Dispatcher: commands.NewDispatcher(svc).WithUsers(slClient).WithLogger(logger),
-		})
-		if err != nil {
-			return nil, nil, "", err
-		}
-		mux.Handle("/slack/", h)
+		mux.Handle(p.prefix, h)
 	}
 	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}))
 	return mux, svc, strings.Join(names, ","), nil
