@@ -3,7 +3,6 @@ package bot_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,59 +11,11 @@ import (
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
-// countingStore is a bot.Store that counts the calls of the reads and
-// writes of a run a click may make.
-type countingStore struct {
-	bot.Store
-	mu    sync.Mutex
-	calls map[string]int
-}
-
-func (s *countingStore) count(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls[name]++
-}
-
-// take returns the counts so far and starts again from zero.
-func (s *countingStore) take() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.calls
-	s.calls = map[string]int{}
-	return c
-}
-
-func (s *countingStore) Run(ctx context.Context, id string) (bot.Run, error) {
-	s.count("Run")
-	return s.Store.Run(ctx, id)
-}
-
-func (s *countingStore) RunState(ctx context.Context, id string) (bot.Run, error) {
-	s.count("RunState")
-	return s.Store.RunState(ctx, id)
-}
-
-func (s *countingStore) RunByChannel(ctx context.Context, channelID string) (bot.Run, error) {
-	s.count("RunByChannel")
-	return s.Store.RunByChannel(ctx, channelID)
-}
-
-func (s *countingStore) UpdateRun(ctx context.Context, id string, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
-	s.count("UpdateRun")
-	return s.Store.UpdateRun(ctx, id, fn)
-}
-
-func (s *countingStore) RefreshPost(ctx context.Context, id string, force bool, show func(bot.Run) (string, error)) (bool, error) {
-	s.count("RefreshPost")
-	return s.Store.RefreshPost(ctx, id, force, show)
-}
-
 // clickFixture is a private run whose channel alice is in, and a second
 // run (another channel) of the same team.
 type clickFixture struct {
 	svc          *bot.Service
-	db           *countingStore
+	db           *storetest.Counting
 	alice, admin bot.Actor
 	run, other   bot.Run
 }
@@ -73,7 +24,7 @@ func newClickFixture(t *testing.T, kind string) *clickFixture {
 	t.Helper()
 	ctx := context.Background()
 	team := bot.NewID()
-	f := &clickFixture{db: &countingStore{Store: storetest.Open(t, kind), calls: map[string]int{}}}
+	f := &clickFixture{db: storetest.NewCounting(storetest.Open(t, kind))}
 	f.svc = bot.NewService(bot.Config{Store: f.db, Chat: chattest.NewMembers(nil)})
 	f.alice = bot.Actor{UserID: bot.NewID(), TeamIDs: []string{team}}
 	f.admin = bot.Actor{UserID: bot.NewID(), Admin: true}
@@ -91,7 +42,7 @@ func newClickFixture(t *testing.T, kind string) *clickFixture {
 	if f.run.ChannelID == "" || f.other.ChannelID == "" {
 		t.Fatal("fixture: runs without channels")
 	}
-	f.db.take()
+	f.db.Take()
 	return f
 }
 
@@ -167,11 +118,11 @@ func TestClickQueries(t *testing.T) {
 	if _, err := f.svc.ToggleItemByID(ctx, f.alice, f.run.ID, c.ItemID); err != nil {
 		t.Fatal(err)
 	}
-	old := f.db.take()
+	old := f.db.Take()
 	if _, err := f.svc.Click(ctx, f.alice, c); err != nil {
 		t.Fatal(err)
 	}
-	now := f.db.take()
+	now := f.db.Take()
 	t.Logf("store calls of a click: before %v, now %v", old, now)
 	if now["Run"] != 0 || now["RunState"] != 1 || now["UpdateRun"] != 1 {
 		t.Errorf("a click called the store %v, want RunState and UpdateRun once each and no Run", now)
