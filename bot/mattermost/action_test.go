@@ -49,8 +49,8 @@ func rotatedBot(t *testing.T, s *started, key []byte, previous ...[]byte) string
 	}
 	svc := bot.NewService(bot.Config{Store: s.db, Chat: client, Logger: logger})
 	h, err := mattermost.NewHandler(mattermost.HandlerConfig{
-		Client: client, Service: svc, Logger: logger, CommandTokens: []string{s.cmdToken},
-		Dispatcher: commands.NewDispatcher(svc).WithUsers(client),
+		Client: client, CommandTokens: []string{s.cmdToken},
+		HandlerBase: commands.HandlerBase{Service: svc, Logger: logger, Dispatcher: commands.NewDispatcher(svc).WithUsers(client)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -22,18 +22,11 @@ import (
 // HandlerConfig is what a Handler needs. Client, Dispatcher and Service
 // are required, and at least one command token.
 type HandlerConfig struct {
-	Client     *Client
-	Dispatcher *commands.Dispatcher
-	Service    *bot.Service
-	// Signer verifies dialog states and button contexts; the Client's when
-	// nil. It must be the one the Client signs with.
-	Signer *dialogs.Signer
+	commands.HandlerBase
+	Client *Client
 	// CommandTokens are the tokens of the /playbook slash commands
 	// registered in Mattermost, one per team; any of them is accepted.
 	CommandTokens []string
-	// Logger receives refused requests and internal errors; slog.Default()
-	// when nil.
-	Logger *slog.Logger
 }
 
 // Handler serves what Mattermost sends the bot: slash commands, dialog

@@ -139,9 +139,9 @@ func newEnv(t testing.TB, kind string, opts ...func(*env, *bot.Config)) *env {
 	e.svc = bot.NewService(cfg)
 	e.cmdToken = e.mm.RegisterCommand(e.team.Id, "playbook", e.botURL+mattermost.CommandPath)
 	h, err := mattermost.NewHandler(mattermost.HandlerConfig{
-		Client: e.client, Service: e.svc, Logger: logger,
-		Dispatcher:    commands.NewDispatcher(e.svc).WithUsers(e.client).WithLogger(logger),
-		CommandTokens: []string{"another-teams-token", e.cmdToken},
+		Client: e.client, CommandTokens: []string{"another-teams-token", e.cmdToken},
+		HandlerBase: commands.HandlerBase{Service: e.svc, Logger: logger,
+			Dispatcher: commands.NewDispatcher(e.svc).WithUsers(e.client).WithLogger(logger)},
 	})
 	if err != nil {
 		t.Fatal(err)

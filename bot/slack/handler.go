@@ -25,17 +25,10 @@ import (
 // HandlerConfig is what a Handler needs. Client, Dispatcher, Service and
 // SigningSecret are required.
 type HandlerConfig struct {
-	Client     *Client
-	Dispatcher *commands.Dispatcher
-	Service    *bot.Service
-	// Signer verifies modal metadata and button values; the Client's when
-	// nil. It must be the one the Client signs with.
-	Signer *dialogs.Signer
+	commands.HandlerBase
+	Client *Client
 	// SigningSecret is the Slack app's signing secret.
 	SigningSecret string
-	// Logger receives refused requests and internal errors; slog.Default()
-	// when nil.
-	Logger *slog.Logger
 	// Now is the clock request timestamps are checked against (and replays
 	// expire by); time.Now when nil. slack-go's verifier also checks
 	// timestamps against the wall clock, so Now must stay close to it.

@@ -130,8 +130,9 @@ func newEnv(t testing.TB, kind string, opts ...func(*slack.HandlerConfig)) *env 
 	e.svc = bot.NewService(bot.Config{Store: e.db, Logger: logger, Chat: e.client,
 		Platforms: map[string]bot.Chat{slack.Platform: e.client}, DefaultPlatform: slack.Platform})
 	cfg := slack.HandlerConfig{
-		Client: e.client, Service: e.svc, Logger: logger, SigningSecret: signingSecret, Now: e.clock.Now,
-		Dispatcher: commands.NewDispatcher(e.svc).WithUsers(e.client).WithLogger(logger),
+		Client: e.client, SigningSecret: signingSecret, Now: e.clock.Now,
+		HandlerBase: commands.HandlerBase{Service: e.svc, Logger: logger,
+			Dispatcher: commands.NewDispatcher(e.svc).WithUsers(e.client).WithLogger(logger)},
 	}
 	for _, o := range opts {
 		o(&cfg)

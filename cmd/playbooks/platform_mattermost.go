@@ -92,8 +92,9 @@ func startMattermost(pc platformConfig, d platformDeps) (started, error) {
 		auth: mattermost.NewTokenAuth(m.URL, nil, time.Minute).WithNegativeCache(d.auth.UnknownTokenTTL, 0),
 		handler: func(svc *bot.Service) (http.Handler, error) {
 			return mattermost.NewHandler(mattermost.HandlerConfig{
-				Client: client, Service: svc, Signer: d.signer, CommandTokens: m.CommandTokens, Logger: d.logger,
-				Dispatcher: commands.NewDispatcher(svc).WithUsers(client).WithLogger(d.logger),
+				Client: client, CommandTokens: m.CommandTokens,
+				HandlerBase: commands.HandlerBase{Service: svc, Signer: d.signer, Logger: d.logger,
+					Dispatcher: commands.NewDispatcher(svc).WithUsers(client).WithLogger(d.logger)},
 			})
 		},
 	}, nil

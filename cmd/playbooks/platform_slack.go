@@ -85,8 +85,9 @@ func startSlack(pc platformConfig, d platformDeps) (started, error) {
 		chat: client,
 		handler: func(svc *bot.Service) (http.Handler, error) {
 			return slack.NewHandler(slack.HandlerConfig{
-				Client: client, Service: svc, Signer: d.signer, SigningSecret: s.SigningSecret, Logger: d.logger,
-				Dispatcher: commands.NewDispatcher(svc).WithUsers(client).WithLogger(d.logger),
+				Client: client, SigningSecret: s.SigningSecret,
+				HandlerBase: commands.HandlerBase{Service: svc, Signer: d.signer, Logger: d.logger,
+					Dispatcher: commands.NewDispatcher(svc).WithUsers(client).WithLogger(d.logger)},
 			})
 		},
 	}, nil
