@@ -17,30 +17,11 @@ import (
 	"time"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chattest"
 	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 	"github.com/playbooks-bot/playbooks/webhook"
 )
-
-// fakeClock is a dispatcher's clock that only moves when told.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // gatePoster holds each attempt until release is closed (or the attempt's
 // context ends), then sends it through a real sender.
@@ -143,14 +124,14 @@ func TestDispatcherRenewsLease(t *testing.T) {
 	if err := dbA.CreateRun(ctx, testRun(0), nil, j); err != nil {
 		t.Fatal(err)
 	}
-	clock := newFakeClock(time.Now())
+	clock := chattest.NewClock(time.Now())
 	gate := newGatePoster(newSender(t, 5*time.Minute))
 	runUntil(t, bot.DispatcherConfig{Service: bot.NewService(bot.Config{Store: dbA}), Sender: gate, Owner: "slow",
 		Poll: 20 * time.Millisecond, Lease: 300 * time.Millisecond, Now: clock.Now})
 	if id := waitFor(t, gate.entered, "attempt"); id != j.ID {
 		t.Fatalf("attempt at %s, want %s", id, j.ID)
 	}
-	clock.Add(3 * time.Second) // the attempt outlasts its lease ten times
+	clock.Advance(3 * time.Second) // the attempt outlasts its lease ten times
 	// Another replica claims what is pending with a lease ended by now: the
 	// claim must be renewed past now, by the replica holding it.
 	claimable := func() int {
@@ -464,7 +445,7 @@ func TestReminderLeaseShorter(t *testing.T) {
 	}
 	gate := newGatePoster(newSender(t, 5*time.Second))
 	start := time.Now().Truncate(time.Second)
-	clock := newFakeClock(start)
+	clock := chattest.NewClock(start)
 	runUntil(t, bot.DispatcherConfig{Service: bot.NewService(bot.Config{Store: db, Chat: chat}), Sender: gate,
 		Poll: 10 * time.Millisecond, Now: clock.Now})
 	waitFor(t, gate.entered, "webhook attempt")

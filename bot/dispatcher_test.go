@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chattest"
 	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 	"github.com/playbooks-bot/playbooks/webhook"
@@ -389,7 +390,7 @@ func TestDispatcherGraceCutsHangingAttempts(t *testing.T) {
 	if g := jobsByID(t, db, r.ID)[j.ID]; g.State != bot.JobPending || g.ClaimedBy != "stopping" || g.Attempts != 0 {
 		t.Fatalf("cut job = %+v, want pending, still claimed, no attempt recorded", g)
 	}
-	later := newFakeClock(time.Now().Add(time.Hour)) // its lease ended
+	later := chattest.NewClock(time.Now().Add(time.Hour)) // its lease ended
 	startDispatcher(t, bot.DispatcherConfig{Service: bot.NewService(bot.Config{Store: db}),
 		Sender: newSender(t, 5*time.Second), Poll: 10 * time.Millisecond, Now: later.Now})
 	eventually(t, "the job is sent again", func() bool { return jobsByID(t, db, r.ID)[j.ID].State == bot.JobDone })
@@ -412,7 +413,7 @@ func TestDispatcherCutsAttemptWhenLeaseCannotBeRenewed(t *testing.T) {
 	if err := db.CreateRun(ctx, r, nil, j); err != nil {
 		t.Fatal(err)
 	}
-	clock := newFakeClock(time.Now())
+	clock := chattest.NewClock(time.Now())
 	gate := newGatePoster(newSender(t, 5*time.Second))
 	runUntil(t, bot.DispatcherConfig{Service: bot.NewService(bot.Config{Store: db}), Sender: gate, Now: clock.Now,
 		Poll: 10 * time.Millisecond, Lease: time.Minute, Renew: 10 * time.Millisecond,
@@ -421,7 +422,7 @@ func TestDispatcherCutsAttemptWhenLeaseCannotBeRenewed(t *testing.T) {
 	db.setDown(true)
 	// The lease ends in 5 ms: less than Renew, so the next failed renewal
 	// cuts the attempt.
-	clock.Add(time.Minute - 5*time.Millisecond)
+	clock.Advance(time.Minute - 5*time.Millisecond)
 	waitFor(t, gate.cut, "attempt cut")
 	db.setDown(false)
 	eventually(t, "the cut attempt recorded as failed", func() bool { return jobsByID(t, db.DB, r.ID)[j.ID].Attempts == 1 })
@@ -481,7 +482,7 @@ func TestDispatcherPurgesEndedJobs(t *testing.T) {
 			stop()
 			// 31 days later, with one job done an hour ago: the others are
 			// past the retention of 30 days (the default).
-			clock := newFakeClock(time.Now().Add(31 * 24 * time.Hour))
+			clock := chattest.NewClock(time.Now().Add(31 * 24 * time.Hour))
 			recent := webhookJob(t, srv.URL+"/hook", 100)
 			recent.DueAt = clock.Now().Add(-time.Hour).UnixMilli()
 			if _, err := db.UpdateRun(ctx, r.ID, func(*bot.Run) (bot.RunChange, error) {

@@ -1,5 +1,6 @@
-// Package chattest has chat platforms for tests of the core and of
-// packages above it that need no real platform.
+// Package chattest has test doubles for the core and the packages above
+// it that need no real platform: a chat platform that keeps channel
+// memberships, and a clock that moves only when told.
 package chattest
 
 import (

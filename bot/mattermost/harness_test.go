@@ -23,6 +23,7 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chattest"
 	"github.com/playbooks-bot/playbooks/bot/mattermost"
 	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
 	"github.com/playbooks-bot/playbooks/commands"
@@ -32,24 +33,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// clock is a settable clock shared by the signer and the Mattermost server.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // logBuffer collects logs, shown only when a test fails.
 type logBuffer struct {
@@ -77,7 +60,7 @@ type env struct {
 	db       *store.DB
 	client   *mattermost.Client
 	signer   *dialogs.Signer
-	clock    *clock
+	clock    *chattest.Clock
 	logs     *logBuffer
 	botURL   string
 	cmdToken string
@@ -92,7 +75,7 @@ type env struct {
 // opts may change the Service's configuration before it starts.
 func newEnv(t testing.TB, kind string, opts ...func(*env, *bot.Config)) *env {
 	t.Helper()
-	e := &env{clock: &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}, logs: &logBuffer{}}
+	e := &env{clock: chattest.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)), logs: &logBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("logs:\n%s", e.logs.String())

@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/chattest"
 	"github.com/playbooks-bot/playbooks/bot/slack"
 	"github.com/playbooks-bot/playbooks/bot/slack/slacktest"
 	"github.com/playbooks-bot/playbooks/commands"
@@ -32,25 +33,6 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // signingSecret is the Slack app's signing secret in the tests.
 const signingSecret = "8f742231b10e8888abcd99yyyzzz85a5"
-
-// clock is a settable clock. It starts at the wall clock's time, since
-// slack-go's verifier checks request timestamps against the wall clock too.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // logBuffer collects logs, shown only when a test fails.
 type logBuffer struct {
@@ -79,8 +61,8 @@ type env struct {
 	client  *slack.Client
 	handler *slack.Handler
 	signer  *dialogs.Signer
-	clock   *clock // requests, triggers and replays
-	tokens  *clock // expiry of signed modal metadata and button values
+	clock   *chattest.Clock // requests, triggers and replays
+	tokens  *chattest.Clock // expiry of signed modal metadata and button values
 	logs    *logBuffer
 	botURL  string
 
@@ -92,8 +74,10 @@ type env struct {
 // newEnv starts a bot and a Slack for one test, on a store of kind.
 func newEnv(t testing.TB, kind string, opts ...func(*slack.HandlerConfig)) *env {
 	t.Helper()
+	// The clocks start at the wall clock's time: slack-go's verifier checks
+	// request timestamps against the wall clock too.
 	start := time.Now().Truncate(time.Second)
-	e := &env{clock: &clock{t: start}, tokens: &clock{t: start}, logs: &logBuffer{}}
+	e := &env{clock: chattest.NewClock(start), tokens: chattest.NewClock(start), logs: &logBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("logs:\n%s", e.logs.String())

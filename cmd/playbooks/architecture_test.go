@@ -68,13 +68,13 @@ var allowed = map[string]rule{
 	"bot/mattermost": {
 		repo:           []string{"bot", "bot/chatkit", "commands", "dialogs"},
 		thirdParty:     []string{"github.com/mattermost/"},
-		testRepo:       []string{"bot/mattermost/mmtest", "store", "store/storetest"},
+		testRepo:       []string{"bot/chattest", "bot/mattermost/mmtest", "store", "store/storetest"},
 		testThirdParty: []string{"github.com/google/go-cmp"},
 	},
 	"bot/slack": {
 		repo:           []string{"bot", "bot/chatkit", "commands", "dialogs"},
 		thirdParty:     []string{"github.com/slack-go/"},
-		testRepo:       []string{"bot/slack/slacktest", "store", "store/storetest"},
+		testRepo:       []string{"bot/chattest", "bot/slack/slacktest", "store", "store/storetest"},
 		testThirdParty: []string{"github.com/google/go-cmp", "go.yaml.in/yaml/"},
 	},
 	"api": {
