@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -84,9 +85,13 @@ func newReceiver(t *testing.T) *receiver {
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	id := r.Header.Get("X-Playbooks-Delivery")
-	if err := bot.VerifyWebhook(testSecret, r.Header.Get("X-Playbooks-Timestamp"), r.Header.Get("X-Playbooks-Signature"), body, time.Now(), 0); err != nil {
-		rc.t.Errorf("delivery %s: %v", id, err)
+	// Receivers de-duplicate on webhook-id, the job's ID: count by it,
+	// after checking its Standard Webhooks signature.
+	id := r.Header.Get("webhook-id")
+	key, _ := bot.WebhookKey(testSecret)
+	ts, _ := strconv.ParseInt(r.Header.Get("webhook-timestamp"), 10, 64)
+	if want := bot.SignWebhook(key, id, ts, body); id == "" || r.Header.Get("webhook-signature") != want {
+		rc.t.Errorf("delivery %q: webhook-signature %q, want %q", id, r.Header.Get("webhook-signature"), want)
 	}
 	rc.mu.Lock()
 	rc.count[id]++
