@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/peterbourgon/ff/v4"
 	"github.com/peterbourgon/ff/v4/ffhelp"
@@ -71,7 +72,12 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		c.help(selected, c.stdout)
 		return nil
 	case err != nil:
-		return c.usage(selected, err)
+		// ff says "list: parse args: unknown flag ..."; say which command.
+		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), selected.Name+": "), "parse args: ")
+		if p := commandPath(selected); p != "" {
+			msg = p + ": " + msg
+		}
+		return c.usage(selected, errors.New(msg))
 	}
 	// Flags stop at the first argument: `token revoke ID --help` still
 	// asks for help, and must not revoke anything.
@@ -83,6 +89,16 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		return c.usage(selected, err)
 	}
 	return c.root.Run(ctx)
+}
+
+// commandPath names cmd as typed after "playbooks": "token list"; "" for
+// the root.
+func commandPath(cmd *ff.Command) string {
+	var names []string
+	for ; cmd != nil && cmd.GetParent() != nil; cmd = cmd.GetParent() {
+		names = append([]string{cmd.Name}, names...)
+	}
+	return strings.Join(names, " ")
 }
 
 // isHelp reports whether arg asks for help.

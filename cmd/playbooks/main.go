@@ -64,7 +64,7 @@ func warnUnknown(logger *slog.Logger, env map[string]string) {
 	}
 	var unknown []string
 	for k := range env {
-		if strings.HasPrefix(k, envPrefix) && !slices.Contains(known, k) {
+		if strings.HasPrefix(k, envPrefix) && !slices.Contains(known, k) && !testSuiteVariable(k) {
 			unknown = append(unknown, k)
 		}
 	}
@@ -73,6 +73,14 @@ func warnUnknown(logger *slog.Logger, env map[string]string) {
 		near := nearest(k, known)
 		logger.Warn(fmt.Sprintf("unknown variable %s is ignored: did you mean %s?", k, near), "variable", k, "did_you_mean", near)
 	}
+}
+
+// testSuiteVariable reports whether name is one of the variables the
+// test and fault suites read (README, Development), which a developer's
+// shell may hold while running the program: PLAYBOOKS_TEST_*,
+// PLAYBOOKS_FAULTS_* and PLAYBOOKS_SKIP_FAULTS.
+func testSuiteVariable(name string) bool {
+	return strings.HasPrefix(name, "PLAYBOOKS_TEST_") || strings.HasPrefix(name, "PLAYBOOKS_FAULTS_") || name == "PLAYBOOKS_SKIP_FAULTS"
 }
 
 // nearest returns the candidate closest to s in edit distance, the first
