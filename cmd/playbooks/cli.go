@@ -58,9 +58,8 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return c.usage(c.root, errors.New("no command given"))
 	}
-	if args[0] == "help" && len(args) == 1 {
-		c.help(c.root, c.stdout)
-		return nil
+	if args[0] == "help" { // `help token list` is `token list --help`
+		args = append(slices.Clone(args[1:]), "--help")
 	}
 	err := c.root.Parse(args)
 	selected := c.root.GetSelected()

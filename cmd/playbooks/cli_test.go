@@ -21,6 +21,8 @@ import (
 	"testing"
 
 	"github.com/peterbourgon/ff/v4"
+
+	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
 )
 
 // result is what one run of the program did.
@@ -105,7 +107,7 @@ func TestHelpDoesNothingElse(t *testing.T) {
 		"no database":       {"PLAYBOOKS_DATABASE_URL=" + missing, "PLAYBOOKS_LISTEN=127.0.0.1:0"},
 	}
 	var cases [][]string
-	cases = append(cases, []string{"--help"}, []string{"-h"}, []string{"help"})
+	cases = append(cases, []string{"--help"}, []string{"-h"}, []string{"help"}, []string{"help", "token", "revoke"})
 	for _, p := range commandPaths(t) {
 		cases = append(cases, append(slices.Clone(p), "--help"), append(slices.Clone(p), "-h"))
 	}
@@ -151,6 +153,10 @@ func TestUsageErrors(t *testing.T) {
 		"revoke two ids":     {"token", "revoke", "a", "b"},
 		"create extra arg":   {"token", "create", "--user", "u", "--admin", "extra"},
 		"create no value":    {"token", "create", "--user"},
+		"create no user":     {"token", "create", "--admin"},
+		"create no scope":    {"token", "create", "--user", "u1"},
+		"setup no flags":     {"mattermost", "setup"},
+		"setup no team":      {"mattermost", "setup", "--url", "http://127.0.0.1:1", "--token", "t", "--public-url", "http://127.0.0.1:2"},
 		"list extra arg":     {"token", "list", "x"},
 		"migrate extra arg":  {"migrate", "now"},
 		"serve extra arg":    {"serve", "now"},
@@ -571,5 +577,30 @@ func TestReadmeConfiguration(t *testing.T) {
 	}
 	if len(order) == 0 {
 		t.Error("no Configuration table found in README.md")
+	}
+}
+
+// TestSetupFromEnvironment checks that `mattermost setup` takes its flags
+// from their variables too, the admin token kept off the command line,
+// and that a flag still wins.
+func TestSetupFromEnvironment(t *testing.T) {
+	mm := mmtest.New(t)
+	team := mm.AddTeam("acme")
+	admin := mm.AddAdmin("root", team.Id)
+	env := []string{
+		"PLAYBOOKS_MATTERMOST_URL=" + mm.URL, "PLAYBOOKS_MATTERMOST_ADMIN_TOKEN=" + mm.AddToken(admin.Id),
+		"PLAYBOOKS_MATTERMOST_TEAM=no-such-team", "PLAYBOOKS_PUBLIC_URL=http://127.0.0.1:9902",
+		"PLAYBOOKS_MATTERMOST_BOT_USERNAME=incidentbot",
+	}
+	r := runCLI(t, env, "mattermost", "setup", "--team", "acme")
+	if r.code != 0 || !strings.Contains(r.stdout, "PLAYBOOKS_LISTEN=:9902") || !strings.Contains(r.stdout, "incidentbot") {
+		t.Fatalf("setup from the environment: %+v", r)
+	}
+	if r := runCLI(t, env, "mattermost", "setup"); r.code != 1 || !strings.Contains(r.stderr, "no-such-team") {
+		t.Errorf("setup with the variable's team: %+v, want it to look for no-such-team", r)
+	}
+	r = runCLI(t, nil, "mattermost", "setup", "--url", mm.URL)
+	if r.code != 2 || !strings.Contains(r.stderr, "--token (PLAYBOOKS_MATTERMOST_ADMIN_TOKEN), --team (PLAYBOOKS_MATTERMOST_TEAM), --public-url (PLAYBOOKS_PUBLIC_URL) required") {
+		t.Errorf("setup without its required flags: %+v", r)
 	}
 }

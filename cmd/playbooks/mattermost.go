@@ -26,10 +26,11 @@ var mattermostSetupSettings = []setting{
 // mattermostCommand is `mattermost setup`.
 func (c *cli) mattermostCommand() *ff.Command {
 	fs := ff.NewFlagSet("setup")
-	c.bind(fs, append(settingsNamed("PLAYBOOKS_MATTERMOST_URL", "PLAYBOOKS_PUBLIC_URL"), mattermostSetupSettings...), map[string]string{
+	flagNames := map[string]string{
 		"PLAYBOOKS_MATTERMOST_URL": "url", "PLAYBOOKS_MATTERMOST_ADMIN_TOKEN": "token", "PLAYBOOKS_MATTERMOST_TEAM": "team",
 		"PLAYBOOKS_PUBLIC_URL": "public-url", "PLAYBOOKS_MATTERMOST_BOT_USERNAME": "bot-username",
-	})
+	}
+	c.bind(fs, append(settingsNamed("PLAYBOOKS_MATTERMOST_URL", "PLAYBOOKS_PUBLIC_URL"), mattermostSetupSettings...), flagNames)
 	setup := &ff.Command{
 		Name:      "setup",
 		Usage:     "playbooks mattermost setup --url URL --token ADMIN_TOKEN --team TEAM --public-url BOT_URL [flags]",
@@ -46,6 +47,15 @@ and revokes the ones earlier runs issued.
 			return err
 		}
 		get := c.lookup(setup)
+		var missing []string
+		for _, name := range []string{"PLAYBOOKS_MATTERMOST_URL", "PLAYBOOKS_MATTERMOST_ADMIN_TOKEN", "PLAYBOOKS_MATTERMOST_TEAM", "PLAYBOOKS_PUBLIC_URL"} {
+			if get(name) == "" {
+				missing = append(missing, "--"+flagNames[name]+" ("+name+")")
+			}
+		}
+		if len(missing) > 0 {
+			return c.usage(setup, fmt.Errorf("mattermost setup: %s required", strings.Join(missing, ", ")))
+		}
 		return mattermostSetup(ctx, mattermost.SetupConfig{
 			SiteURL: get("PLAYBOOKS_MATTERMOST_URL"), AdminToken: get("PLAYBOOKS_MATTERMOST_ADMIN_TOKEN"),
 			Team: get("PLAYBOOKS_MATTERMOST_TEAM"), PublicURL: get("PLAYBOOKS_PUBLIC_URL"),

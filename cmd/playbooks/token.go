@@ -54,6 +54,12 @@ variables.`,
 		if err := c.noArgs(create, args); err != nil {
 			return err
 		}
+		switch {
+		case *user == "":
+			return c.usage(create, fmt.Errorf("token create: --user is required"))
+		case len(*teams) == 0 && !*admin:
+			return c.usage(create, fmt.Errorf("token create: a token needs at least one --team, or --admin for all teams"))
+		}
 		return c.withService(ctx, create, func(svc *bot.Service) error {
 			secret, t, err := svc.CreateToken(ctx, *user, *teams, *admin)
 			if err != nil {
