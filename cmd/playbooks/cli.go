@@ -84,6 +84,9 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		c.help(selected, c.stdout)
 		return nil
 	}
+	if v, ok := c.root.Flags.GetFlag("version"); ok && v.IsSet() && selected != c.root {
+		return c.usage(c.root, fmt.Errorf("--version takes no command, got %q", selected.Name))
+	}
 	if err := c.fromEnv(selected); err != nil {
 		return c.usage(selected, err)
 	}

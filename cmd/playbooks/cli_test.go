@@ -164,6 +164,7 @@ func TestUsageErrors(t *testing.T) {
 		"mattermost unknown": {"mattermost", "teardown"},
 		"version extra arg":  {"version", "x"},
 		"version flag arg":   {"--version", "x"},
+		"version flag serve": {"--version", "serve"},
 		"health extra arg":   {"health", "x"},
 		"health bad timeout": {"health", "--timeout", "soon"},
 		"health no port":     {"health", "--listen", ":0"},
