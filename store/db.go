@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -77,20 +79,87 @@ var (
 	}
 )
 
-// Open connects to the database named by url: a postgres:// or
-// postgresql:// URL selects Postgres; anything else is the path of an SQLite
-// file, optionally prefixed with sqlite:// or file:, whose folder is created
-// if missing. It does not migrate; call Migrate for that.
+// Schemes are the URL schemes Open accepts; any other "scheme://" is an
+// error, so that a mistyped or foreign URL is not taken for a file name.
+var Schemes = []string{"postgres", "postgresql", "sqlite", "file"}
+
+// Target is the database a URL names, as ParseURL reads it.
+type Target struct {
+	// Driver is "postgres" or "sqlite".
+	Driver string
+	// Path is the absolute path of the SQLite file; "" for Postgres.
+	Path string
+	// Display names the database for logs and messages: the absolute
+	// SQLite path, or the Postgres URL without its password.
+	Display string
+}
+
+// schemeRE matches the "scheme://" that starts a URL (RFC 3986 scheme).
+var schemeRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
+
+// ParseURL reads a database URL as Open does, without touching the disk or
+// the network: a postgres:// or postgresql:// URL is Postgres; an sqlite://
+// or file: URL or a plain path is an SQLite file; any other scheme:// is an
+// error naming the accepted schemes.
+func ParseURL(raw string) (Target, error) {
+	if m := schemeRE.FindStringSubmatch(raw); m != nil {
+		switch strings.ToLower(m[1]) {
+		case "postgres", "postgresql":
+			u, err := url.Parse(raw)
+			if err != nil {
+				return Target{}, fmt.Errorf("database URL: %w", errors.Unwrap(err))
+			}
+			if u.User != nil {
+				u.User = url.User(u.User.Username())
+			}
+			if q := u.Query(); q.Has("password") {
+				q.Del("password")
+				u.RawQuery = q.Encode()
+			}
+			return Target{Driver: "postgres", Display: u.String()}, nil
+		case "sqlite", "file":
+		default:
+			return Target{}, fmt.Errorf("database URL: unknown scheme %q: use one of %s://, or a plain SQLite file path",
+				m[1], strings.Join(Schemes, "://, "))
+		}
+	}
+	file, _, _ := strings.Cut(sqlitePath(raw), "?")
+	if file == "" {
+		return Target{}, fmt.Errorf("open sqlite database: empty path in %q", raw)
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return Target{}, fmt.Errorf("open sqlite database: %w", err)
+	}
+	return Target{Driver: "sqlite", Path: abs, Display: abs}, nil
+}
+
+// sqlitePath is an SQLite URL without its sqlite:// or file: prefix.
+func sqlitePath(raw string) string {
+	for _, p := range []string{"sqlite://", "file://", "file:"} {
+		if len(raw) >= len(p) && strings.EqualFold(raw[:len(p)], p) {
+			return raw[len(p):]
+		}
+	}
+	return raw
+}
+
+// Open connects to the database named by url (see ParseURL): Postgres, or
+// an SQLite file whose folder is created if missing. It does not migrate;
+// call Migrate for that.
 func Open(ctx context.Context, url string) (*DB, error) {
+	target, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		d      dialect
 		driver string
 		dsn    string
 	)
-	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+	if target.Driver == "postgres" {
 		d, driver, dsn = postgresDialect, "postgres", url
 	} else {
-		var err error
 		if dsn, err = sqliteDSN(url); err != nil {
 			return nil, err
 		}
@@ -116,8 +185,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // (busy_timeout) instead of failing with SQLITE_BUSY when upgrading a read
 // lock; read-only transactions still begin deferred and run alongside.
 func sqliteDSN(url string) (string, error) {
-	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "file:")
-	file, query, _ := strings.Cut(path, "?")
+	file, query, _ := strings.Cut(sqlitePath(url), "?")
 	if file == "" {
 		return "", fmt.Errorf("open sqlite database: empty path in %q", url)
 	}

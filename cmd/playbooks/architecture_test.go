@@ -85,8 +85,9 @@ var allowed = map[string]rule{
 			"github.com/mattermost/mattermost/server/public/model"},
 	},
 	"cmd/playbooks": {
-		repo:     []string{"api", "bot", "bot/chatkit", "bot/mattermost", "bot/slack", "commands", "dialogs", "store", "webhook"},
-		testRepo: []string{"bot/mattermost/mmtest", "bot/slack/slacktest"},
+		repo:       []string{"api", "bot", "bot/chatkit", "bot/mattermost", "bot/slack", "commands", "dialogs", "store", "webhook"},
+		thirdParty: []string{"github.com/peterbourgon/ff/v4"},
+		testRepo:   []string{"bot/mattermost/mmtest", "bot/slack/slacktest"},
 		testThirdParty: []string{"github.com/lib/pq", "github.com/mattermost/mattermost/server/public/model",
 			"github.com/standard-webhooks/standard-webhooks/libraries"},
 	},

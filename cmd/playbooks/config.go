@@ -4,8 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/bot/mattermost"
 	"github.com/playbooks-bot/playbooks/dialogs"
+	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/webhook"
 )
 
@@ -21,11 +25,130 @@ import (
 // PLAYBOOKS_ADMIN_USER_ID is not set: a valid ID that names itself.
 const defaultAdminUserID = "playbooksadmin000000000000"
 
+// setting is one configuration variable: its name, its default (as
+// written in the environment; "" for none) and what it means. Every
+// variable the program reads is declared once, in coreSettings, a
+// platform's entry (platforms.go), or the settings of a command
+// (mattermostSetupSettings, healthSettings); the flags, the help, the
+// unknown-variable warning and the README table are made from them.
+type setting struct {
+	name string // PLAYBOOKS_...
+	def  string
+	help string
+	// secret marks a value that should stay out of the command line
+	// (where ps shows it): its flag's help says to use the variable.
+	secret bool
+}
+
+// flag is the setting's flag name: PLAYBOOKS_DATABASE_URL is
+// --database-url.
+func (s setting) flag() string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s.name, envPrefix)), "_", "-")
+}
+
+// envPrefix starts the name of every variable the program reads.
+const envPrefix = "PLAYBOOKS_"
+
+// coreSettings are the variables serve reads besides the platforms'.
+var coreSettings = []setting{
+	{name: "PLAYBOOKS_LISTEN", def: ":8080", help: "address serve listens on (health asks 127.0.0.1 on its port)"},
+	{name: "PLAYBOOKS_DATABASE_URL", def: "./data/playbooks.db", help: "postgres:// or postgresql:// URL for Postgres; " +
+		"else an SQLite file path, optionally prefixed sqlite:// or file:. Only serve and migrate create a missing SQLite file"},
+	{name: "PLAYBOOKS_LOG_FORMAT", def: "text", help: "log format on stderr: text or json"},
+	{name: "PLAYBOOKS_LOG_LEVEL", def: "info", help: "lowest level logged: debug, info, warn or error"},
+	{name: "PLAYBOOKS_ADMIN_TOKEN", help: "optional bootstrap bearer token (16+ characters) serve accepts as an admin of every team", secret: true},
+	{name: "PLAYBOOKS_ADMIN_USER_ID", def: defaultAdminUserID, help: "the user the bootstrap admin token acts for"},
+	{name: "PLAYBOOKS_PUBLIC_URL", help: "this server's base URL as chat platforms and browsers reach it (details links, Mattermost dialogs)"},
+	{name: "PLAYBOOKS_SECRET", help: "32+ characters (e.g. openssl rand -hex 32): signs the dialogs and buttons the bot posts; keep it stable", secret: true},
+	{name: "PLAYBOOKS_SECRET_PREVIOUS", help: "the secret PLAYBOOKS_SECRET replaced: what it signed keeps working, nothing new is signed with it", secret: true},
+	{name: "PLAYBOOKS_LINK_SECRET", help: "32+ characters: signs details-page links (default: a key derived from PLAYBOOKS_SECRET; none: the page needs a token)", secret: true},
+	{name: "PLAYBOOKS_WEBHOOK_SECRET", help: "32+ characters, not PLAYBOOKS_SECRET: signs outgoing webhooks (Standard Webhooks); unset, webhooks fail unsent", secret: true},
+	{name: "PLAYBOOKS_WEBHOOK_ALLOW_HOSTS", help: "comma-separated hosts webhooks may reach although they resolve to private addresses"},
+	{name: "PLAYBOOKS_WEBHOOK_TIMEOUT", def: "10s", help: "how long one webhook attempt may take, up to 5m"},
+	{name: "PLAYBOOKS_AUTH_FAILURES", def: strconv.Itoa(api.DefaultFailures), help: "failed authentications one client address may make in a burst before 429; 0 turns throttling off"},
+	{name: "PLAYBOOKS_AUTH_FAILURE_WINDOW", def: shortDuration(api.DefaultFailureWindow), help: "how long an address takes to earn back all its failures (1s to 24h)"},
+	{name: "PLAYBOOKS_TRUSTED_PROXIES", help: "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed"},
+	{name: "PLAYBOOKS_SHUTDOWN_GRACE", def: shortDuration(defaultShutdownGrace), help: "on SIGTERM, how long requests and job attempts in flight may finish (1s to 1h)"},
+	{name: "PLAYBOOKS_JOB_RETENTION", def: "720h", help: "how long ended jobs are kept before they are purged (at least 1h)"},
+	{name: "PLAYBOOKS_METRICS_TOKEN", help: "bearer token GET /metrics requires; empty: /metrics is open", secret: true},
+}
+
+// shortDuration writes d as a variable would: 1m, not 1m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// serveSettings are the variables serve reads: the core ones, then each
+// registered platform's.
+func serveSettings() []setting {
+	out := slices.Clone(coreSettings)
+	for _, p := range platforms {
+		out = append(out, p.settings...)
+	}
+	return out
+}
+
+// allSettings is every variable the program reads, each once.
+func allSettings() []setting {
+	var out []setting
+	seen := map[string]bool{}
+	for _, group := range [][]setting{serveSettings(), mattermostSetupSettings, healthSettings} {
+		for _, s := range group {
+			if !seen[s.name] {
+				seen[s.name] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// lookupSetting returns the declared setting called name.
+func lookupSetting(name string) (setting, bool) {
+	for _, s := range allSettings() {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+// withDefaults returns getenv with the declared default of each variable
+// that is unset or empty.
+func withDefaults(getenv func(string) string) func(string) string {
+	defaults := map[string]string{}
+	for _, s := range allSettings() {
+		defaults[s.name] = s.def
+	}
+	return func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return defaults[name]
+	}
+}
+
 // config is everything read from the environment.
 type config struct {
 	Listen      string
 	DatabaseURL string
-	Admin       bot.BootstrapAdmin
+	// Database is what DatabaseURL names (its scheme checked).
+	Database store.Target
+	// LogFormat is PLAYBOOKS_LOG_FORMAT, "text" or "json"; LogLevel is
+	// PLAYBOOKS_LOG_LEVEL (see newLogger).
+	LogFormat string
+	LogLevel  slog.Level
+	// MetricsToken is PLAYBOOKS_METRICS_TOKEN: the bearer token GET
+	// /metrics requires; "" leaves /metrics open.
+	MetricsToken string
+	Admin        bot.BootstrapAdmin
 	// Chats holds the configuration of each configured chat platform, by
 	// platform name (see platforms.go).
 	Chats     map[string]platformConfig
@@ -61,24 +184,25 @@ type authConfig struct {
 	UnknownTokenTTL time.Duration // 0: Mattermost is asked about every unknown token
 }
 
-// loadConfig reads the PLAYBOOKS_* environment through getenv.
+// loadConfig reads the PLAYBOOKS_* environment through getenv; a variable
+// unset or empty has its declared default.
 func loadConfig(getenv func(string) string) (config, error) {
+	getenv = withDefaults(getenv)
 	c := config{
-		Listen:      getenv("PLAYBOOKS_LISTEN"),
-		DatabaseURL: getenv("PLAYBOOKS_DATABASE_URL"),
+		Listen:       getenv("PLAYBOOKS_LISTEN"),
+		DatabaseURL:  getenv("PLAYBOOKS_DATABASE_URL"),
+		MetricsToken: getenv("PLAYBOOKS_METRICS_TOKEN"),
 		Admin: bot.BootstrapAdmin{
 			Secret: getenv("PLAYBOOKS_ADMIN_TOKEN"),
 			UserID: getenv("PLAYBOOKS_ADMIN_USER_ID"),
 		},
 	}
-	if c.Listen == "" {
-		c.Listen = ":8080"
+	var err error
+	if c.Database, err = store.ParseURL(c.DatabaseURL); err != nil {
+		return c, fmt.Errorf("PLAYBOOKS_DATABASE_URL: %w", err)
 	}
-	if c.DatabaseURL == "" {
-		c.DatabaseURL = "./data/playbooks.db"
-	}
-	if c.Admin.UserID == "" {
-		c.Admin.UserID = defaultAdminUserID
+	if err := loadLog(&c, getenv); err != nil {
+		return c, err
 	}
 	if !validUserID(c.Admin.UserID) {
 		return c, fmt.Errorf("PLAYBOOKS_ADMIN_USER_ID %q is not a valid user ID of any chat platform", c.Admin.UserID)
@@ -105,6 +229,32 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// loadLog reads PLAYBOOKS_LOG_FORMAT and PLAYBOOKS_LOG_LEVEL.
+func loadLog(c *config, getenv func(string) string) error {
+	switch c.LogFormat = strings.ToLower(getenv("PLAYBOOKS_LOG_FORMAT")); c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("PLAYBOOKS_LOG_FORMAT must be text or json, got %q", getenv("PLAYBOOKS_LOG_FORMAT"))
+	}
+	levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+	level, ok := levels[strings.ToLower(getenv("PLAYBOOKS_LOG_LEVEL"))]
+	if !ok {
+		return fmt.Errorf("PLAYBOOKS_LOG_LEVEL must be debug, info, warn or error, got %q", getenv("PLAYBOOKS_LOG_LEVEL"))
+	}
+	c.LogLevel = level
+	return nil
+}
+
+// newLogger is the logger of every command: JSON or text on w (stderr),
+// from the configured level up.
+func newLogger(c config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // loadWebhooks reads the public URL and the PLAYBOOKS_WEBHOOK_* settings.

@@ -1,85 +1,118 @@
 // Command playbooks is the playbooks server: `serve` runs the bot and its
-// REST API, `migrate` applies schema changes, and `token` issues, lists and
-// revokes API tokens. It is the only package that reads the environment.
+// REST API, `migrate` applies schema changes, `token` issues, lists and
+// revokes API tokens, `mattermost setup` prepares Mattermost, `health`
+// asks a running serve whether it is ready, and `version` says which
+// build this is. It is the only package that reads the environment.
 package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "playbooks:", err)
+	code := runMain(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// runMain runs the program in environ ("NAME=value" pairs, as os.Environ
+// gives them) and returns its exit status (see exitCode), having warned
+// about the PLAYBOOKS_* variables nothing reads and printed the error.
+func runMain(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
 		}
-		os.Exit(2)
+	}
+	getenv := func(k string) string { return env[k] }
+	warnUnknown(startupLogger(getenv, stderr), env)
+	err := run(ctx, args, getenv, stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "playbooks:", err)
+	}
+	return exitCode(err)
+}
+
+// startupLogger logs what comes before the configuration is loaded in
+// the format PLAYBOOKS_LOG_FORMAT asks for (text when it is wrong: the
+// configuration then reports that).
+func startupLogger(getenv func(string) string, w io.Writer) *slog.Logger {
+	var c config
+	if err := loadLog(&c, withDefaults(getenv)); err != nil {
+		c.LogFormat = "text"
+	}
+	return newLogger(c, w)
+}
+
+// warnUnknown warns about each PLAYBOOKS_* variable of env that no
+// setting declares, naming the nearest declared one: a misspelt variable
+// would otherwise be silently ignored. The program goes on.
+func warnUnknown(logger *slog.Logger, env map[string]string) {
+	var known []string
+	for _, s := range allSettings() {
+		known = append(known, s.name)
+	}
+	var unknown []string
+	for k := range env {
+		if strings.HasPrefix(k, envPrefix) && !slices.Contains(known, k) && !testSuiteVariable(k) {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		near := nearest(k, known)
+		logger.Warn(fmt.Sprintf("unknown variable %s is ignored: did you mean %s?", k, near), "variable", k, "did_you_mean", near)
 	}
 }
 
-const usage = `usage: playbooks <command> [flags]
+// testSuiteVariable reports whether name is one of the variables the
+// test and fault suites read (README, Development), which a developer's
+// shell may hold while running the program: PLAYBOOKS_TEST_*,
+// PLAYBOOKS_FAULTS_* and PLAYBOOKS_SKIP_FAULTS.
+func testSuiteVariable(name string) bool {
+	return strings.HasPrefix(name, "PLAYBOOKS_TEST_") || strings.HasPrefix(name, "PLAYBOOKS_FAULTS_") || name == "PLAYBOOKS_SKIP_FAULTS"
+}
 
-commands:
-  serve                  run the bot and the REST API (migrates the database first)
-  migrate                apply pending schema migrations and exit
-  token create --user USER_ID [--team TEAM_ID ...] [--admin]
-                         issue an API token acting for USER_ID (printed once)
-  token list             list issued tokens (never their secrets)
-  token revoke TOKEN_ID  revoke a token
-  mattermost setup --url URL --token ADMIN_TOKEN --team TEAM --public-url BOT_URL
-                         create the bot account and register /playbook in a team; prints
-                         the environment serve needs. Run again, it issues a new bot token
-                         and revokes the ones earlier runs issued
+// nearest returns the candidate closest to s in edit distance, the first
+// of equals.
+func nearest(s string, candidates []string) string {
+	best, bestDist := "", -1
+	for _, c := range candidates {
+		if d := editDistance(s, c); bestDist < 0 || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
 
-environment:
-  PLAYBOOKS_LISTEN          address to listen on (default :8080)
-  PLAYBOOKS_DATABASE_URL    postgres:// or postgresql:// URL for Postgres; anything else is
-                            an SQLite file path, optionally prefixed sqlite:// or file:
-                            (default ./data/playbooks.db)
-  PLAYBOOKS_ADMIN_TOKEN     optional bootstrap admin bearer token accepted by serve
-  PLAYBOOKS_ADMIN_USER_ID   user the bootstrap admin token acts for
-                            (default ` + defaultAdminUserID + `)
-  PLAYBOOKS_MATTERMOST_URL, PLAYBOOKS_MATTERMOST_BOT_TOKEN,
-  PLAYBOOKS_MATTERMOST_COMMAND_TOKENS, PLAYBOOKS_PUBLIC_URL, PLAYBOOKS_SECRET
-                            connect to Mattermost (see README); ` + "`mattermost setup`" + ` prints them
-  PLAYBOOKS_SECRET          at least 32 characters (e.g. openssl rand -hex 32): signs the
-                            dialogs and buttons the bot posts; keep it stable
-  PLAYBOOKS_SECRET_PREVIOUS optional: the secret PLAYBOOKS_SECRET replaced. Buttons,
-                            dialogs and details links signed with it keep working (nothing
-                            new is signed with it); drop it once the old posts no longer matter
-`
-
-// run is the whole program, so that a test can start it on port 0.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("no command given")
+// editDistance is the Levenshtein distance between a and b (bytes: the
+// names are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
 	}
-	switch args[0] {
-	case "serve":
-		return serve(ctx, cfg, args[1:], stdout, stderr)
-	case "migrate":
-		return migrate(ctx, cfg, stdout)
-	case "token":
-		return tokenCommand(ctx, cfg, args[1:], stdout, stderr)
-	case "mattermost":
-		return mattermostCommand(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	return prev[len(b)]
 }

@@ -4,35 +4,82 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
 	"strings"
 
+	"github.com/peterbourgon/ff/v4"
+
 	"github.com/playbooks-bot/playbooks/bot/mattermost"
 )
 
-// mattermostCommand runs `mattermost setup`.
-func mattermostCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "setup" {
-		return errors.New("usage: playbooks mattermost setup --url URL --token ADMIN_TOKEN --team TEAM --public-url BOT_URL")
+// mattermostSetupSettings are the variables of `mattermost setup`'s own
+// flags; its --url and --public-url are serve's PLAYBOOKS_MATTERMOST_URL
+// and PLAYBOOKS_PUBLIC_URL.
+var mattermostSetupSettings = []setting{
+	{name: "PLAYBOOKS_MATTERMOST_ADMIN_TOKEN", help: "mattermost setup only: a system admin's personal access token, used once (required)", secret: true},
+	{name: "PLAYBOOKS_MATTERMOST_TEAM", help: "mattermost setup only: name or ID of the team to register /playbook in (required)"},
+	{name: "PLAYBOOKS_MATTERMOST_BOT_USERNAME", def: "playbooks", help: "mattermost setup only: username of the bot account"},
+}
+
+// mattermostCommand is `mattermost setup`.
+func (c *cli) mattermostCommand() *ff.Command {
+	fs := ff.NewFlagSet("setup")
+	flagNames := map[string]string{
+		"PLAYBOOKS_MATTERMOST_URL": "url", "PLAYBOOKS_MATTERMOST_ADMIN_TOKEN": "token", "PLAYBOOKS_MATTERMOST_TEAM": "team",
+		"PLAYBOOKS_PUBLIC_URL": "public-url", "PLAYBOOKS_MATTERMOST_BOT_USERNAME": "bot-username",
 	}
-	fs := flag.NewFlagSet("mattermost setup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c mattermost.SetupConfig
-	fs.StringVar(&c.SiteURL, "url", "", "Mattermost site URL, e.g. https://chat.example.com (required)")
-	fs.StringVar(&c.AdminToken, "token", "", "a system admin's personal access token, used once (required)")
-	fs.StringVar(&c.Team, "team", "", "name or ID of the team to register /playbook in (required)")
-	fs.StringVar(&c.PublicURL, "public-url", "", "URL at which Mattermost reaches this server (required)")
-	fs.StringVar(&c.BotUsername, "bot-username", "playbooks", "username of the bot account")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	c.bind(fs, append(settingsNamed("PLAYBOOKS_MATTERMOST_URL", "PLAYBOOKS_PUBLIC_URL"), mattermostSetupSettings...), flagNames)
+	setup := &ff.Command{
+		Name:      "setup",
+		Usage:     "playbooks mattermost setup --url URL --token ADMIN_TOKEN --team TEAM --public-url BOT_URL [flags]",
+		ShortHelp: "create the bot account and register /playbook in a team; print serve's environment",
+		LongHelp: `Creates (or reuses) the bot account and the /playbook slash command in a team,
+and prints the environment serve needs. Run again, it issues a new bot token
+and revokes the ones earlier runs issued.
+
+` + envHelp,
+		Flags: fs,
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("mattermost setup: unexpected argument %q", fs.Arg(0))
+	setup.Exec = func(ctx context.Context, args []string) error {
+		if err := c.noArgs(setup, args); err != nil {
+			return err
+		}
+		get := c.lookup(setup)
+		var missing []string
+		for _, name := range []string{"PLAYBOOKS_MATTERMOST_URL", "PLAYBOOKS_MATTERMOST_ADMIN_TOKEN", "PLAYBOOKS_MATTERMOST_TEAM", "PLAYBOOKS_PUBLIC_URL"} {
+			if get(name) == "" {
+				missing = append(missing, "--"+flagNames[name]+" ("+name+")")
+			}
+		}
+		if len(missing) > 0 {
+			return c.usage(setup, fmt.Errorf("mattermost setup: %s required", strings.Join(missing, ", ")))
+		}
+		return mattermostSetup(ctx, mattermost.SetupConfig{
+			SiteURL: get("PLAYBOOKS_MATTERMOST_URL"), AdminToken: get("PLAYBOOKS_MATTERMOST_ADMIN_TOKEN"),
+			Team: get("PLAYBOOKS_MATTERMOST_TEAM"), PublicURL: get("PLAYBOOKS_PUBLIC_URL"),
+			BotUsername: get("PLAYBOOKS_MATTERMOST_BOT_USERNAME"),
+		}, c.stdout)
 	}
+	mm := &ff.Command{
+		Name:        "mattermost",
+		Usage:       "playbooks mattermost setup [flags]",
+		ShortHelp:   "set up Mattermost for the bot",
+		Flags:       ff.NewFlagSet("mattermost"),
+		Subcommands: []*ff.Command{setup},
+	}
+	mm.Exec = func(ctx context.Context, args []string) error {
+		if len(args) == 0 {
+			return c.usage(mm, fmt.Errorf("mattermost: no subcommand given: use setup"))
+		}
+		return c.usage(mm, fmt.Errorf("unknown mattermost command %q: use setup", args[0]))
+	}
+	return mm
+}
+
+// mattermostSetup runs `mattermost setup` with its flags read.
+func mattermostSetup(ctx context.Context, c mattermost.SetupConfig, stdout io.Writer) error {
 	public, err := url.Parse(c.PublicURL)
 	if c.PublicURL != "" && (err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "") {
 		return fmt.Errorf("mattermost setup: --public-url must be an http(s) URL, got %q", c.PublicURL)

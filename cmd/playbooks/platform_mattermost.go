@@ -20,8 +20,15 @@ var mattermostPlatform = platform{
 	title:   "Mattermost",
 	prefix:  "/mattermost/",
 	validID: mattermost.ValidID,
-	load:    loadMattermost,
-	start:   startMattermost,
+	settings: []setting{
+		{name: "PLAYBOOKS_MATTERMOST_URL", help: "Mattermost site URL, e.g. https://chat.example.com (mattermost setup prints it)"},
+		{name: "PLAYBOOKS_MATTERMOST_BOT_TOKEN", help: "the bot account's access token (mattermost setup prints it)", secret: true},
+		{name: "PLAYBOOKS_MATTERMOST_COMMAND_TOKENS", help: "comma-separated tokens of the /playbook slash command, one per team", secret: true},
+		{name: "PLAYBOOKS_MATTERMOST_UNKNOWN_TOKEN_TTL", def: shortDuration(mattermost.DefaultNegativeTTL),
+			help: "how long a bearer token Mattermost does not know is remembered as unknown (up to 1h; 0: ask every time)"},
+	},
+	load:  loadMattermost,
+	start: startMattermost,
 }
 
 // mattermostConfig connects the bot to a Mattermost server.

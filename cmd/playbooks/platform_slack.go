@@ -19,8 +19,13 @@ var slackPlatform = platform{
 	title:   "Slack",
 	prefix:  "/slack/",
 	validID: slack.ValidID,
-	load:    loadSlack,
-	start:   startSlack,
+	settings: []setting{
+		{name: "PLAYBOOKS_SLACK_BOT_TOKEN", help: "the Slack app's bot token (xoxb-...)", secret: true},
+		{name: "PLAYBOOKS_SLACK_SIGNING_SECRET", help: "the Slack app's signing secret, which authenticates Slack's requests", secret: true},
+		{name: "PLAYBOOKS_SLACK_API_URL", help: "base URL of Slack's Web API (for tests and proxies; default: Slack's own)"},
+	},
+	load:  loadSlack,
+	start: startSlack,
 }
 
 // slackConfig connects the bot to a Slack workspace. Secret is

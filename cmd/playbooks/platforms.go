@@ -33,6 +33,10 @@ type platform struct {
 	prefix string
 	// validID is the platform's rule for the shape of its user IDs.
 	validID func(id string) bool
+	// settings declares the PLAYBOOKS_* variables the platform reads
+	// (PLAYBOOKS_SECRET and PLAYBOOKS_PUBLIC_URL, shared, are core
+	// settings): they become serve's flags, its help and README rows.
+	settings []setting
 	// load reads the platform's PLAYBOOKS_* settings. It returns nil and no
 	// error when none is set (the platform is not configured), and an
 	// error when it is half or wrongly configured.

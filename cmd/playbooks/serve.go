@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,8 +20,23 @@ import (
 	"github.com/playbooks-bot/playbooks/webhook"
 )
 
-// openStore opens and migrates the configured database.
-func openStore(ctx context.Context, cfg config) (*store.DB, error) {
+// openStore opens and migrates the configured database, and logs which
+// one it opened. Unless mayCreate (serve and migrate), a missing SQLite
+// file is an error: a command run from another folder must not make and
+// use a second, empty database.
+func openStore(ctx context.Context, cfg config, logger *slog.Logger, mayCreate bool) (*store.DB, error) {
+	target := cfg.Database
+	if target.Driver == "" {
+		var err error
+		if target, err = store.ParseURL(cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+	}
+	if target.Driver == "sqlite" && !mayCreate {
+		if _, err := os.Stat(target.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s: run this command from the folder serve runs in, or set PLAYBOOKS_DATABASE_URL", target.Path)
+		}
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -30,6 +45,7 @@ func openStore(ctx context.Context, cfg config) (*store.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
+	logger.Info("opened database", "driver", target.Driver, "database", target.Display)
 	return db, nil
 }
 
@@ -85,8 +101,8 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 }
 
 // migrate applies pending migrations.
-func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
-	db, err := openStore(ctx, cfg)
+func migrate(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
+	db, err := openStore(ctx, cfg, logger, true)
 	if err != nil {
 		return err
 	}
@@ -98,15 +114,10 @@ func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
 // serve runs the HTTP server until ctx is done, then shuts down gracefully:
 // requests in flight may finish within PLAYBOOKS_SHUTDOWN_GRACE.
 // It prints "listening on http://ADDR" to stdout once it accepts requests.
-func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", cfg.Listen, "address to listen on")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	db, err := openStore(ctx, cfg)
+// Its flags are parsed into cfg, and logger built from it, by the serve
+// command (cli.go).
+func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
+	db, err := openStore(ctx, cfg, logger, true)
 	if err != nil {
 		return err
 	}
@@ -151,7 +162,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
 	}

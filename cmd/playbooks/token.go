@@ -2,84 +2,141 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/peterbourgon/ff/v4"
+
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
-// stringList is a repeatable string flag.
-type stringList []string
+// tokenCommand is `token create|list|revoke`. The database flags are the
+// token command's, so they go before or after the subcommand alike.
+func (c *cli) tokenCommand() *ff.Command {
+	fs := ff.NewFlagSet("token")
+	c.bind(fs, databaseSettings(), nil)
+	token := &ff.Command{
+		Name:      "token",
+		Usage:     "playbooks token create|list|revoke [flags] [args]",
+		ShortHelp: "issue, list and revoke API tokens",
+		LongHelp: `Tokens are stored only as SHA-256 hashes. A token acts for its user and
+reaches the teams given with --team, or every team with --admin.
 
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+The token commands never create a database: when the SQLite file is missing
+they say which path they looked at. Run them from the folder serve runs in,
+or set PLAYBOOKS_DATABASE_URL (or --database-url).
 
-// tokenCommand runs `token create|list|revoke`.
-func tokenCommand(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("usage: playbooks token create|list|revoke")
+` + envHelp,
+		Flags: fs,
 	}
-	db, err := openStore(ctx, cfg)
+	token.Exec = func(ctx context.Context, args []string) error {
+		if len(args) == 0 {
+			return c.usage(token, fmt.Errorf("token: no subcommand given: use create, list or revoke"))
+		}
+		return c.usage(token, fmt.Errorf("unknown token command %q: use create, list or revoke", args[0]))
+	}
+
+	createFlags := ff.NewFlagSet("create").SetParent(fs)
+	user := createFlags.StringLong("user", "", "ID of the user the token acts for (required)")
+	teams := createFlags.StringListLong("team", "ID of a team the token may access (repeatable)")
+	admin := createFlags.BoolLong("admin", "the token may access every team")
+	create := &ff.Command{
+		Name:      "create",
+		Usage:     "playbooks token create --user USER_ID (--team TEAM_ID ... | --admin) [flags]",
+		ShortHelp: "issue an API token acting for a user (its secret is printed once)",
+		LongHelp: `--user, --team and --admin describe the one token being made: they have no
+variables.`,
+		Flags: createFlags,
+	}
+	create.Exec = func(ctx context.Context, args []string) error {
+		if err := c.noArgs(create, args); err != nil {
+			return err
+		}
+		switch {
+		case *user == "":
+			return c.usage(create, fmt.Errorf("token create: --user is required"))
+		case len(*teams) == 0 && !*admin:
+			return c.usage(create, fmt.Errorf("token create: a token needs at least one --team, or --admin for all teams"))
+		}
+		return c.withService(ctx, create, func(svc *bot.Service) error {
+			secret, t, err := svc.CreateToken(ctx, *user, *teams, *admin)
+			if err != nil {
+				return fmt.Errorf("token create: %s", bot.ErrorMessage(err))
+			}
+			fmt.Fprintf(c.stdout, "token id: %s\nsecret:   %s\n(the secret is shown once; send it as Authorization: Bearer <secret>)\n", t.ID, secret)
+			return nil
+		})
+	}
+
+	list := &ff.Command{
+		Name:      "list",
+		Usage:     "playbooks token list [flags]",
+		ShortHelp: "list issued tokens (never their secrets)",
+		Flags:     ff.NewFlagSet("list").SetParent(fs),
+	}
+	list.Exec = func(ctx context.Context, args []string) error {
+		if err := c.noArgs(list, args); err != nil {
+			return err
+		}
+		return c.withService(ctx, list, func(svc *bot.Service) error {
+			ts, err := svc.ListTokens(ctx)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tUSER\tTEAMS\tADMIN\tCREATED\tREVOKED")
+			for _, t := range ts {
+				revoked := "-"
+				if t.RevokeAt != 0 {
+					revoked = time.UnixMilli(t.RevokeAt).UTC().Format(time.RFC3339)
+				}
+				teams := strings.Join(t.TeamIDs, ",")
+				if teams == "" {
+					teams = "-"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%s\t%s\n", t.ID, t.UserID, teams, t.Admin,
+					time.UnixMilli(t.CreateAt).UTC().Format(time.RFC3339), revoked)
+			}
+			return w.Flush()
+		})
+	}
+
+	revoke := &ff.Command{
+		Name:      "revoke",
+		Usage:     "playbooks token revoke [flags] TOKEN_ID",
+		ShortHelp: "revoke a token; it stops working at once",
+		Flags:     ff.NewFlagSet("revoke").SetParent(fs),
+	}
+	revoke.Exec = func(ctx context.Context, args []string) error {
+		if len(args) != 1 {
+			return c.usage(revoke, fmt.Errorf("token revoke takes one TOKEN_ID, got %d arguments", len(args)))
+		}
+		return c.withService(ctx, revoke, func(svc *bot.Service) error {
+			if err := svc.RevokeToken(ctx, args[0]); err != nil {
+				return fmt.Errorf("token revoke: %s", bot.ErrorMessage(err))
+			}
+			fmt.Fprintf(c.stdout, "token %s revoked\n", args[0])
+			return nil
+		})
+	}
+	token.Subcommands = []*ff.Command{create, list, revoke}
+	return token
+}
+
+// withService opens the existing database (never creating one) with the
+// configuration cmd's flags and the environment give, and runs fn over
+// the service.
+func (c *cli) withService(ctx context.Context, cmd *ff.Command, fn func(*bot.Service) error) error {
+	cfg, logger, err := c.config(cmd)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, logger, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	svc := bot.NewService(bot.Config{Store: db})
-
-	switch args[0] {
-	case "create":
-		fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		user := fs.String("user", "", "ID of the user the token acts for (required)")
-		admin := fs.Bool("admin", false, "the token may access every team")
-		var teams stringList
-		fs.Var(&teams, "team", "ID of a team the token may access (repeatable)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		if fs.NArg() > 0 {
-			return fmt.Errorf("token create: unexpected argument %q", fs.Arg(0))
-		}
-		secret, t, err := svc.CreateToken(ctx, *user, teams, *admin)
-		if err != nil {
-			return fmt.Errorf("token create: %s", bot.ErrorMessage(err))
-		}
-		fmt.Fprintf(stdout, "token id: %s\nsecret:   %s\n(the secret is shown once; send it as Authorization: Bearer <secret>)\n", t.ID, secret)
-		return nil
-	case "list":
-		ts, err := svc.ListTokens(ctx)
-		if err != nil {
-			return err
-		}
-		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tUSER\tTEAMS\tADMIN\tCREATED\tREVOKED")
-		for _, t := range ts {
-			revoked := "-"
-			if t.RevokeAt != 0 {
-				revoked = time.UnixMilli(t.RevokeAt).UTC().Format(time.RFC3339)
-			}
-			teams := strings.Join(t.TeamIDs, ",")
-			if teams == "" {
-				teams = "-"
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%s\t%s\n", t.ID, t.UserID, teams, t.Admin,
-				time.UnixMilli(t.CreateAt).UTC().Format(time.RFC3339), revoked)
-		}
-		return w.Flush()
-	case "revoke":
-		if len(args) != 2 {
-			return errors.New("usage: playbooks token revoke TOKEN_ID")
-		}
-		if err := svc.RevokeToken(ctx, args[1]); err != nil {
-			return fmt.Errorf("token revoke: %s", bot.ErrorMessage(err))
-		}
-		fmt.Fprintf(stdout, "token %s revoked\n", args[1])
-		return nil
-	}
-	return fmt.Errorf("unknown token command %q: use create, list or revoke", args[0])
+	return fn(bot.NewService(bot.Config{Store: db}))
 }
