@@ -550,3 +550,23 @@ func (tr *tourRunner) getRun(t *testing.T) bot.Run {
 	tr.lastRun = r
 	return r
 }
+
+// TestTourExtraction checks the extraction TestReadmeTour relies on: only
+// the sh blocks between the markers, and commands split where the shell
+// splits them, not at every line.
+func TestTourExtraction(t *testing.T) {
+	readme := "```sh\nbefore\n```\n" + tourBegin + " -->\n```sh\nexport A=1 B='x\ny'\ncurl -s \"$A\" \\\n  -d @- <<EOF\n{\"a\": 1}\nEOF\n# a comment\ncurl -s x\n```\n" +
+		"```json\n{\"not\": \"run\"}\n```\n```sh\ngo run ./cmd/playbooks serve\n```\n" + tourEnd + " -->\n```sh\nafter\n```\n"
+	blocks := tourBlocks(t, readme)
+	var got []string
+	for _, b := range blocks {
+		for _, c := range splitCommands(t, b) {
+			got = append(got, c.src)
+		}
+	}
+	want := []string{"export A=1 B='x\ny'\n", "curl -s \"$A\" \\\n  -d @- <<EOF\n{\"a\": 1}\nEOF\n# a comment\n", "curl -s x\n",
+		"go run ./cmd/playbooks serve\n"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got commands %q, want %q", got, want)
+	}
+}
