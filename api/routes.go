@@ -59,6 +59,7 @@ func (s *server) routes() *mux.Router {
 		{"DELETE", run + "/timeline/{event_id}/", "removeTimelineEvent", s.deleteTimelineEvent},
 		{"DELETE", run + "/timeline/{event_id}", "removeTimelineEvent", s.deleteTimelineEvent}, // compat: no trailing slash
 		{"GET", run + "/timeline", "exportTimeline", s.exportTimeline},                         // ours: not in the spec
+		{"GET", run + "/details-link", "getDetailsLink", s.detailsLink},                        // ours: not in the spec
 		{"GET", playbooks, "getPlaybooks", s.listPlaybooks},
 		{"POST", playbooks, "createPlaybook", s.createPlaybook},
 		{"GET", playbook, "getPlaybook", s.getPlaybook},
