@@ -409,3 +409,51 @@ func TestIdempotencyKeyContract(t *testing.T) {
 		t.Errorf("got %d runs, want 1", n)
 	}
 }
+
+// TestIdempotencyKeyReplicas: eight concurrent requests with one key, sent
+// to two replicas (each with its own in-process key locks) over one
+// database: the key's primary key lets one run be created, and every
+// request gets that run.
+func TestIdempotencyKeyReplicas(t *testing.T) {
+	forEachKindClock(t, func(t *testing.T, e clockEnv) {
+		pb := e.createPlaybook(t, e.playbookBody("Incident"))
+		second := httptest.NewServer(api.New(api.Config{Service: e.svc, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}))
+		t.Cleanup(second.Close)
+		replicaB := *e.env
+		replicaB.base, replicaB.client = second.URL+api.BasePath, second.Client()
+		key := ptr("replicas-" + bot.NewID())
+		const n = 8
+		got := make([]response, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				to := e.env
+				if i%2 == 1 {
+					to = &replicaB
+				}
+				got[i] = to.keyed(t, e.token, key, "POST", "/runs", e.runBody(pb, "Outage"))
+			}()
+		}
+		wg.Wait()
+		fresh := 0
+		for i, r := range got {
+			var run, first bot.Run
+			r.want(t, http.StatusCreated).decode(t, &run)
+			got[0].decode(t, &first)
+			if run.ID != first.ID {
+				t.Errorf("request %d: got run %s, want %s as request 0", i, run.ID, first.ID)
+			}
+			if r.header.Get("Idempotent-Replayed") == "" {
+				fresh++
+			}
+		}
+		if fresh != 1 {
+			t.Errorf("got %d answers not replayed, want 1", fresh)
+		}
+		if c := e.runCount(t); c != 1 {
+			t.Errorf("got %d runs, want 1", c)
+		}
+	})
+}
