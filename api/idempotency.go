@@ -35,9 +35,9 @@ import (
 //     body) is recorded on the key.
 //   - A repeat with the same key and the same request within
 //     bot.IdempotencyTTL (24 h) creates nothing and gets the first answer,
-//     byte for byte, with Idempotent-Replayed: true; if the first answer was
-//     not recorded (a crash right after the commit), it is rendered again
-//     from the resource the key names.
+//     byte for byte, with Idempotent-Replayed: true; if the first answer is
+//     not recorded within answerWait (a crash right after the commit), it
+//     is rendered again from the resource the key names, as it is now.
 //   - The same key with another request (another body) is refused with 422,
 //     the draft's status for a reused key, and nothing is created. The spec
 //     lists only 400, 403 and 500 for these operations; 422 is kept because
@@ -145,12 +145,42 @@ func (s *server) replay(w http.ResponseWriter, r *http.Request, k bot.Idempotenc
 	case err != nil:
 		return true, err
 	}
+	if rec.Answer == nil {
+		rec = s.awaitAnswer(r.Context(), k, rec)
+	}
 	w.Header().Set(replayedHeader, "true")
 	if rec.Answer == nil {
 		return true, render(w, r, rec.ResourceID)
 	}
 	writeAnswer(w, *rec.Answer)
 	return true, nil
+}
+
+// answerWait is how long a repeat waits for the answer of a key recorded
+// without one: another replica records it right after its commit, so a
+// short wait replays it byte for byte; after a crash it never comes, and
+// the answer is rendered from the resource instead.
+const answerWait = time.Second
+
+// awaitAnswer polls k's record until its answer is recorded, answerWait
+// passes or the request ends, and returns the record as last read.
+func (s *server) awaitAnswer(ctx context.Context, k bot.IdempotencyKey, rec bot.IdempotentRequest) bot.IdempotentRequest {
+	deadline := time.Now().Add(answerWait)
+	t := time.NewTicker(answerWait / 40)
+	defer t.Stop()
+	for rec.Answer == nil && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return rec
+		case <-t.C:
+		}
+		next, err := s.svc.IdempotentRequest(ctx, k)
+		if err != nil {
+			return rec
+		}
+		rec = next
+	}
+	return rec
 }
 
 // durationText writes d in hours, as the documentation states the TTL.
