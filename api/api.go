@@ -53,6 +53,7 @@ type server struct {
 	log      *slog.Logger
 	router   *mux.Router
 	throttle *throttle // nil: no throttling
+	keys     keyLocks  // the Idempotency-Keys in use (idempotency.go)
 }
 
 // handlerFunc is a handler that returns its error for handle to translate,

@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
 
 // playbookLocation is the path of a playbook, for the Location of a created one.
 func playbookLocation(id string) string { return BasePath + "/playbooks/" + id }
@@ -24,17 +28,27 @@ type createdID struct {
 }
 
 // createPlaybook answers createPlaybook: 201 with the new playbook's ID.
+// With an Idempotency-Key, a repeat gets the first answer (idempotency.go).
 func (s *server) createPlaybook(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeBody(w, r, decodeNewPlaybook)
-	if err != nil {
-		return err
-	}
-	p, err := s.svc.CreatePlaybook(r.Context(), actor(r), in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", playbookLocation(p.ID))
-	return writeJSON(w, http.StatusCreated, createdID{ID: p.ID})
+	return s.idempotent(w, r, "createPlaybook", func(w http.ResponseWriter, r *http.Request, k bot.IdempotencyKey) error {
+		in, err := decodeBody(w, r, decodeNewPlaybook)
+		if err != nil {
+			return err
+		}
+		p, err := s.svc.CreatePlaybookOnce(r.Context(), actor(r), k, in)
+		if err != nil {
+			return err
+		}
+		return writeCreatedPlaybook(w, p.ID)
+	}, func(w http.ResponseWriter, _ *http.Request, id string) error {
+		return writeCreatedPlaybook(w, id)
+	})
+}
+
+// writeCreatedPlaybook writes the 201 of a created playbook.
+func writeCreatedPlaybook(w http.ResponseWriter, id string) error {
+	w.Header().Set("Location", playbookLocation(id))
+	return writeJSON(w, http.StatusCreated, createdID{ID: id})
 }
 
 // getPlaybook answers getPlaybook; an archived playbook is still returned.

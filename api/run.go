@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
 
 // runLocation is the path of a run, for the Location of a created one.
 func runLocation(id string) string { return BasePath + "/runs/" + id }
@@ -18,18 +22,36 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, l)
 }
 
-// createRun answers createPlaybookRunFromPost: 201 with the run.
+// createRun answers createPlaybookRunFromPost: 201 with the run. With an
+// Idempotency-Key, a repeat gets the first answer (idempotency.go).
 func (s *server) createRun(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeBody(w, r, decodeNewRun)
-	if err != nil {
-		return err
-	}
-	run, err := s.svc.CreateRun(r.Context(), actor(r), in)
-	if err != nil {
-		return err
-	}
+	return s.idempotent(w, r, "createPlaybookRunFromPost", func(w http.ResponseWriter, r *http.Request, k bot.IdempotencyKey) error {
+		in, err := decodeBody(w, r, decodeNewRun)
+		if err != nil {
+			return err
+		}
+		run, err := s.svc.CreateRunOnce(r.Context(), actor(r), k, in)
+		if err != nil {
+			return err
+		}
+		return writeCreatedRun(w, run)
+	}, s.renderCreatedRun)
+}
+
+// writeCreatedRun writes the 201 of a created run.
+func writeCreatedRun(w http.ResponseWriter, run bot.Run) error {
 	w.Header().Set("Location", runLocation(run.ID))
 	return writeJSON(w, http.StatusCreated, run)
+}
+
+// renderCreatedRun writes createRun's answer again from the run, for a
+// repeated Idempotency-Key whose first answer was not recorded.
+func (s *server) renderCreatedRun(w http.ResponseWriter, r *http.Request, id string) error {
+	run, err := s.svc.Run(r.Context(), actor(r), id)
+	if err != nil {
+		return err
+	}
+	return writeCreatedRun(w, run)
 }
 
 // createRunFromDialog answers createPlaybookRunFromDialog: 201 with the run,
@@ -46,8 +68,7 @@ func (s *server) createRunFromDialog(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", runLocation(run.ID))
-	return writeJSON(w, http.StatusCreated, run)
+	return writeCreatedRun(w, run)
 }
 
 // runOwners answers getOwners with the owners of a team's runs.
@@ -163,16 +184,23 @@ func (s *server) restartRun(w http.ResponseWriter, r *http.Request) error {
 }
 
 // updateStatus answers status: a status update with an optional reminder.
+// With an Idempotency-Key, a repeat gets the first answer and posts
+// nothing (idempotency.go).
 func (s *server) updateStatus(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeBody(w, r, decodeStatus)
-	if err != nil {
-		return err
-	}
-	if _, err := s.svc.UpdateStatus(r.Context(), actor(r), pathID(r, "id"), in.Message, in.Reminder); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusOK)
-	return nil
+	return s.idempotent(w, r, "status", func(w http.ResponseWriter, r *http.Request, k bot.IdempotencyKey) error {
+		in, err := decodeBody(w, r, decodeStatus)
+		if err != nil {
+			return err
+		}
+		if _, err := s.svc.UpdateStatusOnce(r.Context(), actor(r), k, pathID(r, "id"), in.Message, in.Reminder); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}, func(w http.ResponseWriter, _ *http.Request, _ string) error {
+		w.WriteHeader(http.StatusOK) // the answer has no body: nothing to render
+		return nil
+	})
 }
 
 // changeOwner answers changeOwner. On a private run, an owner not in its

@@ -9,6 +9,16 @@ import (
 // CreatePlaybook validates p and stores it as a new playbook in p.TeamID.
 // IDs, times and counts in p are set by the server.
 func (s *Service) CreatePlaybook(ctx context.Context, a Actor, p Playbook) (Playbook, error) {
+	return s.CreatePlaybookOnce(ctx, a, IdempotencyKey{}, p)
+}
+
+// CreatePlaybookOnce is CreatePlaybook recording k (unless zero) in the
+// playbook's transaction, with the playbook's ID. ErrIdempotencyKeyTaken
+// as for CreateRunOnce.
+func (s *Service) CreatePlaybookOnce(ctx context.Context, a Actor, k IdempotencyKey, p Playbook) (Playbook, error) {
+	if err := checkIdempotencyKey(k); err != nil {
+		return Playbook{}, err
+	}
 	if err := s.preparePlaybook(&p); err != nil {
 		return Playbook{}, err
 	}
@@ -19,7 +29,13 @@ func (s *Service) CreatePlaybook(ctx context.Context, a Actor, p Playbook) (Play
 	p.CreateAt = s.now()
 	p.UpdateAt = p.CreateAt
 	p.DeleteAt = 0
-	if err := s.store.CreatePlaybook(ctx, p); err != nil {
+	var err error
+	if key := s.idempotentRequest(k, p.ID); key != nil {
+		err = s.store.CreatePlaybookOnce(ctx, *key, p)
+	} else {
+		err = s.store.CreatePlaybook(ctx, p)
+	}
+	if err != nil {
 		return Playbook{}, err
 	}
 	return p, nil

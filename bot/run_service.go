@@ -23,6 +23,17 @@ type NewRun struct {
 // copied, its channel is created on the chat platform (none without one),
 // and the creation is the first timeline event.
 func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error) {
+	return s.CreateRunOnce(ctx, a, IdempotencyKey{}, in)
+}
+
+// CreateRunOnce is CreateRun recording k (unless zero) in the run's
+// transaction, with the run's ID. ErrIdempotencyKeyTaken, and no run, when
+// a concurrent request recorded k first; the caller looks it up
+// (IdempotentRequest) before, to replay a key already recorded.
+func (s *Service) CreateRunOnce(ctx context.Context, a Actor, k IdempotencyKey, in NewRun) (Run, error) {
+	if err := checkIdempotencyKey(k); err != nil {
+		return Run{}, err
+	}
 	if err := checkTitle("name", in.Name); err != nil {
 		return Run{}, err
 	}
@@ -121,7 +132,12 @@ func (s *Service) CreateRun(ctx context.Context, a Actor, in NewRun) (Run, error
 		}
 		jobs = append(jobs, j)
 	}
-	if err := s.store.CreateRun(ctx, r, r.TimelineEvents, jobs...); err != nil {
+	if key := s.idempotentRequest(k, r.ID); key != nil {
+		err = s.store.CreateRunOnce(ctx, *key, r, r.TimelineEvents, jobs...)
+	} else {
+		err = s.store.CreateRun(ctx, r, r.TimelineEvents, jobs...)
+	}
+	if err != nil {
 		return Run{}, err
 	}
 	if r.ChannelID != "" {
@@ -461,6 +477,16 @@ func (s *Service) ChangeOwner(ctx context.Context, a Actor, id, ownerID string) 
 // UpdateStatus records a status update; reminder is the number of seconds
 // until the owner is to be reminded of the next one (0: none).
 func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string, reminder int64) (Run, error) {
+	return s.UpdateStatusOnce(ctx, a, IdempotencyKey{}, id, message, reminder)
+}
+
+// UpdateStatusOnce is UpdateStatus recording k (unless zero) in the
+// update's transaction, with the status update's ID.
+// ErrIdempotencyKeyTaken as for CreateRunOnce.
+func (s *Service) UpdateStatusOnce(ctx context.Context, a Actor, k IdempotencyKey, id, message string, reminder int64) (Run, error) {
+	if err := checkIdempotencyKey(k); err != nil {
+		return Run{}, err
+	}
 	if strings.TrimSpace(message) == "" {
 		return Run{}, FieldErrorf("message", "message is required: say what changed")
 	}
@@ -476,6 +502,7 @@ func (s *Service) UpdateStatus(ctx context.Context, a Actor, id, message string,
 		c := RunChange{
 			Events:       []TimelineEvent{s.event(r.ID, a, EventStatusUpdated, "Status updated", message)},
 			StatusUpdate: &su,
+			Idempotency:  s.idempotentRequest(k, su.ID),
 		}
 		// A newer status update makes the pending reminder stale.
 		if note := cancelReminder(r, now, &c); note != "" {

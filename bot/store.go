@@ -12,6 +12,10 @@ type RunChange struct {
 	// run are cancelled, before Jobs are inserted.
 	CancelJobs []string
 	Jobs       []Job // inserted, as the run's whatever their RunID
+	// Idempotency, when not nil, is inserted first (the status update's
+	// key): ErrIdempotencyKeyTaken, and nothing changed, when its scope
+	// holds the key unexpired.
+	Idempotency *IdempotentRequest
 }
 
 // PlaybookStore persists playbooks.
@@ -110,4 +114,5 @@ type Store interface {
 	TokenStore
 	SeenStore
 	JobStore
+	IdempotencyStore
 }

@@ -109,7 +109,17 @@ func (r playbookRow) playbook() (bot.Playbook, error) {
 
 // CreatePlaybook inserts p. EConflict if its ID exists.
 func (db *DB) CreatePlaybook(ctx context.Context, p bot.Playbook) error {
+	return db.createPlaybook(ctx, nil, p)
+}
+
+// createPlaybook is CreatePlaybook, inserting key first when not nil.
+func (db *DB) createPlaybook(ctx context.Context, key *bot.IdempotentRequest, p bot.Playbook) error {
 	err := db.write(ctx, func(tx *sqlx.Tx) error {
+		if key != nil {
+			if err := insertIdempotencyKey(ctx, tx, *key); err != nil {
+				return err
+			}
+		}
 		return insertPlaybook(ctx, tx, p)
 	})
 	if err != nil {

@@ -95,7 +95,17 @@ func (row runRow) run() (bot.Run, error) {
 // jobs, all recorded as r's whatever their RunID. EConflict if its ID
 // exists, or if another run has its channel.
 func (db *DB) CreateRun(ctx context.Context, r bot.Run, events []bot.TimelineEvent, jobs ...bot.Job) error {
+	return db.createRun(ctx, nil, r, events, jobs)
+}
+
+// createRun is CreateRun, inserting key first when not nil.
+func (db *DB) createRun(ctx context.Context, key *bot.IdempotentRequest, r bot.Run, events []bot.TimelineEvent, jobs []bot.Job) error {
 	err := db.write(ctx, func(tx *sqlx.Tx) error {
+		if key != nil {
+			if err := insertIdempotencyKey(ctx, tx, *key); err != nil {
+				return err
+			}
+		}
 		if err := insertRun(ctx, tx, r); err != nil {
 			return err
 		}
@@ -296,6 +306,11 @@ func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 
 // saveChange writes what a run mutation records besides the run row.
 func (db *DB) saveChange(ctx context.Context, tx *sqlx.Tx, runID string, c bot.RunChange) error {
+	if c.Idempotency != nil {
+		if err := insertIdempotencyKey(ctx, tx, *c.Idempotency); err != nil {
+			return err
+		}
+	}
 	if err := insertEvents(ctx, tx, runID, c.Events); err != nil {
 		return err
 	}
