@@ -451,6 +451,28 @@ func tourSteps(tr *tourRunner) []tourStep {
 				tr.learnt["RUN_ID"] = r.ID
 				return nil
 			}},
+		{"start it again", "POST", under("/runs"), http.StatusCreated,
+			func(t *testing.T, src string, a tourAnswer) error {
+				// curl -i writes the head before the body.
+				body := a.body
+				if _, b, ok := bytes.Cut(body, []byte("\r\n\r\n")); ok && bytes.HasPrefix(body, []byte("HTTP/")) {
+					body = b
+				}
+				var r bot.Run
+				if err := json.Unmarshal(body, &r); err != nil || r.ID != tr.learnt["RUN_ID"] {
+					return fmt.Errorf("want the first run %s again: %v", tr.learnt["RUN_ID"], err)
+				}
+				if a.header.Get("Idempotent-Replayed") != "true" {
+					return fmt.Errorf("got Idempotent-Replayed %q, want true", a.header.Get("Idempotent-Replayed"))
+				}
+				var list struct {
+					TotalCount int `json:"total_count"`
+				}
+				if code := call(t, "GET", tr.origin+api.BasePath+"/runs?team_id="+r.TeamID, tr.learnt["TOKEN"], nil, &list); code != 200 || list.TotalCount != 1 {
+					return fmt.Errorf("GET /runs: status %d, %d runs; want one run", code, list.TotalCount)
+				}
+				return nil
+			}},
 		{"look at it", "GET", run, http.StatusOK, func(t *testing.T, _ string, a tourAnswer) error {
 			var r bot.Run
 			if err := json.Unmarshal(a.body, &r); err != nil || r.ID != tr.learnt["RUN_ID"] || r.CurrentStatus != "InProgress" {
