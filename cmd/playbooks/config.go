@@ -52,6 +52,9 @@ type config struct {
 	// Auth is how failed authentications are throttled and unknown
 	// tokens remembered.
 	Auth authConfig
+	// MetricsToken is PLAYBOOKS_METRICS_TOKEN: when set, GET /metrics
+	// needs it as a bearer token; "" leaves /metrics open.
+	MetricsToken string
 }
 
 // authConfig is PLAYBOOKS_AUTH_FAILURES, PLAYBOOKS_AUTH_FAILURE_WINDOW,
@@ -64,8 +67,9 @@ type authConfig struct {
 // loadConfig reads the PLAYBOOKS_* environment through getenv.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
-		Listen:      getenv("PLAYBOOKS_LISTEN"),
-		DatabaseURL: getenv("PLAYBOOKS_DATABASE_URL"),
+		Listen:       getenv("PLAYBOOKS_LISTEN"),
+		DatabaseURL:  getenv("PLAYBOOKS_DATABASE_URL"),
+		MetricsToken: getenv("PLAYBOOKS_METRICS_TOKEN"),
 		Admin: bot.BootstrapAdmin{
 			Secret: getenv("PLAYBOOKS_ADMIN_TOKEN"),
 			UserID: getenv("PLAYBOOKS_ADMIN_USER_ID"),
