@@ -81,7 +81,7 @@ func (j jobStats) JobStats(context.Context) ([]bot.JobStat, error) { return j.st
 // series they and the dispatcher hooks produce from /metrics.
 func TestMetrics(t *testing.T) {
 	m := observe.NewMetrics(observe.MetricsConfig{
-		Jobs: jobStats{stats: []bot.JobStat{{Kind: bot.JobWebhook, Pending: 3, Due: 2, OldestDue: 90 * time.Second}}},
+		Jobs:    jobStats{stats: []bot.JobStat{{Kind: bot.JobWebhook, Pending: 3, Due: 2, OldestDue: 90 * time.Second}}},
 		Version: "v1.2.3", Revision: "abc123",
 	})
 	log, _ := newLogger()
