@@ -35,7 +35,7 @@ func (db *DB) Ready(ctx context.Context) error {
 	}
 	pending, err := p.HasPending(ctx)
 	switch {
-	case err != nil && isUnavailable(err):
+	case err != nil && (isUnavailable(err) || ctx.Err() != nil):
 		return notReady(bot.EUnavailable, "database unreachable", err)
 	case err != nil: // no version table yet, or one this binary does not know
 		return notReady(bot.EConflict, "database schema not migrated", err)
