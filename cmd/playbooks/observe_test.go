@@ -21,6 +21,7 @@ import (
 
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
+	"github.com/playbooks-bot/playbooks/bot/slack/slacktest"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
@@ -449,5 +450,44 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 		if strings.Contains(l, "chat request") {
 			t.Errorf("a chat request line beside the access line: %s", l)
 		}
+	}
+}
+
+// TestSlackAccessLine runs serve with Slack: a slash command Slack sends
+// gets one access line, annotated by the adapter (platform, command) and
+// no line of the adapter's own, and is counted by platform and command.
+func TestSlackAccessLine(t *testing.T) {
+	addr := freeAddr(t)
+	public := "http://" + addr
+	signing := "slack-signing-secret-0123456789"
+	sl := slacktest.New(t, nil)
+	sl.SetBot(public, signing)
+	alice := sl.AddUser("alice")
+	general := sl.AddChannel("general", alice.ID, sl.BotUserID)
+	srv, logs := startServerLogs(t, map[string]string{
+		"PLAYBOOKS_DATABASE_URL": testDatabaseURLs(t)["sqlite"], "PLAYBOOKS_LISTEN": addr,
+		"PLAYBOOKS_SECRET":          strings.Repeat("s", 32),
+		"PLAYBOOKS_SLACK_BOT_TOKEN": sl.BotToken, "PLAYBOOKS_SLACK_SIGNING_SECRET": signing,
+		"PLAYBOOKS_SLACK_API_URL": sl.URL, "PLAYBOOKS_PUBLIC_URL": public,
+	})
+	if resp, err := sl.SlashCommand(context.Background(), slacktest.Slash{UserID: alice.ID, ChannelID: general.ID, Text: "help"}); err != nil || resp.Status != 200 {
+		t.Fatalf("/playbook help in Slack: %v %+v", err, resp)
+	}
+	_, fams := scrapeMetrics(t, srv.URL, "")
+	if v, _ := metricValue(fams, "playbooks_chat_requests_total", map[string]string{"platform": "slack", "command": "help"}); v != 1 {
+		t.Errorf("playbooks_chat_requests_total{platform=slack,command=help} = %v, want 1", v)
+	}
+	if v, _ := metricValue(fams, "playbooks_http_requests_total", map[string]string{"route": "/slack/command", "method": "POST", "status": "200"}); v != 1 {
+		t.Errorf("playbooks_http_requests_total{route=/slack/command} = %v, want 1", v)
+	}
+	var found []string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "/slack/command") || strings.Contains(l, "chat request") {
+			found = append(found, l)
+		}
+	}
+	if len(found) != 1 || !strings.Contains(found[0], "http request") || !strings.Contains(found[0], "platform") ||
+		!strings.Contains(found[0], "help") || !strings.Contains(found[0], alice.ID) {
+		t.Errorf("lines about the command %q, want one access line with platform, command help and the user", found)
 	}
 }
