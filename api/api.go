@@ -97,6 +97,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // requestLog collects what the single log line of a request reports.
 type requestLog struct {
 	id     string
+	route  string // the matched route's path template; "" for none
 	op     string
 	userID string
 	err    error // the error the response was made from
@@ -141,13 +142,25 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests is the edge: it gives each request an ID (X-Request-Id), turns
 // a panic into a 500, and logs the request once when it ends, with the
-// cause of an internal error.
+// cause of an internal error. Within an outer access logger (a
+// bot.RequestLog in the context, see package observe) the request keeps
+// that logger's ID and the API annotates its record instead of logging a
+// line of its own, so that each request has exactly one.
 func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rl := &requestLog{id: bot.NewID()}
+		outer := bot.RequestLogFrom(r.Context())
+		rl := &requestLog{}
+		if outer != nil {
+			rl.id = outer.ID
+		} else {
+			rl.id = r.Header.Get("X-Request-Id")
+			if !bot.SaneRequestID(rl.id) {
+				rl.id = bot.NewID()
+			}
+			w.Header().Set("X-Request-Id", rl.id)
+		}
 		sw := &statusWriter{ResponseWriter: w}
-		sw.Header().Set("X-Request-Id", rl.id)
 		r = r.WithContext(context.WithValue(r.Context(), requestLogKey{}, rl))
 		defer func() {
 			if v := recover(); v != nil {
@@ -160,10 +173,50 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 				}
 				rl.err = err
 			}
+			if outer != nil {
+				annotate(outer, rl)
+				return
+			}
 			s.logRequest(r, rl, sw.status, time.Since(start))
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// noteRoute records the path template of the route mux matched, for the
+// log line and the metrics: a bounded label, unlike the path.
+func noteRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cr := mux.CurrentRoute(r); cr != nil {
+			if tpl, err := cr.GetPathTemplate(); err == nil {
+				requestLogFrom(r.Context()).route = tpl
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// annotate adds what the API learnt of a request to the outer access
+// logger's record. The outer line has its own client (the peer); the
+// address failed authentications are counted against (which may come
+// from a trusted proxy's header) is auth_client.
+func annotate(outer *bot.RequestLog, rl *requestLog) {
+	if rl.route != "" {
+		outer.SetRoute(rl.route)
+	}
+	var attrs [4]slog.Attr
+	n := 0
+	for _, a := range []struct{ k, v string }{{"operation", rl.op}, {"user_id", rl.userID}, {"auth_client", rl.client}} {
+		if a.v != "" {
+			attrs[n] = slog.String(a.k, a.v)
+			n++
+		}
+	}
+	if rl.err != nil {
+		attrs[n] = slog.String("error", rl.err.Error())
+		n++
+	}
+	outer.Add(attrs[:n]...)
 }
 
 // logRequest writes the one log line of a request: at error level with the
@@ -178,6 +231,9 @@ func (s *server) logRequest(r *http.Request, rl *requestLog, status int, d time.
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Int64("duration_ms", d.Milliseconds()),
+	}
+	if rl.route != "" {
+		attrs = append(attrs, slog.String("route", rl.route))
 	}
 	if rl.op != "" {
 		attrs = append(attrs, slog.String("operation", rl.op))

@@ -17,6 +17,7 @@ func (s *server) routes() *mux.Router {
 	r := mux.NewRouter().SkipClean(true)
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
+	r.Use(noteRoute) // the matched route's template, for the log line and the metrics
 
 	const (
 		runs      = BasePath + "/runs"

@@ -72,6 +72,9 @@ type DispatcherConfig struct {
 	// (the database is unreachable): 100 ms doubling up to 5 s when nil.
 	RecordBackoff func(n int) time.Duration
 	Logger        *slog.Logger // slog.Default() when nil
+	// Metrics is told of webhook outcomes and reminder lateness; nil
+	// reports nothing.
+	Metrics JobMetrics
 }
 
 // Dispatcher handles due jobs: it delivers webhooks, sends reminders and
@@ -127,6 +130,7 @@ type Dispatcher struct {
 	backoff       func(int) time.Duration
 	recordBackoff func(int) time.Duration
 	log           *slog.Logger
+	metrics       JobMetrics // nil: none
 
 	mu   sync.Mutex
 	held map[string]*heldJob // the jobs in hand, by ID
@@ -165,7 +169,7 @@ func NewDispatcher(c DispatcherConfig) (*Dispatcher, error) {
 		poll: c.Poll, lease: c.Lease, reminderLease: c.ReminderLease, renew: c.Renew, grace: c.Grace,
 		retention: c.Retention, purgeEvery: c.PurgeEvery, purgeBatch: c.PurgeBatch, ahead: c.Ahead,
 		batch: c.Batch, conc: c.Concurrency, now: c.Now, backoff: c.Backoff, recordBackoff: c.RecordBackoff,
-		log: c.Logger, held: map[string]*heldJob{}}
+		log: c.Logger, metrics: c.Metrics, held: map[string]*heldJob{}}
 	if d.owner == "" {
 		d.owner = NewID()
 	}
@@ -483,10 +487,12 @@ func (d *Dispatcher) webhook(work context.Context, h *heldJob) {
 	j := h.job
 	var p WebhookJob
 	if err := json.Unmarshal([]byte(j.Payload), &p); err != nil {
+		d.countWebhook(WebhookNotSent)
 		d.finish(work, j, nil, Errorf(EInvalid, "webhook job %s has an invalid payload: %v", j.ID, err))
 		return
 	}
 	if d.sender == nil {
+		d.countWebhook(WebhookNotSent)
 		d.finish(work, j, nil, Errorf(EInvalid, "no webhook sender configured"))
 		return
 	}
@@ -507,7 +513,43 @@ func (d *Dispatcher) webhook(work context.Context, h *heldJob) {
 			a.Status = we.Status
 		}
 	}
+	d.countWebhook(webhookOutcome(j, err))
 	d.finish(work, j, a, err)
+}
+
+// webhookOutcome is what finish makes of an attempt at the webhook job j
+// that ended with err.
+func webhookOutcome(j Job, err error) WebhookOutcome {
+	switch {
+	case err == nil:
+		return WebhookDelivered
+	case permanent(err):
+		return WebhookFailed
+	case j.Attempts+1 >= MaxWebhookAttempts:
+		return WebhookGaveUp
+	}
+	return WebhookRetried
+}
+
+// permanent reports whether a job failing with err is not to be retried.
+func permanent(err error) bool {
+	var we *WebhookError
+	return (errors.As(err, &we) && we.Permanent) || ErrorCode(err) == EInvalid
+}
+
+// countWebhook tells the metrics, if any, of an attempt's outcome.
+func (d *Dispatcher) countWebhook(o WebhookOutcome) {
+	if d.metrics != nil {
+		d.metrics.WebhookDelivered(o)
+	}
+}
+
+// reminderFired tells the metrics, if any, how late the reminder j was
+// posted.
+func (d *Dispatcher) reminderFired(j Job) {
+	if d.metrics != nil {
+		d.metrics.ReminderFired(max(d.now().Sub(time.UnixMilli(j.DueAt)), 0))
+	}
 }
 
 // reminder makes one attempt at a reminder job. A reminder posted is
@@ -516,6 +558,9 @@ func (d *Dispatcher) webhook(work context.Context, h *heldJob) {
 func (d *Dispatcher) reminder(work context.Context, h *heldJob) {
 	j := h.job
 	out, err := d.svc.remind(h.ctx, j, func() error { return d.untilDue(h) })
+	if out != reminderNotSent {
+		d.reminderFired(j)
+	}
 	switch {
 	case out == reminderRecorded:
 		return
@@ -565,14 +610,12 @@ func (d *Dispatcher) finish(work context.Context, j Job, a *JobAttempt, err erro
 	}
 	attempt := j.Attempts + 1
 	now := d.now()
-	var we *WebhookError
-	permanent := (errors.As(err, &we) && we.Permanent) || ErrorCode(err) == EInvalid
 	switch {
 	case err == nil:
 		d.record(work, j, "complete job", func(ctx context.Context) error {
 			return d.store.CompleteJob(ctx, j.ID, d.owner, now.UnixMilli())
 		})
-	case permanent || attempt >= MaxWebhookAttempts:
+	case permanent(err) || attempt >= MaxWebhookAttempts:
 		d.log.Warn("job failed for good", "job_id", j.ID, "run_id", j.RunID, "kind", j.Kind, "attempt", attempt, "error", err)
 		d.record(work, j, "fail job", func(ctx context.Context) error {
 			return d.store.FailJob(ctx, j.ID, d.owner, now.UnixMilli(), err.Error())

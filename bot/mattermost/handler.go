@@ -163,17 +163,22 @@ func noteDialogState(ctx context.Context, state string) {
 // dialog's callback ID or the button's action; the user and channel
 // Mattermost names; the run when known; the status and the duration.
 // States, contexts, tokens and the texts users typed are never logged.
+// Within an outer access logger (a bot.RequestLog in the context) it
+// annotates that logger's line instead, and names the route by its path.
 func (h *Handler) logRequest(r *http.Request, info *requestInfo, body []byte, status int, d time.Duration) {
-	attrs := []slog.Attr{slog.String("platform", Platform), slog.String("route", routeName(r.URL.Path))}
+	attrs := make([]slog.Attr, 0, 10)
+	attrs = append(attrs, slog.String("platform", Platform))
 	var req struct {
 		UserID     string `json:"user_id"`
 		ChannelID  string `json:"channel_id"`
 		CallbackID string `json:"callback_id"`
 	}
+	command := ""
 	if r.URL.Path == CommandPath {
 		if r.PostForm != nil { // parsed by the handler
 			req.UserID, req.ChannelID = r.PostForm.Get("user_id"), r.PostForm.Get("channel_id")
-			attrs = append(attrs, slog.String("command", commands.LogName(r.PostForm.Get("text"))))
+			command = commands.LogName(r.PostForm.Get("text"))
+			attrs = append(attrs, slog.String("command", command))
 		}
 	} else if len(body) > 0 {
 		json.Unmarshal(body, &req) // what cannot be decoded is not logged
@@ -189,10 +194,16 @@ func (h *Handler) logRequest(r *http.Request, info *requestInfo, body []byte, st
 			attrs = append(attrs, a)
 		}
 	}
+	if rl := bot.RequestLogFrom(r.Context()); rl != nil {
+		rl.SetRoute(r.URL.Path) // one of the paths routes serves: bounded
+		rl.SetChat(Platform, command)
+		rl.Add(attrs...)
+		return
+	}
 	if status == 0 {
 		status = http.StatusOK // nothing written: net/http answers 200
 	}
-	attrs = append(attrs, slog.Int("status", status), slog.Duration("duration", d))
+	attrs = append(attrs, slog.String("route", routeName(r.URL.Path)), slog.Int("status", status), slog.Duration("duration", d))
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "chat request", attrs...)
 }
 

@@ -210,9 +210,11 @@ func (h *Handler) guard(fallback any, next http.HandlerFunc) http.Handler {
 // read from the form the handler parsed, so a request refused before that
 // (a bad signature) logs only its route and status. Signatures, tokens,
 // modal metadata, button values and what users typed are never logged.
+// Within an outer access logger (a bot.RequestLog in the context) it
+// annotates that logger's line instead, and names the route by its path.
 func (h *Handler) logRequest(r *http.Request, status int, d time.Duration) {
-	route := map[string]string{CommandPath: "command", InteractivityPath: "interactivity", OptionsPath: "options"}[r.URL.Path]
-	attrs := []slog.Attr{slog.String("platform", Platform), slog.String("route", route)}
+	attrs := make([]slog.Attr, 0, 10)
+	attrs = append(attrs, slog.String("platform", Platform))
 	var p struct {
 		Type    string              `json:"type"`
 		User    struct{ ID string } `json:"user"`
@@ -225,10 +227,12 @@ func (h *Handler) logRequest(r *http.Request, status int, d time.Duration) {
 		} `json:"actions"`
 		ActionID string `json:"action_id"` // of a block_suggestion
 	}
+	command := ""
 	if f := r.PostForm; f != nil { // parsed by the handler
 		if r.URL.Path == CommandPath {
 			p.User.ID, p.Channel.ID = f.Get("user_id"), f.Get("channel_id")
-			attrs = append(attrs, slog.String("command", commands.LogName(f.Get("text"))))
+			command = commands.LogName(f.Get("text"))
+			attrs = append(attrs, slog.String("command", command))
 		} else {
 			json.Unmarshal([]byte(f.Get("payload")), &p) // what cannot be decoded is not logged
 		}
@@ -245,9 +249,16 @@ func (h *Handler) logRequest(r *http.Request, status int, d time.Duration) {
 			attrs = append(attrs, a)
 		}
 	}
+	if rl := bot.RequestLogFrom(r.Context()); rl != nil {
+		rl.SetRoute(r.URL.Path) // one of the paths routes serves: bounded
+		rl.SetChat(Platform, command)
+		rl.Add(attrs...)
+		return
+	}
 	if status == 0 {
 		status = http.StatusOK // nothing written: net/http answers 200
 	}
-	attrs = append(attrs, slog.Int("status", status), slog.Duration("duration", d))
+	route := map[string]string{CommandPath: "command", InteractivityPath: "interactivity", OptionsPath: "options"}[r.URL.Path]
+	attrs = append(attrs, slog.String("route", route), slog.Int("status", status), slog.Duration("duration", d))
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "chat request", attrs...)
 }

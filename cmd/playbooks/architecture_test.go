@@ -84,12 +84,18 @@ var allowed = map[string]rule{
 		testThirdParty: []string{"github.com/getkin/kin-openapi", "github.com/google/go-cmp",
 			"github.com/mattermost/mattermost/server/public/model"},
 	},
+	"observe": {
+		repo:           []string{"bot"},
+		thirdParty:     []string{"github.com/prometheus/client_golang"},
+		testThirdParty: []string{"github.com/prometheus/common/", "github.com/prometheus/client_model", "github.com/google/go-cmp"},
+	},
 	"cmd/playbooks": {
-		repo:       []string{"api", "bot", "bot/chatkit", "bot/mattermost", "bot/slack", "commands", "dialogs", "store", "webhook"},
+		repo:       []string{"api", "bot", "bot/chatkit", "bot/mattermost", "bot/slack", "commands", "dialogs", "observe", "store", "webhook"},
 		thirdParty: []string{"github.com/peterbourgon/ff/v4"},
-		testRepo:   []string{"bot/mattermost/mmtest", "bot/slack/slacktest"},
+		testRepo:   []string{"bot/mattermost/mmtest", "bot/slack/slacktest", "store/storetest"},
 		testThirdParty: []string{"github.com/lib/pq", "github.com/mattermost/mattermost/server/public/model",
-			"github.com/standard-webhooks/standard-webhooks/libraries", "mvdan.cc/sh/"},
+			"github.com/standard-webhooks/standard-webhooks/libraries", "mvdan.cc/sh/", "github.com/prometheus/common/",
+			"github.com/prometheus/client_model"},
 	},
 	// Test fakes: production packages of their own, for tests only.
 	"bot/chattest":          {repo: []string{"bot"}},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/observe"
 	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/webhook"
 )
@@ -50,16 +51,25 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger, mayCreate b
 }
 
 // routes builds the service over the configured chat platforms (see the
-// registry in platforms.go) and mounts the REST API and each platform's
-// endpoints under its prefix. It returns the handler, the service and the
-// platforms' names. Runs started from a platform live there; runs started
-// by REST go to the first configured platform of the registry.
-func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.Service, string, error) {
+// registry in platforms.go) and mounts the REST API, each platform's
+// endpoints under its prefix, and /healthz, /readyz and /metrics (m's,
+// behind cfg.MetricsToken when set), all behind the access logger, which
+// logs each request once and counts it in m. It returns the handler, the
+// service and the platforms' names. Runs started from a platform live
+// there; runs started by REST go to the first configured platform of the
+// registry.
+func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (http.Handler, *bot.Service, string, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", observe.Healthz())
+	mux.Handle("GET /readyz", observe.Readyz(db.Ready, readyTimeout))
+	mux.Handle("GET /metrics", m.Handler(cfg.MetricsToken))
+	outer := observe.Handler(mux, logger, m)
 	configured := cfg.configured()
 	if len(configured) == 0 {
 		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL,
 			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret})
-		return api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}), svc, "none", nil
+		mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}))
+		return outer, svc, "none", nil
 	}
 	signer, err := cfg.signer()
 	if err != nil {
@@ -88,7 +98,6 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 	sc.Chat = sc.Platforms[names[0]]
 	svc := bot.NewService(sc)
 
-	mux := http.NewServeMux()
 	for i, p := range configured {
 		h, err := chats[i].handler(svc)
 		if err != nil {
@@ -97,7 +106,18 @@ func routes(cfg config, db *store.DB, logger *slog.Logger) (http.Handler, *bot.S
 		mux.Handle(p.prefix, h)
 	}
 	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}))
-	return mux, svc, strings.Join(names, ","), nil
+	return outer, svc, strings.Join(names, ","), nil
+}
+
+// readyTimeout bounds GET /readyz: a database slower than this is not
+// ready to serve.
+const readyTimeout = 2 * time.Second
+
+// newMetrics returns the server's metrics: its HTTP requests, the job
+// queue of db, the pool of db, the build.
+func newMetrics(db *store.DB, logger *slog.Logger) *observe.Metrics {
+	v, rev := buildVersion()
+	return observe.NewMetrics(observe.MetricsConfig{DB: db.Pool(), Jobs: db, Version: v, Revision: rev, Logger: logger})
 }
 
 // migrate applies pending migrations.
@@ -117,13 +137,16 @@ func migrate(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Wri
 // Its flags are parsed into cfg, and logger built from it, by the serve
 // command (cli.go).
 func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
+	// Lines logged within a request carry its request_id.
+	logger = slog.New(observe.WithRequestID(logger.Handler()))
 	db, err := openStore(ctx, cfg, logger, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	handler, svc, platform, err := routes(cfg, db, logger)
+	metrics := newMetrics(db, logger)
+	handler, svc, platform, err := routes(cfg, db, logger, metrics)
 	if err != nil {
 		return err
 	}
@@ -140,7 +163,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	host, _ := os.Hostname()
 	dispatcher, err := bot.NewDispatcher(bot.DispatcherConfig{
 		Service: svc, Sender: sender, Owner: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), bot.NewID()[:6]), Logger: logger,
-		Grace: cfg.ShutdownGrace, Retention: cfg.JobRetention,
+		Grace: cfg.ShutdownGrace, Retention: cfg.JobRetention, Metrics: metrics,
 	})
 	if err != nil {
 		return err
