@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # The playbooks server as a container image: a static binary on an empty
 # base (FROM scratch), run as the non-root user 65532, its SQLite file (the
 # default; point PLAYBOOKS_DATABASE_URL at Postgres in production) on the
@@ -7,6 +5,10 @@
 #
 #   docker build --build-arg VERSION="$(git describe --tags --always --dirty)" -t playbooks .
 #   docker run -p 8080:8080 -v playbooks-data:/data playbooks
+#
+# It needs BuildKit (docker build's default since Docker 23) or podman/
+# buildah, for the cache mounts; no syntax directive, so that nothing but
+# the golang image is pulled (scratch is no image).
 #
 # scripts/container-check verifies what can be verified without a registry:
 # it runs this file's `go build` line as it is, and builds the final stage
