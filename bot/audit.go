@@ -31,6 +31,14 @@ type AuditEvent struct {
 	Details string `json:"details"`
 }
 
+// Origin is where a change of credentials comes from, for the audit log:
+// Via (one of the Via* values) and the client address as the API saw it
+// ("" from the command line). Who acted is the Actor beside it.
+type Origin struct {
+	Via     string
+	Address string
+}
+
 // The actions of the audit log.
 const (
 	AuditTokenCreate  = "token.create"

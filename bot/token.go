@@ -33,6 +33,12 @@ type Actor struct {
 	// Admin sees and changes everything, every team's runs and every
 	// private run.
 	Admin bool
+	// ClientID is the OAuth2 client whose access token authenticated the
+	// caller; "" for every other credential.
+	ClientID string
+	// ReadOnly is an access token of scope read: it may read what the
+	// actor sees and change nothing.
+	ReadOnly bool
 }
 
 // CanTeam reports whether the actor may see and change data of the team.
