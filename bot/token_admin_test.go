@@ -2,8 +2,8 @@ package bot_test
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
