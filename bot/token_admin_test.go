@@ -276,3 +276,58 @@ func TestRevokeUserToken(t *testing.T) {
 func cmpIgnoreHash() cmp.Option {
 	return cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Hash" }, cmp.Ignore())
 }
+
+// writeCounting counts the writes a token's use may cost.
+type writeCounting struct {
+	bot.Store
+	writes atomic.Int64
+}
+
+func (s *writeCounting) TouchToken(ctx context.Context, id string, at, staleBefore int64) (bool, error) {
+	s.writes.Add(1)
+	return s.Store.TouchToken(ctx, id, at, staleBefore)
+}
+
+func (s *writeCounting) Remember(ctx context.Context, key string, now, expiresAt int64) (bool, error) {
+	s.writes.Add(1)
+	return s.Store.Remember(ctx, key, now, expiresAt)
+}
+
+func (s *writeCounting) AppendAudit(ctx context.Context, e bot.AuditEvent) error {
+	s.writes.Add(1)
+	return s.Store.AppendAudit(ctx, e)
+}
+
+// TestTokenUseWrites: a busy token costs no write per request, and two
+// replicas seeing one token used from one address within a minute audit
+// it once.
+func TestTokenUseWrites(t *testing.T) {
+	forEachTokenEnv(t, func(t *testing.T, e tokenEnv) {
+		ctx := bot.WithOrigin(context.Background(), rest)
+		now := func() time.Time { return time.UnixMilli(e.ms.Load()) }
+		counted := &writeCounting{Store: e.db}
+		replica1 := bot.NewService(bot.Config{Store: counted, Now: now})
+		replica2 := bot.NewService(bot.Config{Store: e.db, Now: now})
+		secret, _, err := replica1.IssueToken(ctx, tokenAdmin, rest, bot.TokenSpec{UserID: "alice", Admin: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.advance(time.Second)
+		counted.writes.Store(0)
+		for i := range 10 {
+			if _, err := replica1.Authenticate(ctx, secret); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := replica2.Authenticate(ctx, secret); err != nil {
+				t.Fatal(err)
+			}
+			if got := counted.writes.Load(); got != 3 {
+				t.Fatalf("after %d uses: %d writes, want 3 (last use, seen key, audit line) for the first only", i+1, got)
+			}
+			e.advance(time.Second)
+		}
+		if got := actions(e.audit(t)); !cmp.Equal(got, []string{"token.create 192.0.2.7", "token.use 192.0.2.7"}) {
+			t.Errorf("audit after 20 uses on two replicas within a minute: %q, want one use", got)
+		}
+	})
+}
