@@ -10,16 +10,11 @@ import (
 )
 
 // origin is where a request comes from, for the audit log: the REST API
-// and the client address failed authentications are counted against
-// (throttle.go), which honours the trusted proxies' X-Forwarded-For.
+// and the client address, as failed authentications are counted by
+// (throttle.go): the trusted proxies' X-Forwarded-For is honoured, even
+// with throttling off.
 func (s *server) origin(r *http.Request) bot.Origin {
-	var addr string
-	if s.throttle != nil {
-		addr = addrString(s.throttle.clientAddr(r))
-	} else {
-		addr = addrString(parseAddr(r.RemoteAddr))
-	}
-	return bot.Origin{Via: bot.ViaREST, Address: addr}
+	return bot.Origin{Via: bot.ViaREST, Address: addrString(s.proxies.clientAddr(r))}
 }
 
 // addrString is a as the audit log records it: "" when unknown.
