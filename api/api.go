@@ -39,7 +39,8 @@ func New(cfg Config) http.Handler {
 	if cfg.Service == nil {
 		panic("api.New: Config.Service is required")
 	}
-	s := &server{svc: cfg.Service, log: cfg.Logger, throttle: newThrottle(cfg.AuthThrottle)}
+	s := &server{svc: cfg.Service, log: cfg.Logger, throttle: newThrottle(cfg.AuthThrottle),
+		proxies: &throttle{trusted: cfg.AuthThrottle.TrustedProxies}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -53,7 +54,11 @@ type server struct {
 	log      *slog.Logger
 	router   *mux.Router
 	throttle *throttle // nil: no throttling
-	keys     keyLocks  // the Idempotency-Keys in use (idempotency.go)
+	// proxies finds the client address the audit log records (audit.go),
+	// behind the trusted proxies whether throttling is on or off; only its
+	// clientAddr is used.
+	proxies *throttle
+	keys    keyLocks // the Idempotency-Keys in use (idempotency.go)
 }
 
 // handlerFunc is a handler that returns its error for handle to translate,
@@ -68,6 +73,9 @@ func (s *server) handle(op string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rl := requestLogFrom(r.Context())
 		rl.op = op
+		// Where the request comes from, for the audit of a credential's
+		// use (bot.WithOrigin) and of changes made through it.
+		r = r.WithContext(bot.WithOrigin(r.Context(), s.origin(r)))
 		a, err := s.authenticate(r)
 		if err == nil {
 			rl.userID = a.UserID
