@@ -113,6 +113,7 @@ type Store interface {
 	RunStore
 	TokenStore
 	AuditStore
+	AdminSessionStore
 	SeenStore
 	JobStore
 	IdempotencyStore
