@@ -75,5 +75,13 @@ func (s *server) routes() *mux.Router {
 	// ours: the page a webhook's details_url names, outside BasePath so
 	// that the link is short; HTML, with a signed link or a bearer token.
 	r.HandleFunc("/runs/{id}", s.details).Methods("GET", "HEAD")
+	// ours: the admin page of API tokens and OAuth2 clients
+	// (admin_page.go), HTML behind a session that a signed link opens.
+	r.HandleFunc("/admin/open", s.adminOpen).Methods("GET")
+	r.HandleFunc("/admin", s.adminPage("adminPage", s.adminHome)).Methods("GET", "HEAD")
+	r.HandleFunc("/admin/logout", s.adminForm("adminLogout", s.adminLogout)).Methods("POST")
+	r.HandleFunc("/admin/tokens", s.adminForm("adminCreateToken", s.adminCreateToken)).Methods("POST")
+	r.HandleFunc("/admin/tokens/{id}/revoke", s.adminPage("adminConfirmRevokeToken", s.adminConfirmRevokeToken)).Methods("GET")
+	r.HandleFunc("/admin/tokens/{id}/revoke", s.adminForm("adminRevokeToken", s.adminRevokeToken)).Methods("POST")
 	return r
 }
