@@ -199,6 +199,7 @@ func TestAdminPageRefusesForgedForms(t *testing.T) {
 			{name: "wrong CSRF token", csrf: csrf[:len(csrf)-1] + "x"},
 			{name: "another session's token", csrf: "0" + csrf[1:]},
 			{name: "from another origin", csrf: csrf, header: http.Header{"Origin": {"https://evil.example"}}},
+			{name: "from an opaque origin", csrf: csrf, header: http.Header{"Origin": {"null"}}},
 			{name: "from another site", csrf: csrf, header: http.Header{"Sec-Fetch-Site": {"cross-site"}}},
 			{name: "from a sibling site", csrf: csrf, header: http.Header{"Sec-Fetch-Site": {"same-site"}}},
 		} {
