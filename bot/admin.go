@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -146,12 +147,15 @@ func (s *Service) OpenAdminLink(ctx context.Context, q url.Values) (string, Admi
 	}
 	expires, err := strconv.ParseInt(exp, 10, 64)
 	now := s.clock()
-	if err != nil || now.Unix() >= expires {
+	// No key holder makes a link that lives longer than MaxAdminLinkTTL;
+	// refusing one keeps the remembered links few.
+	if err != nil || now.Unix() >= expires || time.Unix(expires, 0).Sub(now) > MaxAdminLinkTTL+time.Minute {
 		return "", AdminSession{}, bad
 	}
 	// Single use: the MAC is remembered until the link expires, on every
 	// replica; a second opening finds it.
-	fresh, err := s.FirstSeen(ctx, "admin-link:"+hex.EncodeToString(mac), time.Unix(expires, 0).Sub(now)+time.Minute)
+	key := "admin-link:" + hex.EncodeToString(mac)
+	fresh, err := s.FirstSeen(ctx, key, time.Unix(expires, 0).Sub(now)+time.Minute)
 	if err != nil {
 		return "", AdminSession{}, err
 	}
@@ -170,6 +174,10 @@ func (s *Service) OpenAdminLink(ctx context.Context, q url.Values) (string, Admi
 	sess := AdminSession{Hash: HashToken(secret), UserID: user, CSRF: csrf, CreateAt: ms, SeenAt: ms,
 		ExpireAt: now.Add(AdminSessionMax).UnixMilli()}
 	if err := s.store.CreateAdminSession(ctx, sess); err != nil {
+		// The link opened nothing: let it be tried again.
+		if ferr := s.ForgetSeen(ctx, key); ferr != nil {
+			return "", AdminSession{}, errors.Join(err, ferr)
+		}
 		return "", AdminSession{}, err
 	}
 	return secret, sess, nil

@@ -92,6 +92,18 @@ func TestAdminLink(t *testing.T) {
 		t.Errorf("a details signature opened the admin page: %v", err)
 	}
 
+	// A link that would live past MaxAdminLinkTTL (made by a server whose
+	// clock runs two days ahead) is refused.
+	ahead := bot.NewService(bot.Config{Store: db, PublicURL: "https://pb.example.com", LinkSecret: key,
+		Now: func() time.Time { return now().Add(48 * time.Hour) }})
+	far, err := ahead.AdminLink(user, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open(far); bot.ErrorCode(err) != bot.EUnauthenticated {
+		t.Errorf("a link expiring in two days: got %v, want EUnauthenticated", err)
+	}
+
 	// A minute-long link: good at 59 s, expired at 60 s.
 	short, err := svc.AdminLink(user, time.Minute)
 	if err != nil {
