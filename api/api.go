@@ -68,6 +68,9 @@ func (s *server) handle(op string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rl := requestLogFrom(r.Context())
 		rl.op = op
+		// Where the request comes from, for the audit of a credential's
+		// use (bot.WithOrigin) and of changes made through it.
+		r = r.WithContext(bot.WithOrigin(r.Context(), s.origin(r)))
 		a, err := s.authenticate(r)
 		if err == nil {
 			rl.userID = a.UserID

@@ -98,6 +98,9 @@ func setStatusHeaders(w http.ResponseWriter, status int, err error) {
 	switch {
 	case errors.As(err, &se) && se.retryAfter > 0:
 		w.Header().Set("Retry-After", retryAfterSeconds(se.retryAfter))
+	case status == http.StatusUnauthorized && bot.IsInvalidToken(err):
+		// RFC 6750 section 3.1: a token was sent, unknown, revoked or expired.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks", error="invalid_token"`)
 	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
 	case status == http.StatusServiceUnavailable:

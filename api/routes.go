@@ -26,6 +26,9 @@ func (s *server) routes() *mux.Router {
 		item      = checklist + "/item/{item}"
 		playbooks = BasePath + "/playbooks"
 		playbook  = playbooks + "/{id}"
+		// ours: issue 13's API tokens and audit log (tokens.go, audit.go)
+		adminTokens = BasePath + "/admin/tokens"
+		myTokens    = BasePath + "/tokens/me"
 	)
 	for _, rt := range []struct {
 		method, path, op string
@@ -69,6 +72,12 @@ func (s *server) routes() *mux.Router {
 		{"GET", playbook + "/autofollows", "getAutoFollows", s.autoFollows},
 		{"PUT", playbook + "/autofollows/{user_id}", "followPlaybook", s.follow},        // compat: the plugin's
 		{"DELETE", playbook + "/autofollows/{user_id}", "unfollowPlaybook", s.unfollow}, // compat: the plugin's
+		{"POST", adminTokens, "issueToken", s.issueToken},                               // ours: not in the spec
+		{"GET", adminTokens, "listTokens", s.listTokens},                                // ours: not in the spec
+		{"DELETE", adminTokens + "/{id}", "revokeToken", s.revokeToken},                 // ours: not in the spec
+		{"GET", myTokens, "listMyTokens", s.myTokens},                                   // ours: not in the spec
+		{"DELETE", myTokens + "/{id}", "revokeMyToken", s.revokeMyToken},                // ours: not in the spec
+		{"GET", BasePath + "/admin/audit", "listAudit", s.listAudit},                    // ours: not in the spec
 	} {
 		r.Handle(rt.path, s.handle(rt.op, rt.h)).Methods(rt.method)
 	}

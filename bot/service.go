@@ -68,6 +68,9 @@ type Service struct {
 	prevLinkSecret []byte
 
 	showLocks [showStripes]sync.Mutex
+	// uses are the credential uses this replica audited lately
+	// (token_admin.go).
+	uses recentUses
 }
 
 // NewService returns a Service over the given configuration.

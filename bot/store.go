@@ -84,16 +84,27 @@ type RunStore interface {
 	RunChannels(ctx context.Context, f RunFilter) ([]string, error)
 }
 
-// TokenStore persists API tokens (their hashes only).
+// TokenStore persists API tokens (their hashes only). Issuing and
+// revoking write their audit event in the transaction of the change.
 type TokenStore interface {
-	// CreateToken inserts t. EConflict if its ID or hash exists.
-	CreateToken(ctx context.Context, t Token) error
+	// CreateToken inserts t and its audit event e. EConflict if its ID or
+	// hash exists.
+	CreateToken(ctx context.Context, t Token, e AuditEvent) error
 	// TokenByHash returns the token with the given hash, revoked or not. ENotFound.
 	TokenByHash(ctx context.Context, hash string) (Token, error)
-	// ListTokens returns every token, oldest first.
-	ListTokens(ctx context.Context) ([]Token, error)
-	// RevokeToken sets the token's RevokeAt to at. ENotFound.
-	RevokeToken(ctx context.Context, id string, at int64) error
+	// TokenByID returns the token with the given ID, revoked or not. ENotFound.
+	TokenByID(ctx context.Context, id string) (Token, error)
+	// ListTokens returns the tokens of userID, every token when "",
+	// oldest first.
+	ListTokens(ctx context.Context, userID string) ([]Token, error)
+	// RevokeToken sets the token's RevokeAt to at and writes e, unless it
+	// is revoked already: then it changes and writes nothing and reports
+	// false. ENotFound.
+	RevokeToken(ctx context.Context, id string, at int64, e AuditEvent) (bool, error)
+	// TouchToken sets the token's LastUsedAt to at if it is before
+	// staleBefore, and reports whether it did, so that of replicas seeing
+	// one use at once, one writes it.
+	TouchToken(ctx context.Context, id string, at, staleBefore int64) (bool, error)
 }
 
 // SeenStore remembers keys for a while, for every replica at once: the

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -13,14 +12,28 @@ import (
 
 // Token is an API token as stored: only the SHA-256 hash of its secret is
 // kept. It acts for UserID; TeamIDs limits it to those teams unless Admin.
+//
+// Every field but Hash is what lists and answers show; the secret itself
+// is never stored and is shown only in the answer that issues it.
 type Token struct {
-	ID       string   `json:"id"`
-	Hash     string   `json:"-"`
-	UserID   string   `json:"user_id"`
-	TeamIDs  []string `json:"team_ids"`
-	Admin    bool     `json:"admin"`
-	CreateAt int64    `json:"create_at"`
-	RevokeAt int64    `json:"revoke_at"`
+	ID      string   `json:"id"`
+	Hash    string   `json:"-"`
+	UserID  string   `json:"user_id"`
+	TeamIDs []string `json:"team_ids"`
+	Admin   bool     `json:"admin"`
+	// Name is a note of what the token is for ("" when none was given).
+	Name string `json:"name"`
+	// CreatedBy is the user who issued the token ("" from the command
+	// line, and for tokens issued before issue 13).
+	CreatedBy string `json:"created_by"`
+	CreateAt  int64  `json:"create_at"`
+	// ExpireAt is when the token stops working (Unix ms); 0 is never.
+	ExpireAt int64 `json:"expire_at"`
+	// LastUsedAt is when the token last authenticated a request (Unix
+	// ms; 0 is never), to within TokenUseEvery: it is written at most
+	// that often.
+	LastUsedAt int64 `json:"last_used_at"`
+	RevokeAt   int64 `json:"revoke_at"`
 }
 
 // Actor is who is calling: the user a token acts for, and what it may touch.
@@ -90,48 +103,26 @@ type BootstrapAdmin struct {
 	UserID string
 }
 
-// CreateToken issues a new token for userID. It returns the secret, shown
-// once, and the stored token. A token is limited to teamIDs unless admin;
-// one with neither is refused.
+// cliActor is who acts through the server's command line (playbooks
+// token ...): whoever has the shell and the database, an admin.
+func cliActor() Actor { return Actor{Admin: true} }
+
+// CreateToken issues a new token for userID from the command line (see
+// IssueToken): the secret, shown once, and the stored token. A token is
+// limited to teamIDs unless admin; one with neither is refused.
 func (s *Service) CreateToken(ctx context.Context, userID string, teamIDs []string, admin bool) (string, Token, error) {
-	if err := s.checkChatID("user", userID); err != nil {
-		return "", Token{}, err
-	}
-	for _, t := range teamIDs {
-		if err := s.checkChatID("team", t); err != nil {
-			return "", Token{}, err
-		}
-	}
-	if len(teamIDs) == 0 && !admin {
-		return "", Token{}, Errorf(EInvalid, "a token needs at least one --team, or --admin for all teams")
-	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", Token{}, err
-	}
-	secret := "pbk_" + hex.EncodeToString(b[:])
-	t := Token{
-		ID: s.newID(), Hash: HashToken(secret), UserID: userID,
-		TeamIDs: slices.Compact(slices.Sorted(slices.Values(teamIDs))), Admin: admin,
-		CreateAt: s.now(),
-	}
-	if t.TeamIDs == nil {
-		t.TeamIDs = []string{}
-	}
-	if err := s.store.CreateToken(ctx, t); err != nil {
-		return "", Token{}, err
-	}
-	return secret, t, nil
+	return s.IssueToken(ctx, cliActor(), Origin{Via: ViaCLI}, TokenSpec{UserID: userID, TeamIDs: teamIDs, Admin: admin})
 }
 
-// ListTokens returns every token issued, revoked ones included.
+// ListTokens returns every token issued, revoked ones included, for the
+// command line.
 func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
-	return s.store.ListTokens(ctx)
+	return s.ListUserTokens(ctx, cliActor(), "")
 }
 
-// RevokeToken revokes a token by ID. ENotFound.
+// RevokeToken revokes a token by ID from the command line. ENotFound.
 func (s *Service) RevokeToken(ctx context.Context, id string) error {
-	return s.store.RevokeToken(ctx, id, s.now())
+	return s.RevokeUserToken(ctx, cliActor(), Origin{Via: ViaCLI}, id)
 }
 
 // Authenticate returns the actor a bearer token secret acts for.
@@ -148,11 +139,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Actor, error
 	if ErrorCode(err) == ENotFound && s.external != nil {
 		return s.external.Authenticate(ctx, secret)
 	}
-	if ErrorCode(err) == ENotFound || (err == nil && t.RevokeAt != 0) {
-		return Actor{}, Errorf(EUnauthenticated, "invalid or revoked token")
+	if ErrorCode(err) == ENotFound {
+		return Actor{}, invalidTokenf("invalid or revoked token")
 	}
 	if err != nil {
 		return Actor{}, err
 	}
-	return Actor{UserID: t.UserID, TeamIDs: t.TeamIDs, Admin: t.Admin}, nil
+	return s.tokenActor(ctx, t) // token_admin.go: revocation, expiry, last use
 }

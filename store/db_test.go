@@ -84,7 +84,7 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 			}
 			defer db.Close()
 			tok := bot.Token{ID: "tok1", Hash: "h1", UserID: "u1", TeamIDs: []string{"t1"}, CreateAt: 1}
-			if err := db.CreateToken(ctx, tok); err != nil {
+			if err := db.CreateToken(ctx, tok, bot.AuditEvent{ID: "a1", Action: bot.AuditTokenCreate, SubjectKind: bot.AuditSubjectToken, SubjectID: "tok1"}); err != nil {
 				t.Fatal(err)
 			}
 			if err := db.Migrate(ctx); err != nil {
@@ -150,7 +150,7 @@ func TestOpenSQLitePaths(t *testing.T) {
 			if err := db.Migrate(ctx); err != nil {
 				t.Fatalf("migrate %s: %v", tt.url, err)
 			}
-			if _, err := db.ListTokens(ctx); err != nil {
+			if _, err := db.ListTokens(ctx, ""); err != nil {
 				t.Fatalf("list tokens: %v", err)
 			}
 		})

@@ -76,7 +76,9 @@ func TestSQLiteBusyUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	err = db.CreateToken(ctx, bot.Token{ID: bot.NewID(), Hash: "h", UserID: bot.NewID(), TeamIDs: []string{}, Admin: true})
+	id := bot.NewID()
+	err = db.CreateToken(ctx, bot.Token{ID: id, Hash: "h", UserID: bot.NewID(), TeamIDs: []string{}, Admin: true},
+		bot.AuditEvent{ID: bot.NewID(), Action: bot.AuditTokenCreate, SubjectKind: bot.AuditSubjectToken, SubjectID: id})
 	if code := bot.ErrorCode(err); code != bot.EUnavailable {
 		t.Fatalf("write while another holds the lock: code %q (%v), want %q", code, err, bot.EUnavailable)
 	}

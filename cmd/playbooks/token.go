@@ -42,12 +42,15 @@ or set PLAYBOOKS_DATABASE_URL (or --database-url).
 	user := createFlags.StringLong("user", "", "ID of the user the token acts for (required)")
 	teams := createFlags.StringListLong("team", "ID of a team the token may access (repeatable)")
 	admin := createFlags.BoolLong("admin", "the token may access every team")
+	name := createFlags.StringLong("name", "", "a note of what the token is for, shown in lists")
+	expiresIn := createFlags.DurationLong("expires-in", 0, "the token stops working after this long, e.g. 720h (at most 8760h; default: never)")
 	create := &ff.Command{
 		Name:      "create",
-		Usage:     "playbooks token create --user USER_ID (--team TEAM_ID ... | --admin) [flags]",
+		Usage:     "playbooks token create --user USER_ID (--team TEAM_ID ... | --admin) [--name NAME] [--expires-in DURATION] [flags]",
 		ShortHelp: "issue an API token acting for a user (its secret is printed once)",
-		LongHelp: `--user, --team and --admin describe the one token being made: they have no
-variables.`,
+		LongHelp: `--user, --team, --admin, --name and --expires-in describe the one token
+being made: they have no variables. The token is issued as by an admin over
+REST and written to the audit log with via=cli.`,
 		Flags: createFlags,
 	}
 	create.Exec = func(ctx context.Context, args []string) error {
@@ -59,13 +62,21 @@ variables.`,
 			return c.usage(create, fmt.Errorf("token create: --user is required"))
 		case len(*teams) == 0 && !*admin:
 			return c.usage(create, fmt.Errorf("token create: a token needs at least one --team, or --admin for all teams"))
+		case *expiresIn < 0:
+			return c.usage(create, fmt.Errorf("token create: --expires-in must be positive, got %s", *expiresIn))
 		}
 		return c.withService(ctx, create, func(svc *bot.Service) error {
-			secret, t, err := svc.CreateToken(ctx, *user, *teams, *admin)
+			secret, t, err := svc.IssueToken(ctx, cliActor(), bot.Origin{Via: bot.ViaCLI}, bot.TokenSpec{
+				UserID: *user, TeamIDs: *teams, Admin: *admin, Name: *name, ExpiresIn: *expiresIn,
+			})
 			if err != nil {
 				return fmt.Errorf("token create: %s", bot.ErrorMessage(err))
 			}
-			fmt.Fprintf(c.stdout, "token id: %s\nsecret:   %s\n(the secret is shown once; send it as Authorization: Bearer <secret>)\n", t.ID, secret)
+			fmt.Fprintf(c.stdout, "token id: %s\nsecret:   %s\n", t.ID, secret)
+			if t.ExpireAt != 0 {
+				fmt.Fprintf(c.stdout, "expires:  %s\n", listTime(t.ExpireAt))
+			}
+			fmt.Fprintln(c.stdout, "(the secret is shown once; send it as Authorization: Bearer <secret>)")
 			return nil
 		})
 	}
@@ -81,23 +92,16 @@ variables.`,
 			return err
 		}
 		return c.withService(ctx, list, func(svc *bot.Service) error {
-			ts, err := svc.ListTokens(ctx)
+			ts, err := svc.ListUserTokens(ctx, cliActor(), "")
 			if err != nil {
 				return err
 			}
 			w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tUSER\tTEAMS\tADMIN\tCREATED\tREVOKED")
+			fmt.Fprintln(w, "ID\tUSER\tNAME\tTEAMS\tADMIN\tCREATED\tCREATED BY\tLAST USED\tEXPIRES\tREVOKED")
 			for _, t := range ts {
-				revoked := "-"
-				if t.RevokeAt != 0 {
-					revoked = time.UnixMilli(t.RevokeAt).UTC().Format(time.RFC3339)
-				}
-				teams := strings.Join(t.TeamIDs, ",")
-				if teams == "" {
-					teams = "-"
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%s\t%s\n", t.ID, t.UserID, teams, t.Admin,
-					time.UnixMilli(t.CreateAt).UTC().Format(time.RFC3339), revoked)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%t\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.UserID, orDash(t.Name),
+					orDash(strings.Join(t.TeamIDs, ",")), t.Admin, listTime(t.CreateAt), orDash(t.CreatedBy),
+					listTime(t.LastUsedAt), listTime(t.ExpireAt), listTime(t.RevokeAt))
 			}
 			return w.Flush()
 		})
@@ -114,7 +118,7 @@ variables.`,
 			return c.usage(revoke, fmt.Errorf("token revoke takes one TOKEN_ID, got %d arguments", len(args)))
 		}
 		return c.withService(ctx, revoke, func(svc *bot.Service) error {
-			if err := svc.RevokeToken(ctx, args[0]); err != nil {
+			if err := svc.RevokeUserToken(ctx, cliActor(), bot.Origin{Via: bot.ViaCLI}, args[0]); err != nil {
 				return fmt.Errorf("token revoke: %s", bot.ErrorMessage(err))
 			}
 			fmt.Fprintf(c.stdout, "token %s revoked\n", args[0])
@@ -123,6 +127,27 @@ variables.`,
 	}
 	token.Subcommands = []*ff.Command{create, list, revoke}
 	return token
+}
+
+// cliActor is who the token commands act as: whoever holds the shell and
+// the database is an admin. The audit log names them by via=cli.
+func cliActor() bot.Actor { return bot.Actor{Admin: true} }
+
+// listTime formats a Unix ms time of a token for token list; "-" for 0
+// (never).
+func listTime(ms int64) string {
+	if ms == 0 {
+		return "-"
+	}
+	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
+}
+
+// orDash is s, or "-" when empty, so that columns stay aligned.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // withService opens the existing database (never creating one) with the
