@@ -112,6 +112,7 @@ type Store interface {
 	PlaybookStore
 	RunStore
 	TokenStore
+	ClientStore
 	AuditStore
 	SeenStore
 	JobStore
