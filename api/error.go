@@ -91,15 +91,15 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 const retryAfterUnavailable = 5 * time.Second
 
 // setStatusHeaders sets the headers an error status comes with:
-// WWW-Authenticate on 401, Retry-After on 503 and on a *statusError that
+// WWW-Authenticate on 401 and on a read token's 403 (see challenge), Retry-After on 503 and on a *statusError that
 // says how long to wait (429).
 func setStatusHeaders(w http.ResponseWriter, status int, err error) {
 	var se *statusError
 	switch {
 	case errors.As(err, &se) && se.retryAfter > 0:
 		w.Header().Set("Retry-After", retryAfterSeconds(se.retryAfter))
-	case status == http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
+	case challenge(status, err) != "":
+		w.Header().Set("WWW-Authenticate", challenge(status, err))
 	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", retryAfterSeconds(retryAfterUnavailable))
 	}

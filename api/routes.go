@@ -26,6 +26,7 @@ func (s *server) routes() *mux.Router {
 		item      = checklist + "/item/{item}"
 		playbooks = BasePath + "/playbooks"
 		playbook  = playbooks + "/{id}"
+		clients   = BasePath + "/admin/clients"
 	)
 	for _, rt := range []struct {
 		method, path, op string
@@ -69,11 +70,17 @@ func (s *server) routes() *mux.Router {
 		{"GET", playbook + "/autofollows", "getAutoFollows", s.autoFollows},
 		{"PUT", playbook + "/autofollows/{user_id}", "followPlaybook", s.follow},        // compat: the plugin's
 		{"DELETE", playbook + "/autofollows/{user_id}", "unfollowPlaybook", s.unfollow}, // compat: the plugin's
+		{"POST", clients, "createClient", s.createClient},                               // ours: OAuth2 clients, admins only
+		{"GET", clients, "listClients", s.listClients},                                  // ours
+		{"DELETE", clients + "/{id}", "revokeClient", s.revokeClient},                   // ours
 	} {
 		r.Handle(rt.path, s.handle(rt.op, rt.h)).Methods(rt.method)
 	}
 	// ours: the page a webhook's details_url names, outside BasePath so
 	// that the link is short; HTML, with a signed link or a bearer token.
 	r.HandleFunc("/runs/{id}", s.details).Methods("GET", "HEAD")
+	// ours: the OAuth2 token endpoint (RFC 6749 3.2), where OAuth2 clients
+	// expect it; every method, so that others get the RFC's error body.
+	r.HandleFunc(TokenPath, s.oauthToken)
 	return r
 }
