@@ -181,6 +181,8 @@ func TestClientCredentials(t *testing.T) {
 // for read, reads but changes nothing (403 insufficient_scope).
 func TestClientCredentialsReadScope(t *testing.T) {
 	forEachOAuthKind(t, api.AuthThrottle{}, func(t *testing.T, e *oauthEnv) {
+		pb := e.createPlaybook(t, e.playbookBody("kept"))
+		run := e.createRun(t, pb, "kept")
 		readID, readSecret := e.createClient(t, bot.ScopeRead)
 		writeID, writeSecret := e.createClient(t, bot.ScopeWrite)
 		for _, tc := range []struct {
@@ -192,8 +194,17 @@ func TestClientCredentialsReadScope(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				e.do(t, tc.client, "GET", "/playbooks?team_id="+e.teamID, nil).want(t, http.StatusOK)
-				for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
-					r := e.do(t, tc.client, m, "/playbooks", e.playbookBody("refused"))
+				for _, c := range []struct {
+					method, path string
+					body         any
+				}{
+					{"POST", "/playbooks", e.playbookBody("refused")},
+					{"PUT", "/playbooks/" + pb, e.playbookBody("renamed")},
+					{"DELETE", "/playbooks/" + pb, nil},
+					{"PATCH", "/runs/" + run.ID, map[string]any{"active_stage": 1}},
+					{"POST", "/admin/clients", map[string]any{"name": "x", "scope": "write", "user_id": e.userID, "admin": true}},
+				} {
+					r := e.do(t, tc.client, c.method, c.path, c.body)
 					r.wantError(t, http.StatusForbidden)
 					wantChallenge(t, r, insufficientScopeChallenge)
 				}
@@ -203,8 +214,8 @@ func TestClientCredentialsReadScope(t *testing.T) {
 			TotalCount int `json:"total_count"`
 		}
 		e.call(t, "GET", "/playbooks?team_id="+e.teamID, nil).want(t, http.StatusOK).decode(t, &pl)
-		if pl.TotalCount != 0 {
-			t.Errorf("got %d playbooks after refused writes, want 0", pl.TotalCount)
+		if pl.TotalCount != 1 {
+			t.Errorf("got %d playbooks after refused writes, want the 1 kept", pl.TotalCount)
 		}
 	})
 }
