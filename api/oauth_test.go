@@ -2,12 +2,14 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -346,4 +348,112 @@ func (e *oauthEnv) tokenCall(t *testing.T, tc tokenRequest) response {
 		req.Header.Set("Authorization", tc.authz)
 	}
 	return doRequest(t, e.client, req)
+}
+
+// TestClientSecretsNeverShown: after a whole life of a client (created,
+// a token issued and used, revoked), neither its secret nor its access
+// token's, nor their hashes, are in any list, the log or the audit log;
+// the audit log has each change once and a use once a minute per token
+// and address.
+func TestClientSecretsNeverShown(t *testing.T) {
+	forEachOAuthKind(t, api.AuthThrottle{}, func(t *testing.T, e *oauthEnv) {
+		id, secret := e.createClient(t, bot.ScopeWrite)
+		_, cfg := e.oauthClient(id, secret, oauth2.AuthStyleInHeader)
+		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, e.client)
+		ts := cfg.TokenSource(ctx)
+		tok, err := ts.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := oauth2.NewClient(ctx, ts)
+		for range 3 {
+			e.do(t, c, "GET", "/playbooks?team_id="+e.teamID, nil).want(t, http.StatusOK)
+		}
+		e.now.Add(time.Minute.Milliseconds())
+		e.do(t, c, "GET", "/playbooks?team_id="+e.teamID, nil).want(t, http.StatusOK)
+		list := e.callAs(t, e.admin, "GET", "/admin/clients", nil).want(t, http.StatusOK)
+		var clients []bot.Client
+		list.decode(t, &clients)
+		if len(clients) != 1 || clients[0].ID != id || clients[0].LastUsedAt == 0 {
+			t.Errorf("got clients %s, want the one client, used", list.body)
+		}
+		e.callAs(t, e.admin, "DELETE", "/admin/clients/"+id, nil).want(t, http.StatusNoContent)
+
+		events, _, err := e.db.ListAudit(context.Background(), bot.AuditFilter{PerPage: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for i := len(events) - 1; i >= 0; i-- {
+			ev := events[i]
+			actions = append(actions, ev.Action)
+			if ev.Address != "127.0.0.1" || ev.SubjectKind == "" || ev.SubjectID == "" {
+				t.Errorf("audit event %+v: want the address 127.0.0.1 and a subject", ev)
+			}
+		}
+		want := []string{bot.AuditClientCreate, bot.AuditClientToken, bot.AuditAccessTokenUse, bot.AuditAccessTokenUse, bot.AuditClientRevoke}
+		slices.Sort(actions) // the clock stands still: events of one millisecond
+		slices.Sort(want)
+		if strings.Join(actions, " ") != strings.Join(want, " ") {
+			t.Errorf("got audit actions %v, want %v", actions, want)
+		}
+		auditJSON, _ := json.Marshal(events)
+		for name, s := range map[string]string{
+			"client secret": secret, "client secret hash": bot.HashToken(secret),
+			"access token": tok.AccessToken, "access token hash": bot.HashToken(tok.AccessToken),
+		} {
+			for where, text := range map[string]string{"client list": string(list.body), "log": e.logs.String(), "audit log": string(auditJSON)} {
+				if strings.Contains(text, s) {
+					t.Errorf("the %s is in the %s", name, where)
+				}
+			}
+		}
+	})
+}
+
+// TestFailedClientAuthenticationThrottled: failed client authentications
+// spend the address's failures like failed bearer tokens; then even the
+// right secret gets 429 until the address has earned one back.
+func TestFailedClientAuthenticationThrottled(t *testing.T) {
+	e := newOAuthEnv(t, storetest.Kinds()[0], api.AuthThrottle{Failures: 2, Window: time.Hour})
+	id, secret := e.createClient(t, bot.ScopeRead)
+	form := "grant_type=client_credentials"
+	for range 2 {
+		e.tokenCall(t, tokenRequest{basic: [2]string{id, "wrong"}, form: form}).want(t, http.StatusUnauthorized)
+	}
+	r := e.tokenCall(t, tokenRequest{basic: [2]string{id, secret}, form: form}).want(t, http.StatusTooManyRequests)
+	var body map[string]string
+	r.decode(t, &body)
+	if body["error"] != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
+		t.Errorf("got %s with Retry-After %q, want temporarily_unavailable and a Retry-After", r.body, r.header.Get("Retry-After"))
+	}
+	// The bearer routes share the count.
+	e.call(t, "GET", "/playbooks?team_id="+e.teamID, nil).want(t, http.StatusTooManyRequests)
+}
+
+// TestClientAdminRoutes: only admins manage clients; bad input is refused
+// with nothing created.
+func TestClientAdminRoutes(t *testing.T) {
+	forEachOAuthKind(t, api.AuthThrottle{}, func(t *testing.T, e *oauthEnv) {
+		id, _ := e.createClient(t, bot.ScopeRead)
+		spec := map[string]any{"name": "n", "scope": "read", "user_id": e.userID, "team_ids": []string{e.teamID}}
+		e.call(t, "POST", "/admin/clients", spec).wantError(t, http.StatusForbidden)
+		e.call(t, "GET", "/admin/clients", nil).wantError(t, http.StatusForbidden)
+		e.call(t, "DELETE", "/admin/clients/"+id, nil).wantError(t, http.StatusForbidden)
+		for _, bad := range []map[string]any{
+			{"name": "", "scope": "read", "user_id": e.userID, "team_ids": []string{e.teamID}},
+			{"name": "n", "scope": "admin", "user_id": e.userID, "team_ids": []string{e.teamID}},
+			{"name": "n", "scope": "read", "user_id": "", "team_ids": []string{e.teamID}},
+			{"name": "n", "scope": "read", "user_id": e.userID},
+			{"name": "n", "scope": "read", "user_id": e.userID, "team_ids": "t"},
+		} {
+			e.callAs(t, e.admin, "POST", "/admin/clients", bad).wantError(t, http.StatusBadRequest)
+		}
+		e.callAs(t, e.admin, "DELETE", "/admin/clients/"+bot.NewID(), nil).wantError(t, http.StatusNotFound)
+		var clients []bot.Client
+		e.callAs(t, e.admin, "GET", "/admin/clients", nil).want(t, http.StatusOK).decode(t, &clients)
+		if len(clients) != 1 || clients[0].RevokeAt != 0 {
+			t.Errorf("got %d clients, want the 1 created, not revoked", len(clients))
+		}
+	})
 }
