@@ -302,7 +302,7 @@ func TestAdminSessionEnds(t *testing.T) {
 
 		// No cookie, or an unknown one.
 		(&adminBrowser{e: e}).do(t, "GET", "/admin", nil).want(t, http.StatusUnauthorized)
-		(&adminBrowser{e: e, cookie: &http.Cookie{Name: "playbooks_admin", Value: "pba_forged"}}).do(t, "GET", "/admin", nil).
+		(&adminBrowser{e: e, cookie: &http.Cookie{Name: "playbooks_admin", Value: "pbs_forged"}}).do(t, "GET", "/admin", nil).
 			want(t, http.StatusUnauthorized)
 	})
 }

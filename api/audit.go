@@ -9,18 +9,8 @@ import (
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
-// origin is where a request comes from, for the audit log: the REST API
-// and the client address failed authentications are counted against
-// (throttle.go), which honours the trusted proxies' X-Forwarded-For.
-func (s *server) origin(r *http.Request) bot.Origin {
-	var addr string
-	if s.throttle != nil {
-		addr = addrString(s.throttle.clientAddr(r))
-	} else {
-		addr = addrString(parseAddr(r.RemoteAddr))
-	}
-	return bot.Origin{Via: bot.ViaREST, Address: addr}
-}
+// origin (where a request comes from, for the audit log) is in auth.go
+// since the merge with branch oauth, which defined it alike with a via.
 
 // addrString is a as the audit log records it: "" when unknown.
 func addrString(a netip.Addr) string {

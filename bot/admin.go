@@ -162,7 +162,7 @@ func (s *Service) OpenAdminLink(ctx context.Context, q url.Values) (string, Admi
 	if !fresh {
 		return "", AdminSession{}, bad
 	}
-	secret, err := randomSecret("pba_")
+	secret, err := randomSecret("pbs_")
 	if err != nil {
 		return "", AdminSession{}, err
 	}

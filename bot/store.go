@@ -123,6 +123,7 @@ type Store interface {
 	PlaybookStore
 	RunStore
 	TokenStore
+	ClientStore
 	AuditStore
 	AdminSessionStore
 	SeenStore
