@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/playbooks-bot/playbooks/bot"
 )
@@ -137,98 +139,206 @@ func (s *server) sameOrigin(r *http.Request) bool {
 	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
-// adminAddress is the client address of r for the audit log.
-func (s *server) adminAddress(r *http.Request) string {
-	var a = parseAddr(r.RemoteAddr)
-	if s.throttle != nil {
-		a = s.throttle.clientAddr(r)
-	}
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
-}
-
 // adminOrigin is the Origin of a change made on the admin page.
 func (s *server) adminOrigin(r *http.Request) bot.Origin {
-	return bot.Origin{Via: bot.ViaAdminPage, Address: s.adminAddress(r)}
+	return s.origin(r, bot.ViaAdminPage)
 }
+
+// adminAuditPerPage is how many of the newest audit events the page shows.
+const adminAuditPerPage = 50
 
 // adminUserView is one user with their credentials.
 type adminUserView struct {
-	UserID string
-	Tokens []adminTokenView
+	UserID  string
+	Tokens  []adminTokenView
+	Clients []adminClientView
 }
 
 // adminTokenView is an API token as the page lists it: never its secret.
 type adminTokenView struct {
-	ID, Teams, Created, Revoked string
-	Admin                       bool
+	ID, Name, Teams, Created, CreatedBy, LastUsed, Expires, Ended string
+}
+
+// adminClientView is an OAuth2 client as the page lists it: never its
+// secret.
+type adminClientView struct {
+	ID, Name, Scope, Teams, Created, CreatedBy, LastUsed, Ended string
+}
+
+// adminAuditView is one line of the audit log.
+type adminAuditView struct {
+	At, Action, Actor, Via, Address, Subject, Details string
 }
 
 // adminView is the main page.
 type adminView struct {
-	UserID string // the signed-in admin
-	CSRF   string
-	Users  []adminUserView
-	Error  string // a refused form's message
-	Form   url.Values
+	UserID     string // the signed-in admin
+	CSRF       string
+	Users      []adminUserView
+	Audit      []adminAuditView
+	AuditTotal int
+	Error      string // a refused form's message
+	ErrorForm  string // which form was refused: "token" or "client"
+	Form       url.Values
+	// ExpiryChoices are the lifetimes the token form offers.
+	ExpiryChoices []adminChoice
+}
+
+// adminChoice is an option of a select.
+type adminChoice struct{ Value, Label string }
+
+// adminExpiries are the lifetimes a token may be generated with on the
+// page, as expires_in seconds; "" is never.
+var adminExpiries = []adminChoice{
+	{"", "never"}, {"86400", "1 day"}, {"604800", "7 days"}, {"2592000", "30 days"},
+	{"7776000", "90 days"}, {"31536000", "365 days"},
+}
+
+// teamsLabel is how the page shows what a credential reaches.
+func teamsLabel(admin bool, teams []string) string {
+	if admin {
+		return "all teams (admin)"
+	}
+	return strings.Join(teams, ", ")
 }
 
 // adminHome answers GET /admin.
 func (s *server) adminHome(w http.ResponseWriter, r *http.Request, sess bot.AdminSession) error {
-	return s.renderAdmin(w, r, sess, http.StatusOK, "", nil)
+	return s.renderAdmin(w, r, sess, http.StatusOK, "", "", nil)
 }
 
 // renderAdmin writes the main page, with an error message for a refused
 // form (whose values it keeps).
-func (s *server) renderAdmin(w http.ResponseWriter, r *http.Request, sess bot.AdminSession, status int, msg string, form url.Values) error {
-	tokens, err := s.svc.ListTokens(r.Context())
+func (s *server) renderAdmin(w http.ResponseWriter, r *http.Request, sess bot.AdminSession, status int, msg, which string, form url.Values) error {
+	ctx, a := r.Context(), sess.Actor()
+	tokens, err := s.svc.ListUserTokens(ctx, a, "")
 	if err != nil {
 		return err
 	}
-	byUser := map[string]*adminUserView{}
-	for _, t := range tokens {
-		u := byUser[t.UserID]
-		if u == nil {
-			u = &adminUserView{UserID: t.UserID}
-			byUser[t.UserID] = u
-		}
-		u.Tokens = append(u.Tokens, adminTokenView{ID: t.ID, Teams: strings.Join(t.TeamIDs, ", "), Admin: t.Admin,
-			Created: utc(t.CreateAt), Revoked: utc(t.RevokeAt)})
+	clients, err := s.svc.ListClients(ctx, a)
+	if err != nil {
+		return err
 	}
-	v := adminView{UserID: sess.UserID, CSRF: sess.CSRF, Error: msg, Form: form}
+	events, total, err := s.svc.ListAudit(ctx, a, bot.AuditFilter{PerPage: adminAuditPerPage})
+	if err != nil {
+		return err
+	}
+	now := s.svc.Now().UnixMilli()
+	byUser := map[string]*adminUserView{}
+	user := func(id string) *adminUserView {
+		if byUser[id] == nil {
+			byUser[id] = &adminUserView{UserID: id}
+		}
+		return byUser[id]
+	}
+	for _, t := range tokens {
+		v := adminTokenView{ID: t.ID, Name: t.Name, Teams: teamsLabel(t.Admin, t.TeamIDs), Created: utc(t.CreateAt),
+			CreatedBy: t.CreatedBy, LastUsed: utc(t.LastUsedAt), Expires: utc(t.ExpireAt)}
+		switch {
+		case t.RevokeAt != 0:
+			v.Ended = "revoked " + utc(t.RevokeAt)
+		case t.ExpireAt != 0 && t.ExpireAt <= now:
+			v.Ended = "expired"
+		}
+		u := user(t.UserID)
+		u.Tokens = append(u.Tokens, v)
+	}
+	for _, c := range clients {
+		v := adminClientView{ID: c.ID, Name: c.Name, Scope: c.Scope, Teams: teamsLabel(c.Admin, c.TeamIDs), Created: utc(c.CreateAt),
+			CreatedBy: c.CreatedBy, LastUsed: utc(c.LastUsedAt)}
+		if c.RevokeAt != 0 {
+			v.Ended = "revoked " + utc(c.RevokeAt)
+		}
+		u := user(c.UserID)
+		u.Clients = append(u.Clients, v)
+	}
+	v := adminView{UserID: sess.UserID, CSRF: sess.CSRF, Error: msg, ErrorForm: which, Form: form, AuditTotal: total,
+		ExpiryChoices: adminExpiries}
 	for _, u := range byUser {
 		v.Users = append(v.Users, *u)
 	}
 	slices.SortFunc(v.Users, func(a, b adminUserView) int { return cmp.Compare(a.UserID, b.UserID) })
+	for _, e := range events {
+		actor := e.ActorUserID
+		if e.ActorClientID != "" {
+			actor = strings.TrimSpace(actor + " (client " + e.ActorClientID + ")")
+		}
+		v.Audit = append(v.Audit, adminAuditView{At: utc(e.At), Action: e.Action, Actor: actor, Via: e.Via, Address: e.Address,
+			Subject: e.SubjectKind + " " + e.SubjectID, Details: e.Details})
+	}
 	return s.adminRender(w, status, "admin", v)
 }
 
-// adminCreateToken answers POST /admin/tokens: it issues a token and shows
-// its secret, once, on the result page.
+// splitIDs splits a list of IDs typed in a form: commas or spaces.
+func splitIDs(s string) []string {
+	return strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t' })
+}
+
+// refused reports whether err is bad input, to show on the page with the
+// form kept, rather than an error page.
+func refused(err error) bool {
+	return bot.ErrorCode(err) == bot.EInvalid
+}
+
+// adminCreateToken answers POST /admin/tokens: it issues a token (IssueToken)
+// and shows its secret, once, on the result page.
 func (s *server) adminCreateToken(w http.ResponseWriter, r *http.Request, sess bot.AdminSession) error {
 	f := r.PostForm
-	user := strings.TrimSpace(f.Get("user_id"))
-	teams := strings.FieldsFunc(f.Get("team_ids"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t' })
-	secret, t, err := s.svc.CreateToken(r.Context(), user, teams, f.Get("admin") == "on")
-	if code := bot.ErrorCode(err); code == bot.EInvalid {
+	spec := bot.TokenSpec{UserID: strings.TrimSpace(f.Get("user_id")), TeamIDs: splitIDs(f.Get("team_ids")),
+		Admin: f.Get("admin") == "on", Name: strings.TrimSpace(f.Get("name"))}
+	if v := f.Get("expires_in"); v != "" {
+		i := slices.IndexFunc(adminExpiries, func(c adminChoice) bool { return c.Value == v })
+		if i < 0 {
+			return s.renderAdmin(w, r, sess, http.StatusBadRequest, "expires_in: choose one of the lifetimes offered", "token", f)
+		}
+		secs, _ := strconv.Atoi(v) // one of adminExpiries: a number
+		spec.ExpiresIn = time.Duration(secs) * time.Second
+	}
+	secret, t, err := s.svc.IssueToken(r.Context(), sess.Actor(), s.adminOrigin(r), spec)
+	if refused(err) {
 		requestLogFrom(r.Context()).err = err
-		return s.renderAdmin(w, r, sess, http.StatusBadRequest, bot.ErrorMessage(err), f)
+		return s.renderAdmin(w, r, sess, http.StatusBadRequest, bot.ErrorMessage(err), "token", f)
 	}
 	if err != nil {
 		return err
 	}
-	return s.adminRender(w, http.StatusOK, "admin-secret", struct {
-		Kind, ID, UserID, Secret string
-	}{"API token", t.ID, t.UserID, secret})
+	return s.adminRender(w, http.StatusOK, "admin-secret", adminSecretView{Kind: "API token", ID: t.ID, UserID: t.UserID,
+		Secret: secret, Use: "Send it as Authorization: Bearer <secret>."})
+}
+
+// adminCreateClient answers POST /admin/clients: it registers an OAuth2
+// client (CreateClient) and shows its secret, once.
+func (s *server) adminCreateClient(w http.ResponseWriter, r *http.Request, sess bot.AdminSession) error {
+	f := r.PostForm
+	spec := bot.ClientSpec{Name: strings.TrimSpace(f.Get("name")), Scope: f.Get("scope"), UserID: strings.TrimSpace(f.Get("user_id")),
+		TeamIDs: splitIDs(f.Get("team_ids")), Admin: f.Get("admin") == "on"}
+	secret, c, err := s.svc.CreateClient(r.Context(), sess.Actor(), s.adminOrigin(r), spec)
+	if refused(err) {
+		requestLogFrom(r.Context()).err = err
+		return s.renderAdmin(w, r, sess, http.StatusBadRequest, bot.ErrorMessage(err), "client", f)
+	}
+	if err != nil {
+		return err
+	}
+	return s.adminRender(w, http.StatusOK, "admin-secret", adminSecretView{Kind: "OAuth2 client", ID: c.ID, UserID: c.UserID,
+		Secret: secret, ClientID: c.ID, Use: "Get access tokens at POST /oauth/token with grant_type=client_credentials, this client ID and secret."})
+}
+
+// adminSecretView is the result page of a new credential.
+type adminSecretView struct {
+	Kind, ID, UserID, Secret, ClientID, Use string
+}
+
+// adminConfirmView is the confirmation step of a revocation.
+type adminConfirmView struct {
+	CSRF, Kind, ID, Name, UserID, Action string
 }
 
 // adminConfirmRevokeToken answers GET /admin/tokens/{id}/revoke: the
 // confirmation step of a revocation.
 func (s *server) adminConfirmRevokeToken(w http.ResponseWriter, r *http.Request, sess bot.AdminSession) error {
 	id := pathID(r, "id")
-	tokens, err := s.svc.ListTokens(r.Context())
+	tokens, err := s.svc.ListUserTokens(r.Context(), sess.Actor(), "")
 	if err != nil {
 		return err
 	}
@@ -237,14 +347,39 @@ func (s *server) adminConfirmRevokeToken(w http.ResponseWriter, r *http.Request,
 		return bot.Errorf(bot.ENotFound, "token %s not found", id)
 	}
 	t := tokens[i]
-	return s.adminRender(w, http.StatusOK, "admin-confirm", struct {
-		CSRF, Kind, ID, UserID, Action string
-	}{sess.CSRF, "API token", t.ID, t.UserID, "/admin/tokens/" + url.PathEscape(t.ID) + "/revoke"})
+	return s.adminRender(w, http.StatusOK, "admin-confirm", adminConfirmView{CSRF: sess.CSRF, Kind: "API token", ID: t.ID, Name: t.Name,
+		UserID: t.UserID, Action: "/admin/tokens/" + url.PathEscape(t.ID) + "/revoke"})
 }
 
 // adminRevokeToken answers POST /admin/tokens/{id}/revoke (confirmed).
 func (s *server) adminRevokeToken(w http.ResponseWriter, r *http.Request, sess bot.AdminSession) error {
-	if err := s.svc.RevokeToken(r.Context(), pathID(r, "id")); err != nil {
+	if err := s.svc.RevokeUserToken(r.Context(), sess.Actor(), s.adminOrigin(r), pathID(r, "id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	return nil
+}
+
+// adminConfirmRevokeClient answers GET /admin/clients/{id}/revoke.
+func (s *server) adminConfirmRevokeClient(w http.ResponseWriter, r *http.Request, sess bot.AdminSession) error {
+	id := pathID(r, "id")
+	clients, err := s.svc.ListClients(r.Context(), sess.Actor())
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(clients, func(c bot.Client) bool { return c.ID == id })
+	if i < 0 {
+		return bot.Errorf(bot.ENotFound, "client %s not found", id)
+	}
+	c := clients[i]
+	return s.adminRender(w, http.StatusOK, "admin-confirm", adminConfirmView{CSRF: sess.CSRF, Kind: "OAuth2 client", ID: c.ID, Name: c.Name,
+		UserID: c.UserID, Action: "/admin/clients/" + url.PathEscape(c.ID) + "/revoke"})
+}
+
+// adminRevokeClient answers POST /admin/clients/{id}/revoke (confirmed):
+// the client and its live access tokens stop working at once.
+func (s *server) adminRevokeClient(w http.ResponseWriter, r *http.Request, sess bot.AdminSession) error {
+	if err := s.svc.RevokeClient(r.Context(), sess.Actor(), s.adminOrigin(r), pathID(r, "id")); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)

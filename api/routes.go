@@ -96,6 +96,9 @@ func (s *server) routes() *mux.Router {
 	r.HandleFunc("/admin/tokens", s.adminForm("adminCreateToken", s.adminCreateToken)).Methods("POST")
 	r.HandleFunc("/admin/tokens/{id}/revoke", s.adminPage("adminConfirmRevokeToken", s.adminConfirmRevokeToken)).Methods("GET")
 	r.HandleFunc("/admin/tokens/{id}/revoke", s.adminForm("adminRevokeToken", s.adminRevokeToken)).Methods("POST")
+	r.HandleFunc("/admin/clients", s.adminForm("adminCreateClient", s.adminCreateClient)).Methods("POST")
+	r.HandleFunc("/admin/clients/{id}/revoke", s.adminPage("adminConfirmRevokeClient", s.adminConfirmRevokeClient)).Methods("GET")
+	r.HandleFunc("/admin/clients/{id}/revoke", s.adminForm("adminRevokeClient", s.adminRevokeClient)).Methods("POST")
 	// ours: the OAuth2 token endpoint (RFC 6749 3.2), where OAuth2 clients
 	// expect it; every method, so that others get the RFC's error body.
 	r.HandleFunc(TokenPath, s.oauthToken)

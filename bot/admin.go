@@ -231,3 +231,7 @@ func randomSecret(prefix string) (string, error) {
 	}
 	return prefix + hex.EncodeToString(b[:]), nil
 }
+
+// Now is the service's clock: what the admin page judges a credential's
+// expiry by, the same time Authenticate does.
+func (s *Service) Now() time.Time { return s.clock() }

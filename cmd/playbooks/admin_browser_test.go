@@ -65,8 +65,8 @@ func TestAdminPageInChromium(t *testing.T) {
 	}
 
 	// Generate a token for user.
-	b.act(fmt.Sprintf(`document.getElementById('user_id').value = %q;
-		document.getElementById('team_ids').value = %q;
+	b.act(fmt.Sprintf(`document.getElementById('token_user_id').value = %q;
+		document.getElementById('token_team_ids').value = %q;
 		document.querySelector('#create-token button[type=submit]').click()`, user, team))
 	secret := b.eval(`(document.getElementById('secret') || {}).textContent || location.href + ' ' + document.body.innerText`)
 	if !strings.HasPrefix(secret, "pbk_") {
@@ -100,8 +100,8 @@ func TestAdminPageInChromium(t *testing.T) {
 	if got := b.eval(`location.pathname`); got != "/admin" {
 		t.Errorf("after revoking the browser is at %q, want /admin", got)
 	}
-	if got := b.eval(`document.querySelector('#token-` + tokenID + `').className`); !strings.Contains(got, "revoked") {
-		t.Errorf("the revoked token's row has class %q, want revoked", got)
+	if got := b.eval(`document.querySelector('#token-` + tokenID + `').className`); !strings.Contains(got, "ended") {
+		t.Errorf("the revoked token's row has class %q, want ended", got)
 	}
 	if code := call(t, "GET", api, secret, nil, nil); code != 401 {
 		t.Errorf("REST with the revoked token: got %d, want 401", code)
