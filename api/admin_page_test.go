@@ -131,8 +131,8 @@ func TestAdminPageTokens(t *testing.T) {
 		user := bot.NewID()
 
 		// Generate: the secret is shown once and works.
-		res := b.do(t, "POST", "/admin/tokens", url.Values{"csrf": {csrf}, "user_id": {user}, "team_ids": {e.teamID}}).
-			want(t, http.StatusOK)
+		res := b.do(t, "POST", "/admin/tokens", url.Values{"csrf": {csrf}, "user_id": {user}, "team_ids": {e.teamID},
+			"name": {"status page"}, "expires_in": {"604800"}}).want(t, http.StatusOK)
 		m := regexp.MustCompile(`pbk_[0-9a-f]+`).Find(res.body)
 		if m == nil {
 			t.Fatalf("the result page shows no secret:\n%s", res.body)
@@ -146,6 +146,10 @@ func TestAdminPageTokens(t *testing.T) {
 			t.Fatalf("got %d tokens of %s, want 1", len(toks), user)
 		}
 		id := toks[0].ID
+		if got := toks[0]; got.Name != "status page" || got.CreatedBy != e.userID || got.ExpireAt != got.CreateAt+(7*24*time.Hour).Milliseconds() {
+			t.Errorf("issued token %+v: want name \"status page\", created by %s, expiring 7 days after its creation", got, e.userID)
+		}
+		wantAudit(t, e, id, bot.AuditTokenCreate)
 
 		// Listed, without its secret.
 		page := b.do(t, "GET", "/admin", nil).want(t, http.StatusOK)
@@ -161,8 +165,10 @@ func TestAdminPageTokens(t *testing.T) {
 		if !strings.Contains(string(res.body), "--team") && !strings.Contains(string(res.body), "team") {
 			t.Errorf("the refusal does not say a team is needed:\n%s", res.body)
 		}
+		b.do(t, "POST", "/admin/tokens", url.Values{"csrf": {csrf}, "user_id": {user}, "team_ids": {e.teamID}, "expires_in": {"-5"}}).
+			want(t, http.StatusBadRequest)
 		if n := len(activeTokens(t, e, user)); n != 1 {
-			t.Errorf("after a refused form: got %d tokens, want 1", n)
+			t.Errorf("after refused forms: got %d tokens, want 1", n)
 		}
 
 		// Revoke: a confirmation page, then the confirmed form.
@@ -174,6 +180,7 @@ func TestAdminPageTokens(t *testing.T) {
 			t.Fatalf("the confirmation page revoked the token")
 		}
 		b.do(t, "POST", "/admin/tokens/"+id+"/revoke", url.Values{"csrf": {csrf}}).want(t, http.StatusSeeOther)
+		wantAudit(t, e, id, bot.AuditTokenRevoke)
 		if _, err := e.svc.Authenticate(context.Background(), secret); bot.ErrorCode(err) != bot.EUnauthenticated {
 			t.Errorf("a revoked token authenticates: %v", err)
 		}
@@ -304,5 +311,87 @@ func TestAdminSessionEnds(t *testing.T) {
 		(&adminBrowser{e: e}).do(t, "GET", "/admin", nil).want(t, http.StatusUnauthorized)
 		(&adminBrowser{e: e, cookie: &http.Cookie{Name: "playbooks_admin", Value: "pbs_forged"}}).do(t, "GET", "/admin", nil).
 			want(t, http.StatusUnauthorized)
+	})
+}
+
+// wantAudit fails t unless the audit log of subject id has an event of
+// action made on the admin page, by the signed-in admin, from the test's
+// address.
+func wantAudit(t *testing.T, e *linkEnv, id, action string) {
+	t.Helper()
+	events, _, err := e.svc.ListAudit(context.Background(), bot.Actor{Admin: true}, bot.AuditFilter{SubjectID: id, PerPage: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.Action == action {
+			if ev.Via != bot.ViaAdminPage || ev.Address != "127.0.0.1" || ev.ActorUserID != e.userID {
+				t.Errorf("audit %s of %s: got %+v, want via %s from 127.0.0.1 by %s", action, id, ev, bot.ViaAdminPage, e.userID)
+			}
+			return
+		}
+	}
+	t.Errorf("no audit event %s of %s in %+v", action, id, events)
+}
+
+func TestAdminPageClients(t *testing.T) {
+	forEachKindLinks(t, func(t *testing.T, e *linkEnv) {
+		b, csrf := openAdmin(t, e)
+		user := bot.NewID()
+		res := b.do(t, "POST", "/admin/clients", url.Values{"csrf": {csrf}, "name": {"pager"}, "scope": {"read"},
+			"user_id": {user}, "team_ids": {e.teamID}}).want(t, http.StatusOK)
+		m := regexp.MustCompile(`pbc_[0-9a-f]+`).Find(res.body)
+		if m == nil {
+			t.Fatalf("the result page shows no client secret:\n%s", res.body)
+		}
+		secret := string(m)
+		clients, err := e.svc.ListClients(context.Background(), bot.Actor{Admin: true})
+		if err != nil || len(clients) != 1 {
+			t.Fatalf("got clients %+v, %v; want the one made", clients, err)
+		}
+		c := clients[0]
+		if c.Name != "pager" || c.Scope != bot.ScopeRead || c.UserID != user || c.CreatedBy != e.userID {
+			t.Errorf("client %+v: want pager, read, for %s, created by %s", c, user, e.userID)
+		}
+		if !strings.Contains(string(res.body), c.ID) {
+			t.Errorf("the result page does not name the client ID %s", c.ID)
+		}
+		wantAudit(t, e, c.ID, bot.AuditClientCreate)
+
+		page := b.do(t, "GET", "/admin", nil).want(t, http.StatusOK)
+		if !strings.Contains(string(page.body), `id="client-`+c.ID+`"`) || strings.Contains(string(page.body), secret) {
+			t.Errorf("the admin page should list client %s without its secret:\n%s", c.ID, page.body)
+		}
+
+		// Bad input: the form comes back with a message, nothing made.
+		res = b.do(t, "POST", "/admin/clients", url.Values{"csrf": {csrf}, "name": {"x"}, "scope": {"admin"},
+			"user_id": {user}, "team_ids": {e.teamID}}).want(t, http.StatusBadRequest)
+		if !strings.Contains(string(res.body), `id="form-error"`) {
+			t.Errorf("a refused client form shows no error:\n%s", res.body)
+		}
+		// Forged: refused.
+		b.do(t, "POST", "/admin/clients/"+c.ID+"/revoke", url.Values{"csrf": {"nope"}}).want(t, http.StatusForbidden)
+		if clients, _ := e.svc.ListClients(context.Background(), bot.Actor{Admin: true}); len(clients) != 1 || clients[0].RevokeAt != 0 {
+			t.Fatalf("after a refused and a forged form: got clients %+v, want the one, unrevoked", clients)
+		}
+
+		confirm := b.do(t, "GET", "/admin/clients/"+c.ID+"/revoke", nil).want(t, http.StatusOK)
+		if !strings.Contains(string(confirm.body), `action="/admin/clients/`+c.ID+`/revoke"`) {
+			t.Fatalf("the confirmation page has no form to revoke client %s:\n%s", c.ID, confirm.body)
+		}
+		b.do(t, "POST", "/admin/clients/"+c.ID+"/revoke", url.Values{"csrf": {csrf}}).want(t, http.StatusSeeOther)
+		if clients, _ := e.svc.ListClients(context.Background(), bot.Actor{Admin: true}); len(clients) != 1 || clients[0].RevokeAt == 0 {
+			t.Errorf("after revoking: got clients %+v, want it revoked", clients)
+		}
+		wantAudit(t, e, c.ID, bot.AuditClientRevoke)
+		b.do(t, "GET", "/admin/clients/"+bot.NewID()+"/revoke", nil).want(t, http.StatusNotFound)
+
+		// The page's audit log shows what was done.
+		page = b.do(t, "GET", "/admin", nil).want(t, http.StatusOK)
+		for _, want := range []string{bot.AuditClientCreate, bot.AuditClientRevoke, bot.ViaAdminPage} {
+			if !strings.Contains(string(page.body), want) {
+				t.Errorf("the page's audit log lacks %q", want)
+			}
+		}
 	})
 }
