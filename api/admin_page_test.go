@@ -197,6 +197,12 @@ func TestAdminPageRefusesForgedForms(t *testing.T) {
 			t.Fatal(err)
 		}
 		create := url.Values{"user_id": {user}, "team_ids": {e.teamID}}
+		_, otherSession := openAdmin(t, e) // a second session, of the same admin
+		// other differs from csrf in its first character only.
+		other := "1" + csrf[1:]
+		if csrf[0] == '1' {
+			other = "0" + csrf[1:]
+		}
 		for _, tc := range []struct {
 			name   string
 			csrf   string
@@ -204,7 +210,8 @@ func TestAdminPageRefusesForgedForms(t *testing.T) {
 		}{
 			{name: "no CSRF token"},
 			{name: "wrong CSRF token", csrf: csrf[:len(csrf)-1] + "x"},
-			{name: "another session's token", csrf: "0" + csrf[1:]},
+			{name: "a token one character off", csrf: other},
+			{name: "another session's token", csrf: otherSession},
 			{name: "from another origin", csrf: csrf, header: http.Header{"Origin": {"https://evil.example"}}},
 			{name: "from an opaque origin", csrf: csrf, header: http.Header{"Origin": {"null"}}},
 			{name: "from another site", csrf: csrf, header: http.Header{"Sec-Fetch-Site": {"cross-site"}}},
