@@ -42,7 +42,8 @@ func New(cfg Config) http.Handler {
 	if cfg.Service == nil {
 		panic("api.New: Config.Service is required")
 	}
-	s := &server{svc: cfg.Service, log: cfg.Logger, throttle: newThrottle(cfg.AuthThrottle), tokenTTL: cfg.OAuthTokenTTL}
+	s := &server{svc: cfg.Service, log: cfg.Logger, throttle: newThrottle(cfg.AuthThrottle), tokenTTL: cfg.OAuthTokenTTL,
+		proxies: &throttle{trusted: cfg.AuthThrottle.TrustedProxies}}
 	if s.tokenTTL <= 0 {
 		s.tokenTTL = DefaultOAuthTokenTTL
 	}
@@ -58,7 +59,11 @@ type server struct {
 	svc      *bot.Service
 	log      *slog.Logger
 	router   *mux.Router
-	throttle *throttle     // nil: no throttling
+	throttle *throttle // nil: no throttling
+	// proxies finds the client address the audit log records (audit.go),
+	// behind the trusted proxies whether throttling is on or off; only its
+	// clientAddr is used.
+	proxies  *throttle
 	keys     keyLocks      // the Idempotency-Keys in use (idempotency.go)
 	tokenTTL time.Duration // of OAuth2 access tokens (oauth.go)
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // origin (where a request comes from, for the audit log) is in auth.go
-// since the merge with branch oauth, which defined it alike with a via.
+// since the merge with branch oauth, which defined it with a via; it
+// honours the trusted proxies through s.proxies, as tokens' did.
 
 // addrString is a as the audit log records it: "" when unknown.
 func addrString(a netip.Addr) string {

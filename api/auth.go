@@ -52,10 +52,9 @@ func (s *server) bearer(r *http.Request) (bot.Actor, error) {
 // client address as the throttle sees it (X-Forwarded-For believed from
 // trusted proxies only); "" when the peer is unknown.
 func (s *server) origin(r *http.Request, via string) bot.Origin {
-	a := parseAddr(r.RemoteAddr)
-	if s.throttle != nil {
-		a = s.throttle.clientAddr(r)
-	}
+	// s.proxies, not s.throttle: the trusted proxies are believed even
+	// with throttling off (branch tokens' fix, kept at the merge).
+	a := s.proxies.clientAddr(r)
 	o := bot.Origin{Via: via}
 	if a.IsValid() {
 		o.Address = a.String()

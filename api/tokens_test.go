@@ -41,8 +41,9 @@ func newTokenEnv(t *testing.T, kind string) *tokenEnv {
 	svc := bot.NewService(bot.Config{Store: db, Now: now, Logger: logger})
 	srv := httptest.NewServer(api.New(api.Config{
 		Service: svc, Logger: logger,
-		AuthThrottle: api.AuthThrottle{Failures: 1000, Now: now,
-			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
+		// Throttling off (Failures 0): the trusted proxies still name the
+		// client address the audit log records.
+		AuthThrottle: api.AuthThrottle{Now: now, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
 	}))
 	t.Cleanup(srv.Close)
 	e := &tokenEnv{
