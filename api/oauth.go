@@ -69,7 +69,7 @@ func (s *server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	resp, err := s.issueToken(w, r)
+	resp, err := s.grantAccessToken(w, r)
 	if err != nil {
 		s.writeOAuthError(w, r, err)
 		return
@@ -77,8 +77,8 @@ func (s *server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	_ = writeJSON(w, http.StatusOK, resp) // a struct of strings and an int always encodes
 }
 
-// issueToken checks the request and issues the token.
-func (s *server) issueToken(w http.ResponseWriter, r *http.Request) (tokenResponse, error) {
+// grantAccessToken checks the request and issues the token.
+func (s *server) grantAccessToken(w http.ResponseWriter, r *http.Request) (tokenResponse, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return tokenResponse{}, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request",
