@@ -77,9 +77,7 @@ func (s *server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	_ = writeJSON(w, http.StatusOK, resp) // a struct of strings and an int always encodes
 }
 
-// grantAccessToken checks the request and issues the token. (Named
-// issueToken before the merge with branch tokens, whose REST handler of
-// API tokens has that name.)
+// grantAccessToken checks the request and issues the token.
 func (s *server) grantAccessToken(w http.ResponseWriter, r *http.Request) (tokenResponse, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
@@ -456,4 +457,57 @@ func TestClientAdminRoutes(t *testing.T) {
 			t.Errorf("got %d clients, want the 1 created, not revoked", len(clients))
 		}
 	})
+}
+
+// TestClientRevokedOnEveryReplica: two replicas, each with its own
+// connections to one database; a token used on one (which has seen it
+// valid) is refused there from the request after the client is revoked
+// on the other: nothing is cached.
+func TestClientRevokedOnEveryReplica(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dbURL := storetest.URL(t, kind)
+			var replicas [2]string
+			var svcs [2]*bot.Service
+			for i := range replicas {
+				db, err := store.Open(ctx, dbURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				if err := db.Migrate(ctx); err != nil {
+					t.Fatal(err)
+				}
+				svcs[i] = bot.NewService(bot.Config{Store: db})
+				srv := httptest.NewServer(api.New(api.Config{Service: svcs[i], Logger: slog.New(slog.DiscardHandler)}))
+				t.Cleanup(srv.Close)
+				replicas[i] = srv.URL
+			}
+			team, admin := bot.NewID(), bot.Actor{UserID: bot.NewID(), Admin: true}
+			secret, c, err := svcs[0].CreateClient(ctx, admin, bot.Origin{Via: bot.ViaCLI},
+				bot.ClientSpec{Name: "n", Scope: bot.ScopeRead, UserID: bot.NewID(), TeamIDs: []string{team}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := clientcredentials.Config{ClientID: c.ID, ClientSecret: secret, TokenURL: replicas[0] + api.TokenPath}
+			tok, err := cfg.Token(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			get := func() response {
+				req, _ := http.NewRequest("GET", replicas[1]+api.BasePath+"/playbooks?team_id="+team, nil)
+				req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+				return doRequest(t, http.DefaultClient, req)
+			}
+			get().want(t, http.StatusOK)
+			if err := svcs[0].RevokeClient(ctx, admin, bot.Origin{Via: bot.ViaCLI}, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			r := get()
+			r.wantError(t, http.StatusUnauthorized)
+			wantChallenge(t, r, invalidTokenChallenge)
+		})
+	}
 }

@@ -109,6 +109,24 @@ func TestAccessTokenExpiry(t *testing.T) {
 			t.Errorf("at %d: got actor %+v, want u1 read-only through c1", tc.now, a)
 		}
 	}
+	// Uses from one address within a minute write nothing; from another
+	// address, or a minute later, they are noted again.
+	st.client.RevokeAt, st.remembered, st.token.UsedAt = 0, 0, 0
+	for _, step := range []struct {
+		now        int64
+		address    string
+		remembered int
+	}{
+		{10_000, "10.0.0.1", 1}, {69_999, "10.0.0.1", 1}, {70_000, "10.0.0.1", 2}, {70_001, "10.0.0.2", 3}, {70_002, "10.0.0.2", 3},
+	} {
+		now = step.now
+		if _, err := s.Authenticate(WithOrigin(ctx, Origin{Via: ViaREST, Address: step.address}), "pba_x"); err != nil {
+			t.Fatal(err)
+		}
+		if st.remembered != step.remembered {
+			t.Errorf("at %d from %s: %d uses noted, want %d", step.now, step.address, st.remembered, step.remembered)
+		}
+	}
 	st.missing = true
 	if _, err := s.Authenticate(ctx, "pba_y"); ErrorCode(err) != EUnauthenticated || errors.Is(err, ErrInvalidAccessToken) {
 		t.Errorf("unknown access token: got %v, want plain unauthenticated", err)
@@ -121,6 +139,8 @@ type oneTokenStore struct {
 	token   AccessToken
 	client  Client
 	missing bool
+	// remembered counts the seen keys asked for.
+	remembered int
 }
 
 func (s *oneTokenStore) AccessTokenByHash(context.Context, string) (AccessToken, Client, error) {
@@ -130,7 +150,12 @@ func (s *oneTokenStore) AccessTokenByHash(context.Context, string) (AccessToken,
 	return s.token, s.client, nil
 }
 func (s *oneTokenStore) Remember(context.Context, string, int64, int64) (bool, error) {
+	s.remembered++
 	return false, nil
+}
+func (s *oneTokenStore) AccessTokenUsed(_ context.Context, _, from string, at int64) error {
+	s.token.UsedAt, s.token.UsedFrom = at, from
+	return nil
 }
 func (s *oneTokenStore) TouchClient(context.Context, string, int64, time.Duration) error { return nil }
 

@@ -141,6 +141,8 @@ type accessTokenRow struct {
 	Scope    string `db:"scope"`
 	CreateAt int64  `db:"create_at"`
 	ExpireAt int64  `db:"expire_at"`
+	UsedAt   int64  `db:"used_at"`
+	UsedFrom string `db:"used_from"`
 }
 
 // CreateAccessToken inserts t and e in one transaction, and deletes the
@@ -151,8 +153,8 @@ func (db *DB) CreateAccessToken(ctx context.Context, t bot.AccessToken, e bot.Au
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM oauth_access_tokens WHERE expire_at < ?`), t.CreateAt); err != nil {
 			return err
 		}
-		_, err := tx.NamedExecContext(ctx, `INSERT INTO oauth_access_tokens (id, hash, client_id, scope, create_at, expire_at)
-			VALUES (:id, :hash, :client_id, :scope, :create_at, :expire_at)`, accessTokenRow(t))
+		_, err := tx.NamedExecContext(ctx, `INSERT INTO oauth_access_tokens (id, hash, client_id, scope, create_at, expire_at, used_at, used_from)
+			VALUES (:id, :hash, :client_id, :scope, :create_at, :expire_at, :used_at, :used_from)`, accessTokenRow(t))
 		if err := conflict(err, "access token %s or its hash already exists", t.ID); err != nil {
 			return err
 		}
@@ -177,7 +179,7 @@ func (db *DB) AccessTokenByHash(ctx context.Context, hash string) (bot.AccessTok
 			accessTokenRow
 			Client clientRow `db:"c"`
 		}
-		err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT t.id, t.hash, t.client_id, t.scope, t.create_at, t.expire_at,
+		err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT t.id, t.hash, t.client_id, t.scope, t.create_at, t.expire_at, t.used_at, t.used_from,
 			c.id AS "c.id", c.hash AS "c.hash", c.name AS "c.name", c.scope AS "c.scope", c.user_id AS "c.user_id",
 			c.team_ids AS "c.team_ids", c.admin AS "c.admin", c.created_by AS "c.created_by", c.create_at AS "c.create_at",
 			c.last_used_at AS "c.last_used_at", c.revoke_at AS "c.revoke_at"
@@ -194,6 +196,19 @@ func (db *DB) AccessTokenByHash(ctx context.Context, hash string) (bot.AccessTok
 		return bot.AccessToken{}, bot.Client{}, fmt.Errorf("get access token by hash: %w", err)
 	}
 	return t, c, nil
+}
+
+// AccessTokenUsed sets the access token's UsedAt and UsedFrom; a token
+// deleted meanwhile (expired) is no error.
+func (db *DB) AccessTokenUsed(ctx context.Context, id, from string, at int64) error {
+	err := db.write(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE oauth_access_tokens SET used_at = ?, used_from = ? WHERE id = ?`), at, from, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("note use of access token %s: %w", id, err)
+	}
+	return nil
 }
 
 // TouchClient sets the client's LastUsedAt to at unless it is within every

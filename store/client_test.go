@@ -123,6 +123,12 @@ func TestAccessTokens(t *testing.T) {
 		if diff := cmp.Diff(c, gotC); diff != "" {
 			t.Errorf("AccessTokenByHash client mismatch (-want +got):\n%s", diff)
 		}
+		if err := db.AccessTokenUsed(ctx, "a1", "10.0.0.1", 60); err != nil {
+			t.Fatal(err)
+		}
+		if gotT, _, _ = db.AccessTokenByHash(ctx, "ah1"); gotT.UsedAt != 60 || gotT.UsedFrom != "10.0.0.1" {
+			t.Errorf("got used at %d from %q, want 60 from 10.0.0.1", gotT.UsedAt, gotT.UsedFrom)
+		}
 		// The client is read with the token: its revocation shows at once.
 		if err := db.RevokeClient(ctx, "c1", 70, auditOf("r1", 70, bot.AuditClientRevoke, bot.AuditSubjectClient, "c1")); err != nil {
 			t.Fatal(err)

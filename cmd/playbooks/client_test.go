@@ -22,7 +22,7 @@ import (
 // PLAYBOOKS_OAUTH_TOKEN_TTL, on SQLite and on Postgres: the client the
 // command line creates gets tokens of that lifetime from the whole
 // server with the standard Go client, the list never shows the secret,
-// and the revocation refuses the live token.
+// the revocation refuses the live token, and serve's log holds no secret.
 func TestClientCommands(t *testing.T) {
 	for kind, dbURL := range testDatabaseURLs(t) {
 		t.Run(kind, func(t *testing.T) {
@@ -66,7 +66,7 @@ func TestClientCommands(t *testing.T) {
 				t.Errorf("client list printed %q, want the client without its secret or hash", list)
 			}
 
-			srv := startServer(t, env)
+			srv, logs := startServerLogs(t, env)
 			cfg := clientcredentials.Config{ClientID: id[1], ClientSecret: secret[1], TokenURL: srv.URL + api.TokenPath}
 			tok, err := cfg.Token(ctx)
 			if err != nil {
@@ -96,6 +96,14 @@ func TestClientCommands(t *testing.T) {
 			var re *oauth2.RetrieveError
 			if _, err := cfg.Token(ctx); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
 				t.Errorf("token after client revoke: %v, want invalid_client", err)
+			}
+			for name, secret := range map[string]string{"client secret": secret[1], "access token": tok.AccessToken} {
+				if strings.Contains(logs.String(), secret) || strings.Contains(logs.String(), bot.HashToken(secret)) {
+					t.Errorf("the %s (or its hash) is in serve's log", name)
+				}
+			}
+			if !strings.Contains(logs.String(), api.TokenPath) {
+				t.Errorf("serve's log has no line of %s: is it the log of this server?", api.TokenPath)
 			}
 			if _, err := cli("client", "revoke", bot.NewID()); err == nil || !strings.Contains(err.Error(), "not found") {
 				t.Errorf("client revoke of nothing: %v, want not found", err)

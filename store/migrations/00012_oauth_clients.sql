@@ -4,7 +4,9 @@
 -- scope is 'read' or 'write'. An access token is read together with its
 -- client (one join), so that revoking the client refuses its live tokens
 -- at once on every replica. Expired access tokens are deleted when new
--- ones are issued (oauth_access_tokens_expire).
+-- ones are issued (oauth_access_tokens_expire). used_at and used_from are
+-- when and from which address the token's use was last noted: a use from
+-- the same address within a minute writes nothing.
 
 -- +goose Up
 CREATE TABLE oauth_clients (
@@ -26,7 +28,9 @@ CREATE TABLE oauth_access_tokens (
     client_id TEXT   NOT NULL REFERENCES oauth_clients (id),
     scope     TEXT   NOT NULL,
     create_at BIGINT NOT NULL,
-    expire_at BIGINT NOT NULL
+    expire_at BIGINT NOT NULL,
+    used_at   BIGINT NOT NULL DEFAULT 0,
+    used_from TEXT   NOT NULL DEFAULT ''
 );
 CREATE INDEX oauth_access_tokens_expire ON oauth_access_tokens (expire_at);
 
