@@ -69,7 +69,9 @@ func (s *server) adminOpen(w http.ResponseWriter, r *http.Request) {
 	rl := requestLogFrom(r.Context())
 	rl.op = "adminOpen"
 	adminHeaders(w)
-	secret, sess, err := s.svc.OpenAdminLink(r.Context(), r.URL.Query())
+	secret, sess, err := s.adminCredential(r, func() (string, bot.AdminSession, error) {
+		return s.svc.OpenAdminLink(r.Context(), r.URL.Query())
+	})
 	if err != nil {
 		s.adminError(w, r, err)
 		return
@@ -78,6 +80,23 @@ func (s *server) adminOpen(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: secret, Path: "/admin", HttpOnly: true,
 		Secure: s.secureCookie(r), SameSite: http.SameSiteStrictMode, MaxAge: int(bot.AdminSessionMax.Seconds())})
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+// adminCredential runs check, which checks a link or a session, under the
+// failed-authentication throttle of the REST API: an address out of
+// failures gets 429 before check runs, and each refused credential counts
+// as a failure.
+func (s *server) adminCredential(r *http.Request, check func() (string, bot.AdminSession, error)) (string, bot.AdminSession, error) {
+	if d := s.throttle.wait(r); d > 0 {
+		return "", bot.AdminSession{}, &statusError{status: http.StatusTooManyRequests,
+			message: "too many failed authentications from this address", retryAfter: d}
+	}
+	secret, sess, err := check()
+	if bot.ErrorCode(err) == bot.EUnauthenticated && s.throttle != nil {
+		requestLogFrom(r.Context()).client = s.throttle.clientAddr(r).String()
+		s.throttle.failed(r)
+	}
+	return secret, sess, err
 }
 
 // adminPage wraps h for a GET: the session is checked, in one place.
@@ -90,7 +109,10 @@ func (s *server) adminPage(op string, h adminHandler) http.HandlerFunc {
 		if c, err := r.Cookie(adminCookie); err == nil {
 			secret = c.Value
 		}
-		sess, err := s.svc.AdminSession(r.Context(), secret)
+		_, sess, err := s.adminCredential(r, func() (string, bot.AdminSession, error) {
+			sess, err := s.svc.AdminSession(r.Context(), secret)
+			return "", sess, err
+		})
 		if err == nil {
 			rl.userID = sess.UserID
 			err = h(w, r, sess)
@@ -421,6 +443,7 @@ func (s *server) adminError(w http.ResponseWriter, r *http.Request, err error) {
 		http.StatusForbidden:          "Refused: " + bot.ErrorMessage(err) + ". Reload the admin page and try again.",
 		http.StatusNotFound:           bot.ErrorMessage(err) + ".",
 		http.StatusBadRequest:         bot.ErrorMessage(err) + ".",
+		http.StatusTooManyRequests:    "Too many failed attempts from your address. Try again later.",
 		http.StatusServiceUnavailable: "The server cannot reach its database right now. Try again shortly.",
 	}[status]
 	if msg == "" {

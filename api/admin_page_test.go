@@ -3,14 +3,18 @@ package api_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
 // adminBrowser is a client of the admin page that keeps its session
@@ -401,4 +405,31 @@ func TestAdminPageClients(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAdminPageThrottled: bad links and unknown sessions count as failed
+// authentications of the address, which then gets 429 before anything is
+// checked, as on the REST API.
+func TestAdminPageThrottled(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	srv := httptest.NewUnstartedServer(nil)
+	root := "http://" + srv.Listener.Addr().String()
+	svc := bot.NewService(bot.Config{Store: db, PublicURL: root, LinkSecret: []byte("0123456789abcdef0123456789abcdef")})
+	srv.Config.Handler = api.New(api.Config{Service: svc, Logger: slog.New(slog.DiscardHandler), AuthThrottle: api.AuthThrottle{Failures: 2, Window: time.Hour}})
+	srv.Start()
+	t.Cleanup(srv.Close)
+	b := &adminBrowser{e: &linkEnv{env: &env{client: srv.Client()}, root: root}}
+
+	b.do(t, "GET", bot.AdminLinkPath+"?user=x&exp=1&n=x&sig=AAAA", nil).want(t, http.StatusUnauthorized)
+	b.cookie = &http.Cookie{Name: "playbooks_admin", Value: "pbs_guess"}
+	b.do(t, "GET", "/admin", nil).want(t, http.StatusUnauthorized)
+	b.cookie = nil
+	link, err := svc.AdminLink(bot.NewID(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := b.do(t, "GET", link, nil).want(t, http.StatusTooManyRequests)
+	if res.header.Get("Retry-After") == "" || res.header.Get("Set-Cookie") != "" {
+		t.Errorf("429: got headers %v, want Retry-After and no cookie", res.header)
+	}
 }
