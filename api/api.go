@@ -31,6 +31,9 @@ type Config struct {
 	// AuthThrottle limits failed authentications per client address; the
 	// zero value does not throttle.
 	AuthThrottle AuthThrottle
+	// OAuthTokenTTL is the lifetime of the access tokens POST /oauth/token
+	// issues; DefaultOAuthTokenTTL when 0.
+	OAuthTokenTTL time.Duration
 }
 
 // New returns the handler of the REST API. It panics when cfg.Service is
@@ -39,8 +42,11 @@ func New(cfg Config) http.Handler {
 	if cfg.Service == nil {
 		panic("api.New: Config.Service is required")
 	}
-	s := &server{svc: cfg.Service, log: cfg.Logger, throttle: newThrottle(cfg.AuthThrottle),
+	s := &server{svc: cfg.Service, log: cfg.Logger, throttle: newThrottle(cfg.AuthThrottle), tokenTTL: cfg.OAuthTokenTTL,
 		proxies: &throttle{trusted: cfg.AuthThrottle.TrustedProxies}}
+	if s.tokenTTL <= 0 {
+		s.tokenTTL = DefaultOAuthTokenTTL
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -57,8 +63,9 @@ type server struct {
 	// proxies finds the client address the audit log records (audit.go),
 	// behind the trusted proxies whether throttling is on or off; only its
 	// clientAddr is used.
-	proxies *throttle
-	keys    keyLocks // the Idempotency-Keys in use (idempotency.go)
+	proxies  *throttle
+	keys     keyLocks      // the Idempotency-Keys in use (idempotency.go)
+	tokenTTL time.Duration // of OAuth2 access tokens (oauth.go)
 }
 
 // handlerFunc is a handler that returns its error for handle to translate,
@@ -75,8 +82,11 @@ func (s *server) handle(op string, h handlerFunc) http.Handler {
 		rl.op = op
 		// Where the request comes from, for the audit of a credential's
 		// use (bot.WithOrigin) and of changes made through it.
-		r = r.WithContext(bot.WithOrigin(r.Context(), s.origin(r)))
+		r = r.WithContext(bot.WithOrigin(r.Context(), s.origin(r, bot.ViaREST)))
 		a, err := s.authenticate(r)
+		if err == nil {
+			err = checkScope(r, a)
+		}
 		if err == nil {
 			rl.userID = a.UserID
 			r = r.WithContext(context.WithValue(r.Context(), actorKey{}, a))

@@ -9,13 +9,9 @@ import (
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
-// origin is where a request comes from, for the audit log: the REST API
-// and the client address, as failed authentications are counted by
-// (throttle.go): the trusted proxies' X-Forwarded-For is honoured, even
-// with throttling off.
-func (s *server) origin(r *http.Request) bot.Origin {
-	return bot.Origin{Via: bot.ViaREST, Address: addrString(s.proxies.clientAddr(r))}
-}
+// origin (where a request comes from, for the audit log) is in auth.go
+// since the merge with branch oauth, which defined it with a via; it
+// honours the trusted proxies through s.proxies, as tokens' did.
 
 // addrString is a as the audit log records it: "" when unknown.
 func addrString(a netip.Addr) string {

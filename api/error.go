@@ -91,7 +91,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 const retryAfterUnavailable = 5 * time.Second
 
 // setStatusHeaders sets the headers an error status comes with:
-// WWW-Authenticate on 401, Retry-After on 503 and on a *statusError that
+// WWW-Authenticate on 401 and on a read token's 403 (see challenge), Retry-After on 503 and on a *statusError that
 // says how long to wait (429).
 func setStatusHeaders(w http.ResponseWriter, status int, err error) {
 	var se *statusError
@@ -101,8 +101,8 @@ func setStatusHeaders(w http.ResponseWriter, status int, err error) {
 	case status == http.StatusUnauthorized && bot.IsInvalidToken(err):
 		// RFC 6750 section 3.1: a token was sent, unknown, revoked or expired.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks", error="invalid_token"`)
-	case status == http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="playbooks"`)
+	case challenge(status, err) != "":
+		w.Header().Set("WWW-Authenticate", challenge(status, err))
 	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", retryAfterSeconds(retryAfterUnavailable))
 	}

@@ -29,6 +29,7 @@ func (s *server) routes() *mux.Router {
 		// ours: issue 13's API tokens and audit log (tokens.go, audit.go)
 		adminTokens = BasePath + "/admin/tokens"
 		myTokens    = BasePath + "/tokens/me"
+		clients     = BasePath + "/admin/clients"
 	)
 	for _, rt := range []struct {
 		method, path, op string
@@ -78,11 +79,28 @@ func (s *server) routes() *mux.Router {
 		{"GET", myTokens, "listMyTokens", s.myTokens},                                   // ours: not in the spec
 		{"DELETE", myTokens + "/{id}", "revokeMyToken", s.revokeMyToken},                // ours: not in the spec
 		{"GET", BasePath + "/admin/audit", "listAudit", s.listAudit},                    // ours: not in the spec
+		{"POST", clients, "createClient", s.createClient},                               // ours: OAuth2 clients, admins only
+		{"GET", clients, "listClients", s.listClients},                                  // ours
+		{"DELETE", clients + "/{id}", "revokeClient", s.revokeClient},                   // ours
 	} {
 		r.Handle(rt.path, s.handle(rt.op, rt.h)).Methods(rt.method)
 	}
 	// ours: the page a webhook's details_url names, outside BasePath so
 	// that the link is short; HTML, with a signed link or a bearer token.
 	r.HandleFunc("/runs/{id}", s.details).Methods("GET", "HEAD")
+	// ours: the admin page of API tokens and OAuth2 clients
+	// (admin_page.go), HTML behind a session that a signed link opens.
+	r.HandleFunc("/admin/open", s.adminOpen).Methods("GET")
+	r.HandleFunc("/admin", s.adminPage("adminPage", s.adminHome)).Methods("GET", "HEAD")
+	r.HandleFunc("/admin/logout", s.adminForm("adminLogout", s.adminLogout)).Methods("POST")
+	r.HandleFunc("/admin/tokens", s.adminForm("adminCreateToken", s.adminCreateToken)).Methods("POST")
+	r.HandleFunc("/admin/tokens/{id}/revoke", s.adminPage("adminConfirmRevokeToken", s.adminConfirmRevokeToken)).Methods("GET")
+	r.HandleFunc("/admin/tokens/{id}/revoke", s.adminForm("adminRevokeToken", s.adminRevokeToken)).Methods("POST")
+	r.HandleFunc("/admin/clients", s.adminForm("adminCreateClient", s.adminCreateClient)).Methods("POST")
+	r.HandleFunc("/admin/clients/{id}/revoke", s.adminPage("adminConfirmRevokeClient", s.adminConfirmRevokeClient)).Methods("GET")
+	r.HandleFunc("/admin/clients/{id}/revoke", s.adminForm("adminRevokeClient", s.adminRevokeClient)).Methods("POST")
+	// ours: the OAuth2 token endpoint (RFC 6749 3.2), where OAuth2 clients
+	// expect it; every method, so that others get the RFC's error body.
+	r.HandleFunc(TokenPath, s.oauthToken)
 	return r
 }

@@ -72,7 +72,7 @@ func (s *server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	secret, t, err := s.svc.IssueToken(r.Context(), actor(r), s.origin(r), spec)
+	secret, t, err := s.svc.IssueToken(r.Context(), actor(r), s.origin(r, bot.ViaREST), spec)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (s *server) revokeMyToken(w http.ResponseWriter, r *http.Request) error {
 
 // revoke revokes the token {id} as a.
 func (s *server) revoke(w http.ResponseWriter, r *http.Request, a bot.Actor) error {
-	if err := s.svc.RevokeUserToken(r.Context(), a, s.origin(r), pathID(r, "id")); err != nil {
+	if err := s.svc.RevokeUserToken(r.Context(), a, s.origin(r, bot.ViaREST), pathID(r, "id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -51,6 +51,10 @@ type NewChannel struct {
 type User struct {
 	ID       string
 	Username string
+	// SystemAdmin is a system admin of the chat platform (Mattermost's
+	// system_admin role, a Slack workspace admin or owner): who may ask
+	// for a link to the admin page (/playbook admin).
+	SystemAdmin bool
 }
 
 // NoChat is the Chat of a server with no chat platform configured: runs get

@@ -123,7 +123,9 @@ type Store interface {
 	PlaybookStore
 	RunStore
 	TokenStore
+	ClientStore
 	AuditStore
+	AdminSessionStore
 	SeenStore
 	JobStore
 	IdempotencyStore

@@ -125,8 +125,11 @@ func (s *Service) RevokeToken(ctx context.Context, id string) error {
 	return s.RevokeUserToken(ctx, cliActor(), Origin{Via: ViaCLI}, id)
 }
 
-// Authenticate returns the actor a bearer token secret acts for.
-// EUnauthenticated for an empty, unknown or revoked token.
+// Authenticate returns the actor a bearer token secret acts for: an API
+// token, an OAuth2 access token (AccessTokenPrefix, see client.go) or a
+// token of ExternalAuth. EUnauthenticated for an empty, unknown or revoked
+// token; ErrInvalidAccessToken for an access token expired or of a revoked
+// client.
 func (s *Service) Authenticate(ctx context.Context, secret string) (Actor, error) {
 	secret = strings.TrimSpace(secret)
 	if secret == "" {
@@ -134,6 +137,9 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Actor, error
 	}
 	if s.admin.Secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(s.admin.Secret)) == 1 {
 		return Actor{UserID: s.admin.UserID, Admin: true}, nil
+	}
+	if strings.HasPrefix(secret, AccessTokenPrefix) {
+		return s.authenticateAccessToken(ctx, secret)
 	}
 	t, err := s.store.TokenByHash(ctx, HashToken(secret))
 	if ErrorCode(err) == ENotFound && s.external != nil {

@@ -65,7 +65,7 @@ func (s *Service) IssueToken(ctx context.Context, a Actor, o Origin, spec TokenS
 		TeamIDs: nonNil(slices.Compact(slices.Sorted(slices.Values(spec.TeamIDs)))), Admin: spec.Admin,
 		Name: strings.TrimSpace(spec.Name), CreatedBy: a.UserID, CreateAt: now.UnixMilli(), ExpireAt: expireAt,
 	}
-	e := s.auditEvent(a, o, AuditTokenCreate, t)
+	e := s.tokenAuditEvent(a, o, AuditTokenCreate, t)
 	e.Details = tokenDetails(t)
 	if err := s.store.CreateToken(ctx, t, e); err != nil {
 		return "", Token{}, err
@@ -154,7 +154,7 @@ func (s *Service) RevokeUserToken(ctx context.Context, a Actor, o Origin, id str
 	if err != nil {
 		return err
 	}
-	_, err = s.store.RevokeToken(ctx, id, s.now(), s.auditEvent(a, o, AuditTokenRevoke, t))
+	_, err = s.store.RevokeToken(ctx, id, s.now(), s.tokenAuditEvent(a, o, AuditTokenRevoke, t))
 	return err
 }
 
@@ -193,8 +193,10 @@ func checkTokenAdmin(a Actor, what string) error {
 	return nil
 }
 
-// auditEvent returns the audit event of a acting on token t from o.
-func (s *Service) auditEvent(a Actor, o Origin, action string, t Token) AuditEvent {
+// tokenAuditEvent returns the audit event of a acting on token t from o.
+// (Renamed from auditEvent when merged with branch oauth, whose
+// auditEvent in client.go takes the subject's fields.)
+func (s *Service) tokenAuditEvent(a Actor, o Origin, action string, t Token) AuditEvent {
 	return AuditEvent{
 		ID: s.newID(), At: s.now(), Action: action,
 		ActorUserID: a.UserID, ActorClientID: a.ClientID, Via: o.Via, Address: o.Address,
@@ -282,21 +284,7 @@ func (u *recentUses) due(key string, now time.Time, every time.Duration) bool {
 	return true
 }
 
-type originKey struct{}
-
-// WithOrigin returns ctx carrying o, where a request came from: the REST
-// API puts it there before authenticating, so that the use of a
-// credential is audited with its address.
-func WithOrigin(ctx context.Context, o Origin) context.Context {
-	return context.WithValue(ctx, originKey{}, o)
-}
-
-// OriginFrom returns the Origin WithOrigin put in ctx; the zero Origin
-// when none.
-func OriginFrom(ctx context.Context) Origin {
-	o, _ := ctx.Value(originKey{}).(Origin)
-	return o
-}
+// originKey, WithOrigin and OriginFrom: defined alike in client.go (branch oauth).
 
 // invalidTokenError is the EUnauthenticated error of a bearer token that
 // was sent but is unknown, revoked or expired: RFC 6750's invalid_token.

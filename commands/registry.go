@@ -60,6 +60,8 @@ func registry() []Command {
 			needsRun: true, handle: (*Dispatcher).timeline},
 		{Name: "playbooks", Help: "List the team's playbooks.",
 			handle: (*Dispatcher).listPlaybooks},
+		{Name: "admin", Help: "Get a short-lived link to the admin page of API tokens and OAuth2 clients (chat system admins only; shown only to you).",
+			handle: (*Dispatcher).adminLink},
 		{Name: "help", Help: "Show this help.",
 			handle: (*Dispatcher).help},
 	}

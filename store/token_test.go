@@ -19,7 +19,7 @@ func tokenEvent(action, id string, at int64) bot.AuditEvent {
 }
 
 // auditOf returns the audit events about subject id, newest first.
-func auditOf(t *testing.T, db *store.DB, id string) []bot.AuditEvent {
+func tokenAuditOf(t *testing.T, db *store.DB, id string) []bot.AuditEvent {
 	t.Helper()
 	events, _, err := db.ListAudit(context.Background(), bot.AuditFilter{SubjectID: id, PerPage: 100})
 	if err != nil {
@@ -51,7 +51,7 @@ func TestTokens(t *testing.T) {
 			created[tok.ID] = e
 		}
 		older.TeamIDs = []string{} // nil comes back empty
-		if diff := cmp.Diff([]bot.AuditEvent{created["tok1"]}, auditOf(t, db, "tok1")); diff != "" {
+		if diff := cmp.Diff([]bot.AuditEvent{created["tok1"]}, tokenAuditOf(t, db, "tok1")); diff != "" {
 			t.Errorf("audit of the issue (-want +got):\n%s", diff)
 		}
 
@@ -78,7 +78,7 @@ func TestTokens(t *testing.T) {
 		e3 := tokenEvent(bot.AuditTokenCreate, "tok3", 300)
 		wantCode(t, db.CreateToken(ctx, bot.Token{ID: "tok3", Hash: "hash1", UserID: "u3", CreateAt: 300}, e3), bot.EConflict)
 		wantCode(t, db.CreateToken(ctx, bot.Token{ID: "tok1", Hash: "hash3", UserID: "u3", CreateAt: 300}, e3), bot.EConflict)
-		if got := auditOf(t, db, "tok3"); len(got) != 0 {
+		if got := tokenAuditOf(t, db, "tok3"); len(got) != 0 {
 			t.Errorf("a refused token left audit lines: %+v", got)
 		}
 		// A bad audit event undoes the token.
@@ -97,7 +97,7 @@ func TestTokens(t *testing.T) {
 		}
 		_, err = db.RevokeToken(ctx, "missing", 500, tokenEvent(bot.AuditTokenRevoke, "missing", 500))
 		wantCode(t, err, bot.ENotFound)
-		if diff := cmp.Diff([]bot.AuditEvent{revoke, created["tok1"]}, auditOf(t, db, "tok1")); diff != "" {
+		if diff := cmp.Diff([]bot.AuditEvent{revoke, created["tok1"]}, tokenAuditOf(t, db, "tok1")); diff != "" {
 			t.Errorf("audit after revoking twice (-want +got):\n%s", diff)
 		}
 

@@ -130,7 +130,7 @@ func (c *Client) User(ctx context.Context, userID string) (bot.User, error) {
 	if err != nil {
 		return bot.User{}, apiError(resp, err, "user "+userID)
 	}
-	return bot.User{ID: u.Id, Username: u.Username}, nil
+	return bot.User{ID: u.Id, Username: u.Username, SystemAdmin: u.IsSystemAdmin()}, nil
 }
 
 // UserByName returns a Mattermost user by username, with or without the

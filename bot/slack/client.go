@@ -102,7 +102,7 @@ func (c *Client) User(ctx context.Context, userID string) (bot.User, error) {
 	if err != nil {
 		return bot.User{}, apiError(err, "users.info", "user "+userID)
 	}
-	return bot.User{ID: u.ID, Username: u.Name}, nil
+	return bot.User{ID: u.ID, Username: u.Name, SystemAdmin: u.IsAdmin || u.IsOwner}, nil
 }
 
 // mention matches a user mention as Slack escapes it in command text:

@@ -82,7 +82,7 @@ var allowed = map[string]rule{
 		thirdParty: []string{"github.com/gorilla/mux", "golang.org/x/time/rate"},
 		testRepo:   []string{"bot/mattermost", "bot/mattermost/mmtest", "store", "store/storetest"},
 		testThirdParty: []string{"github.com/getkin/kin-openapi", "github.com/google/go-cmp",
-			"github.com/mattermost/mattermost/server/public/model"},
+			"github.com/mattermost/mattermost/server/public/model", "golang.org/x/oauth2"},
 	},
 	"observe": {
 		repo:           []string{"bot"},
@@ -95,7 +95,7 @@ var allowed = map[string]rule{
 		testRepo:   []string{"bot/mattermost/mmtest", "bot/slack/slacktest", "store/storetest"},
 		testThirdParty: []string{"github.com/lib/pq", "github.com/mattermost/mattermost/server/public/model",
 			"github.com/standard-webhooks/standard-webhooks/libraries", "mvdan.cc/sh/", "github.com/prometheus/common/",
-			"github.com/prometheus/client_model"},
+			"github.com/prometheus/client_model", "golang.org/x/oauth2"},
 	},
 	// Test fakes: production packages of their own, for tests only.
 	"bot/chattest":          {repo: []string{"bot"}},

@@ -239,7 +239,7 @@ that set them.`,
 			return c.usage(c.root, errors.New("no command given"))
 		},
 		Subcommands: []*ff.Command{
-			c.serveCommand(), c.migrateCommand(), c.tokenCommand(), c.mattermostCommand(),
+			c.serveCommand(), c.migrateCommand(), c.tokenCommand(), c.clientCommand(), c.adminCommand(), c.mattermostCommand(),
 			c.versionCommand(), c.healthCommand(),
 		},
 	}

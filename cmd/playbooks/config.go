@@ -70,6 +70,7 @@ var coreSettings = []setting{
 	{name: "PLAYBOOKS_TRUSTED_PROXIES", help: "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed"},
 	{name: "PLAYBOOKS_SHUTDOWN_GRACE", def: shortDuration(defaultShutdownGrace), help: "on SIGTERM, how long requests and job attempts in flight may finish (1s to 1h)"},
 	{name: "PLAYBOOKS_JOB_RETENTION", def: "720h", help: "how long ended jobs are kept before they are purged (at least 1h)"},
+	{name: "PLAYBOOKS_OAUTH_TOKEN_TTL", def: shortDuration(api.DefaultOAuthTokenTTL), help: "lifetime of the access tokens POST /oauth/token issues to OAuth2 clients (1m to 24h)"},
 	{name: "PLAYBOOKS_METRICS_TOKEN", help: "bearer token GET /metrics requires; empty: /metrics is open", secret: true},
 }
 
@@ -172,6 +173,9 @@ type config struct {
 	// JobRetention is PLAYBOOKS_JOB_RETENTION (720 h by default): how long
 	// ended jobs (done, failed, cancelled) are kept before they are purged.
 	JobRetention time.Duration
+	// OAuthTokenTTL is PLAYBOOKS_OAUTH_TOKEN_TTL (10 min by default): the
+	// lifetime of OAuth2 access tokens.
+	OAuthTokenTTL time.Duration
 	// Auth is how failed authentications are throttled and unknown
 	// tokens remembered.
 	Auth authConfig
@@ -400,9 +404,10 @@ func (c config) signer() (*dialogs.Signer, error) {
 	return dialogs.NewSigner([]byte(secret), nil, previous...)
 }
 
-// loadJobs reads the durations of shutdown and job retention.
+// loadJobs reads the durations of shutdown, job retention and OAuth2
+// access tokens.
 func loadJobs(c *config, getenv func(string) string) error {
-	c.ShutdownGrace, c.JobRetention = defaultShutdownGrace, 720*time.Hour
+	c.ShutdownGrace, c.JobRetention, c.OAuthTokenTTL = defaultShutdownGrace, 720*time.Hour, api.DefaultOAuthTokenTTL
 	for _, v := range []struct {
 		name     string
 		dst      *time.Duration
@@ -410,6 +415,7 @@ func loadJobs(c *config, getenv func(string) string) error {
 	}{
 		{"PLAYBOOKS_SHUTDOWN_GRACE", &c.ShutdownGrace, time.Second, time.Hour},
 		{"PLAYBOOKS_JOB_RETENTION", &c.JobRetention, time.Hour, 100 * 365 * 24 * time.Hour},
+		{"PLAYBOOKS_OAUTH_TOKEN_TTL", &c.OAuthTokenTTL, time.Minute, 24 * time.Hour},
 	} {
 		s := getenv(v.name)
 		if s == "" {

@@ -68,7 +68,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (
 	if len(configured) == 0 {
 		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL,
 			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret})
-		mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}))
+		mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle, OAuthTokenTTL: cfg.OAuthTokenTTL}))
 		return outer, svc, "none", nil
 	}
 	signer, err := cfg.signer()
@@ -105,7 +105,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (
 		}
 		mux.Handle(p.prefix, h)
 	}
-	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle}))
+	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle, OAuthTokenTTL: cfg.OAuthTokenTTL}))
 	return outer, svc, strings.Join(names, ","), nil
 }
 

@@ -23,6 +23,9 @@ type User struct {
 	Name        string
 	DisplayName string
 	Deleted     bool
+	// Admin and Owner are the workspace roles users.info reports
+	// (is_admin, is_owner).
+	Admin, Owner bool
 }
 
 // Channel is a conversation of the workspace.
@@ -148,6 +151,15 @@ func (s *Server) AddUser(name string) User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := &User{ID: s.nextID("U"), Name: name, DisplayName: strings.ToUpper(name[:1]) + name[1:]}
+	s.users[u.ID] = u
+	return *u
+}
+
+// AddAdmin adds a workspace admin (is_admin).
+func (s *Server) AddAdmin(name string) User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := &User{ID: s.nextID("U"), Name: name, DisplayName: strings.ToUpper(name[:1]) + name[1:], Admin: true}
 	s.users[u.ID] = u
 	return *u
 }

@@ -290,7 +290,7 @@ func (s *Server) viewsOpen(args map[string]any) (map[string]any, string) {
 }
 
 func userJSON(u *User) map[string]any {
-	return map[string]any{"id": u.ID, "name": u.Name, "deleted": u.Deleted,
+	return map[string]any{"id": u.ID, "name": u.Name, "deleted": u.Deleted, "is_admin": u.Admin, "is_owner": u.Owner,
 		"profile": map[string]any{"display_name": u.DisplayName}}
 }
 
