@@ -225,14 +225,20 @@ func TestClientCredentialsReadScope(t *testing.T) {
 
 func first[A, B any](a A, _ B) A { return a }
 
-// TestPlainUnauthorizedChallenge: no token, or a token nobody issued, gets
-// the bare realm (RFC 6750 3.1: no error code without a token).
+// TestPlainUnauthorizedChallenge: no token gets the bare realm (RFC 6750
+// section 3: no error code when the request has no credentials); a token
+// nobody issued, of either kind, is "invalid for other reasons" (section
+// 3.1): invalid_token.
 func TestPlainUnauthorizedChallenge(t *testing.T) {
 	e := newOAuthEnv(t, storetest.Kinds()[0], api.AuthThrottle{})
-	for _, token := range []string{"", bot.AccessTokenPrefix + "0123", "pbk_nobody"} {
+	for token, want := range map[string]string{
+		"":                             `Bearer realm="playbooks"`,
+		bot.AccessTokenPrefix + "0123": `Bearer realm="playbooks", error="invalid_token"`,
+		"pbk_nobody":                   `Bearer realm="playbooks", error="invalid_token"`,
+	} {
 		r := e.callAs(t, token, "GET", "/playbooks?team_id="+e.teamID, nil)
 		r.wantError(t, http.StatusUnauthorized)
-		wantChallenge(t, r, `Bearer realm="playbooks"`)
+		wantChallenge(t, r, want)
 	}
 }
 

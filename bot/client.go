@@ -306,7 +306,7 @@ func grantScope(have, want string) (string, error) {
 func (s *Service) authenticateAccessToken(ctx context.Context, secret string) (Actor, error) {
 	t, c, err := s.store.AccessTokenByHash(ctx, HashToken(secret))
 	if ErrorCode(err) == ENotFound {
-		return Actor{}, Errorf(EUnauthenticated, "invalid or revoked token")
+		return Actor{}, invalidTokenf("invalid or revoked token")
 	}
 	if err != nil {
 		return Actor{}, err
