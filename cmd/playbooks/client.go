@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/peterbourgon/ff/v4"
 
@@ -17,7 +16,6 @@ import (
 // or after the subcommand alike.
 func (c *cli) clientCommand() *ff.Command {
 	// The command line acts as an admin, audited as via cli.
-	cliAdmin, cliOrigin := bot.Actor{Admin: true}, bot.Origin{Via: bot.ViaCLI}
 	fs := ff.NewFlagSet("client")
 	c.bind(fs, databaseSettings(), nil)
 	client := &ff.Command{
@@ -65,7 +63,7 @@ the teams given with --team (or every team with --admin), and with
 		}
 		return c.withService(ctx, create, func(svc *bot.Service) error {
 			spec := bot.ClientSpec{Name: *name, Scope: *scope, UserID: *user, TeamIDs: *teams, Admin: *admin}
-			secret, cl, err := svc.CreateClient(ctx, cliAdmin, cliOrigin, spec)
+			secret, cl, err := svc.CreateClient(ctx, cliActor(), cliOrigin, spec)
 			if err != nil {
 				return fmt.Errorf("client create: %s", bot.ErrorMessage(err))
 			}
@@ -85,19 +83,16 @@ the teams given with --team (or every team with --admin), and with
 			return err
 		}
 		return c.withService(ctx, list, func(svc *bot.Service) error {
-			cs, err := svc.ListClients(ctx, cliAdmin)
+			cs, err := svc.ListClients(ctx, cliActor())
 			if err != nil {
 				return err
 			}
 			w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tNAME\tSCOPE\tUSER\tTEAMS\tADMIN\tCREATED\tLAST USED\tREVOKED")
 			for _, cl := range cs {
-				teams := strings.Join(cl.TeamIDs, ",")
-				if teams == "" {
-					teams = "-"
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%t\t%s\t%s\t%s\n", cl.ID, cl.Name, cl.Scope, cl.UserID, teams, cl.Admin,
-					cliTime(cl.CreateAt), cliTime(cl.LastUsedAt), cliTime(cl.RevokeAt))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%t\t%s\t%s\t%s\n", cl.ID, cl.Name, cl.Scope, cl.UserID,
+					orDash(strings.Join(cl.TeamIDs, ",")), cl.Admin,
+					listTime(cl.CreateAt), listTime(cl.LastUsedAt), listTime(cl.RevokeAt))
 			}
 			return w.Flush()
 		})
@@ -114,7 +109,7 @@ the teams given with --team (or every team with --admin), and with
 			return c.usage(revoke, fmt.Errorf("client revoke takes one CLIENT_ID, got %d arguments", len(args)))
 		}
 		return c.withService(ctx, revoke, func(svc *bot.Service) error {
-			if err := svc.RevokeClient(ctx, cliAdmin, cliOrigin, args[0]); err != nil {
+			if err := svc.RevokeClient(ctx, cliActor(), cliOrigin, args[0]); err != nil {
 				return fmt.Errorf("client revoke: %s", bot.ErrorMessage(err))
 			}
 			fmt.Fprintf(c.stdout, "client %s revoked\n", args[0])
@@ -123,12 +118,4 @@ the teams given with --team (or every team with --admin), and with
 	}
 	client.Subcommands = []*ff.Command{create, list, revoke}
 	return client
-}
-
-// cliTime writes a Unix ms time for the lists, "-" for none.
-func cliTime(ms int64) string {
-	if ms == 0 {
-		return "-"
-	}
-	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
 }

@@ -66,7 +66,7 @@ REST and written to the audit log with via=cli.`,
 			return c.usage(create, fmt.Errorf("token create: --expires-in must be positive, got %s", *expiresIn))
 		}
 		return c.withService(ctx, create, func(svc *bot.Service) error {
-			secret, t, err := svc.IssueToken(ctx, cliActor(), bot.Origin{Via: bot.ViaCLI}, bot.TokenSpec{
+			secret, t, err := svc.IssueToken(ctx, cliActor(), cliOrigin, bot.TokenSpec{
 				UserID: *user, TeamIDs: *teams, Admin: *admin, Name: *name, ExpiresIn: *expiresIn,
 			})
 			if err != nil {
@@ -118,7 +118,7 @@ REST and written to the audit log with via=cli.`,
 			return c.usage(revoke, fmt.Errorf("token revoke takes one TOKEN_ID, got %d arguments", len(args)))
 		}
 		return c.withService(ctx, revoke, func(svc *bot.Service) error {
-			if err := svc.RevokeUserToken(ctx, cliActor(), bot.Origin{Via: bot.ViaCLI}, args[0]); err != nil {
+			if err := svc.RevokeUserToken(ctx, cliActor(), cliOrigin, args[0]); err != nil {
 				return fmt.Errorf("token revoke: %s", bot.ErrorMessage(err))
 			}
 			fmt.Fprintf(c.stdout, "token %s revoked\n", args[0])
@@ -132,6 +132,10 @@ REST and written to the audit log with via=cli.`,
 // cliActor is who the token commands act as: whoever holds the shell and
 // the database is an admin. The audit log names them by via=cli.
 func cliActor() bot.Actor { return bot.Actor{Admin: true} }
+
+// cliOrigin is where the command line's changes of credentials come from,
+// for the audit log.
+var cliOrigin = bot.Origin{Via: bot.ViaCLI}
 
 // listTime formats a Unix ms time of a token for token list; "-" for 0
 // (never).
