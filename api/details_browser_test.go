@@ -9,43 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/playbooks-bot/playbooks/browsertest"
 )
-
-// chromiumPath returns the headless browser to test the details page
-// with. Without one the test is skipped, but under CI it fails: the test
-// script installs Debian's chromium package.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found (tried /usr/bin/chromium, chromium, chromium-browser): under CI scripts/test must install Debian's chromium package")
-	}
-	t.Skip("chromium not found: skipping the headless browser test of the details page (scripts/test installs it as root)")
-	return ""
-}
-
-// repoRoot returns the folder of go.mod above the test's folder.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's folder")
-		}
-		dir = parent
-	}
-}
 
 // chromium runs headless chromium with a phone-sized window on url, with
 // extra flags, and returns its standard output.
@@ -53,12 +19,7 @@ func chromium(t *testing.T, bin, url string, extra ...string) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	args := append([]string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--hide-scrollbars",
-		"--user-data-dir=" + t.TempDir(), "--window-size=390,1200",
-	}, extra...)
+	args := append(browsertest.Flags(t.TempDir(), "390,1200"), extra...)
 	args = append(args, url)
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -73,7 +34,7 @@ func chromium(t *testing.T, bin, url string, extra ...string) []byte {
 // checklists, status updates and a timeline in headless Chromium at a
 // phone's width, checks the DOM, and keeps a screenshot in artifacts/.
 func TestDetailsPageInChromium(t *testing.T) {
-	bin := chromiumPath(t)
+	bin := browsertest.Chromium(t, "the details page")
 	forEachKindLinks(t, func(t *testing.T, e *linkEnv) {
 		r := e.detailedRun(t, "Checkout is down")
 		link := e.svc.DetailsURL(r)
@@ -88,12 +49,7 @@ func TestDetailsPageInChromium(t *testing.T) {
 			}
 		}
 
-		dir := filepath.Join(repoRoot(t), "artifacts")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		shot := filepath.Join(dir, "details-"+e.kind+".png")
-		_ = os.Remove(shot)
+		shot := filepath.Join(t.TempDir(), "details.png")
 		chromium(t, bin, link, "--screenshot="+shot)
 		b, err := os.ReadFile(shot)
 		if err != nil {
@@ -102,6 +58,6 @@ func TestDetailsPageInChromium(t *testing.T) {
 		if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
 			t.Fatalf("screenshot %s is not a PNG (%d bytes)", shot, len(b))
 		}
-		t.Logf("screenshot of the details page: %s", shot)
+		t.Logf("screenshot of the details page: %s", browsertest.SaveArtifact(t, "details-"+e.kind+".png", b))
 	})
 }

@@ -11,12 +11,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/browsertest"
 )
 
 // TestAdminPageInChromium drives the admin page in headless Chromium, the
@@ -26,7 +26,7 @@ import (
 // the confirmation step; REST refuses it. A screenshot of the page is kept
 // in artifacts/, as the details page's browser test does.
 func TestAdminPageInChromium(t *testing.T) {
-	bin := chromiumBinary(t)
+	bin := browsertest.Chromium(t, "the admin page")
 	ctx := context.Background()
 
 	// The public URL must be the server's own address: pick a free port.
@@ -107,51 +107,7 @@ func TestAdminPageInChromium(t *testing.T) {
 		t.Errorf("REST with the revoked token: got %d, want 401", code)
 	}
 
-	dir := filepath.Join(repoRootDir(t), "artifacts")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shot := filepath.Join(dir, "admin-page.png")
-	if err := os.WriteFile(shot, b.screenshot(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the admin page: %s", shot)
-}
-
-// chromiumBinary returns the headless browser to test with; without one
-// the test is skipped, but under CI it fails (scripts/test installs
-// Debian's chromium package).
-func chromiumBinary(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found (tried /usr/bin/chromium, chromium, chromium-browser): under CI scripts/test must install Debian's chromium package")
-	}
-	t.Skip("chromium not found: skipping the headless browser test of the admin page (scripts/test installs it as root)")
-	return ""
-}
-
-// repoRootDir returns the folder of go.mod above the test's folder.
-func repoRootDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's folder")
-		}
-		dir = parent
-	}
+	t.Logf("screenshot of the admin page: %s", browsertest.SaveArtifact(t, "admin-page.png", b.screenshot()))
 }
 
 // browser is headless Chromium driven over the DevTools protocol on a pipe
@@ -191,9 +147,7 @@ func startChromium(t *testing.T, bin string) *browser {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-		"--hide-scrollbars", "--remote-debugging-pipe", "--user-data-dir="+t.TempDir(), "--window-size=1000,1200", "about:blank")
+	cmd := exec.CommandContext(ctx, bin, append(browsertest.Flags(t.TempDir(), "1000,1200"), "--remote-debugging-pipe", "about:blank")...)
 	cmd.ExtraFiles = []*os.File{cmdIn, cmdOut} // fd 3 and fd 4
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

@@ -30,7 +30,7 @@ type rule struct {
 }
 
 // fakes are the packages of this module that exist for tests only.
-var fakes = []string{"bot/chattest", "bot/mattermost/mmtest", "bot/slack/slacktest", "store/storetest"}
+var fakes = []string{"bot/chattest", "bot/mattermost/mmtest", "bot/slack/slacktest", "browsertest", "store/storetest"}
 
 // allowed is the import table of ARCHITECTURE.md, denying by default:
 // every package of the module has a row, and a package without one fails
@@ -80,7 +80,7 @@ var allowed = map[string]rule{
 	"api": {
 		repo:       []string{"bot", "commands", "dialogs"},
 		thirdParty: []string{"github.com/gorilla/mux", "golang.org/x/time/rate"},
-		testRepo:   []string{"bot/mattermost", "bot/mattermost/mmtest", "store", "store/storetest"},
+		testRepo:   []string{"bot/mattermost", "bot/mattermost/mmtest", "browsertest", "store", "store/storetest"},
 		testThirdParty: []string{"github.com/getkin/kin-openapi", "github.com/google/go-cmp",
 			"github.com/mattermost/mattermost/server/public/model", "golang.org/x/oauth2"},
 	},
@@ -92,7 +92,7 @@ var allowed = map[string]rule{
 	"cmd/playbooks": {
 		repo:       []string{"api", "bot", "bot/chatkit", "bot/mattermost", "bot/slack", "commands", "dialogs", "observe", "store", "webhook"},
 		thirdParty: []string{"github.com/peterbourgon/ff/v4"},
-		testRepo:   []string{"bot/mattermost/mmtest", "bot/slack/slacktest", "store/storetest"},
+		testRepo:   []string{"bot/mattermost/mmtest", "bot/slack/slacktest", "browsertest", "store/storetest"},
 		testThirdParty: []string{"github.com/lib/pq", "github.com/mattermost/mattermost/server/public/model",
 			"github.com/standard-webhooks/standard-webhooks/libraries", "mvdan.cc/sh/", "github.com/prometheus/common/",
 			"github.com/prometheus/client_model", "golang.org/x/oauth2"},
@@ -103,7 +103,8 @@ var allowed = map[string]rule{
 	"bot/slack/slacktest":   {},
 	"store/storetest":       {repo: []string{"bot", "store"}, thirdParty: []string{"github.com/lib/pq"}},
 	// The fault suite (build tag faults) is all test code.
-	"faults": {testThirdParty: []string{"github.com/lib/pq"}},
+	"faults":      {testThirdParty: []string{"github.com/lib/pq"}},
+	"browsertest": {},
 }
 
 // pkg is what go list says of a package of this module.
