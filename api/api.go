@@ -50,6 +50,10 @@ func New(cfg Config) http.Handler {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	var err error
+	if s.openapiYAML, s.openapiJSON, err = openapiDocuments(); err != nil {
+		panic("api.New: " + err.Error()) // the embedded document is tested: a build mistake
+	}
 	s.router = s.routes()
 	return s.logRequests(s.router)
 }
@@ -66,6 +70,8 @@ type server struct {
 	proxies  *throttle
 	keys     keyLocks      // the Idempotency-Keys in use (idempotency.go)
 	tokenTTL time.Duration // of OAuth2 access tokens (oauth.go)
+	// the served OpenAPI document and its JSON form (openapi.go)
+	openapiYAML, openapiJSON document
 }
 
 // handlerFunc is a handler that returns its error for handle to translate,
