@@ -51,7 +51,7 @@ func New(cfg Config) http.Handler {
 		s.log = slog.Default()
 	}
 	var err error
-	if s.openapiYAML, s.openapiJSON, err = openapiDocuments(); err != nil {
+	if s.docYAML, s.docJSON, err = openapiDocuments(); err != nil {
 		panic("api.New: " + err.Error()) // the embedded document is tested: a build mistake
 	}
 	s.router = s.routes()
@@ -71,7 +71,7 @@ type server struct {
 	keys     keyLocks      // the Idempotency-Keys in use (idempotency.go)
 	tokenTTL time.Duration // of OAuth2 access tokens (oauth.go)
 	// the served OpenAPI document and its JSON form (openapi.go)
-	openapiYAML, openapiJSON document
+	docYAML, docJSON document
 }
 
 // handlerFunc is a handler that returns its error for handle to translate,

@@ -103,7 +103,7 @@ func (s *server) routes() *mux.Router {
 	// expect it; every method, so that others get the RFC's error body.
 	r.HandleFunc(TokenPath, s.oauthToken)
 	// ours: the OpenAPI document (openapi.go), no authentication.
-	r.HandleFunc(OpenAPIYAMLPath, serveDocument(s.openapiYAML)).Methods("GET", "HEAD")
-	r.HandleFunc(OpenAPIJSONPath, serveDocument(s.openapiJSON)).Methods("GET", "HEAD")
+	r.HandleFunc(OpenAPIYAMLPath, serveDocument(s.docYAML)).Methods("GET", "HEAD")
+	r.HandleFunc(OpenAPIJSONPath, serveDocument(s.docJSON)).Methods("GET", "HEAD")
 	return r
 }
