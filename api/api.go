@@ -4,7 +4,8 @@
 // its bearer token, decoded (decode.go), handed to exactly one bot.Service
 // use case, and its error, if any, translated once (error.go) to a status
 // code and the spec's {"error","details"} body. Each request is logged once,
-// when it ends, with log/slog.
+// when it ends, with log/slog. openapi.yaml, embedded and served by
+// openapi.go, documents every route: v0 unchanged plus our extensions.
 package api
 
 import (
