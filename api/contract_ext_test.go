@@ -3,14 +3,18 @@ package api_test
 import (
 	"context"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
 // registeredOperations returns "METHOD path" of every route the server
@@ -269,4 +273,37 @@ func contractTasks(t *testing.T, c *contract, e *env, runID string) {
 	if !found {
 		t.Errorf("listTasks: got %+v, want the item \"Due task\" of run %s", page, runID)
 	}
+}
+
+// TestContractErrorAnswers validates the 429 and 503 answers the document
+// declares on every operation: an address out of failed authentications
+// (the throttle's clock stands still, so it earns nothing back), and a
+// database taken away.
+func TestContractErrorAnswers(t *testing.T) {
+	t.Run("429", func(t *testing.T) {
+		now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		e := newOAuthEnv(t, storetest.SQLite, api.AuthThrottle{Failures: 1, Window: time.Hour, Now: func() time.Time { return now }}).env
+		c := loadContract(t)
+		path := "/runs/" + bot.NewID()
+		c.do(t, e, step{method: "GET", path: path, token: "not-a-token", status: http.StatusUnauthorized})
+		r := c.do(t, e, step{method: "GET", path: path, token: "not-a-token", status: http.StatusTooManyRequests})
+		if r.header.Get("Retry-After") == "" {
+			t.Errorf("429: got no Retry-After")
+		}
+		c.do(t, e, step{method: "POST", path: api.TokenPath, root: true, token: "-", status: http.StatusTooManyRequests,
+			body: "grant_type=client_credentials&client_id=x&client_secret=y", contentType: "application/x-www-form-urlencoded"})
+	})
+	t.Run("503", func(t *testing.T) {
+		db, outage := storetest.OpenPostgresOutage(t)
+		svc := bot.NewService(bot.Config{Store: db})
+		srv := httptest.NewServer(api.New(api.Config{Service: svc, Logger: slog.New(slog.NewJSONHandler(&syncBuffer{}, nil))}))
+		t.Cleanup(srv.Close)
+		e := &env{kind: storetest.Postgres, db: db, svc: svc, client: srv.Client(), base: srv.URL + api.BasePath,
+			logs: &syncBuffer{}, userID: bot.NewID(), teamID: bot.NewID()}
+		e.token = e.newToken(t, e.userID, e.teamID)
+		c := loadContract(t)
+		outage.Stop()
+		c.do(t, e, step{method: "GET", path: "/playbooks?team_id=" + e.teamID, status: http.StatusServiceUnavailable})
+		c.do(t, e, step{method: "POST", path: "/playbooks", body: e.playbookBody("During the outage"), status: http.StatusServiceUnavailable})
+	})
 }
