@@ -168,3 +168,27 @@ func TestTasksPrivateRun(t *testing.T) {
 		})
 	}
 }
+
+// TestDetailsPageDueDates: the details page shows each item's due date, and
+// marks the past ones not closed overdue.
+func TestDetailsPageDueDates(t *testing.T) {
+	e := newLinkEnv(t, storetest.Kinds()[0])
+	body := e.playbookBody("Outage")
+	body["checklists"] = []map[string]any{{"title": "Triage", "items": []map[string]any{
+		{"title": "late", "due_date": pastDue},
+		{"title": "soon", "due_date": futureDue},
+		{"title": "done late", "due_date": pastDue},
+	}}}
+	r := e.createRun(t, e.createPlaybook(t, body), "Outage")
+	e.call(t, "PUT", "/runs/"+r.ID+"/checklists/0/item/2/state", map[string]any{"new_state": "closed"}).want(t, http.StatusOK)
+	page := string(e.page(t, e.root+"/runs/"+r.ID, e.token).want(t, http.StatusOK).body)
+	overdue := `<span class="badge overdue">overdue</span> due 2024-06-01 12:00 UTC`
+	if n := strings.Count(page, overdue); n != 1 {
+		t.Errorf("page has %d overdue items, want 1 (late; done late is closed):\n%s", n, page)
+	}
+	for _, want := range []string{`<div class="meta">due 2026-12-01 14:00 UTC</div>`, `<div class="meta">due 2024-06-01 12:00 UTC</div>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
+		}
+	}
+}
