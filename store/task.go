@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -68,6 +69,7 @@ type taskRow struct {
 	ChecklistTitle string `db:"checklist_title"`
 	ItemIndex      int    `db:"item_index"`
 	Item           string `db:"item"`
+	Total          int    `db:"total"` // of the whole selection, not the page
 }
 
 // ListTasks returns one page of the checklist items of runs' runs (team,
@@ -101,6 +103,15 @@ func (db *DB) listTasks(ctx context.Context, tx *sqlx.Tx, runs bot.RunFilter, f 
 	runs = bot.RunFilter{TeamID: f.TeamID, Statuses: f.RunStatuses,
 		OnlyVisible: runs.OnlyVisible, VisibleChannelIDs: runs.VisibleChannelIDs}
 	runWhere, args := runWhere(runs)
+	if f.AssigneeID != "" {
+		// A cheap text test first, so that only the runs with an item
+		// assigned to the user are parsed as JSON: checklists are written
+		// by toJSON (encoding/json: no spaces, IDs as they are). It may
+		// keep too much (LIKE ignores case in SQLite), never too little;
+		// the exact test on the item follows.
+		runWhere += ` AND checklists LIKE ? ESCAPE '\'`
+		args = append(args, likePattern(`"assignee_id":"`+f.AssigneeID+`"`))
+	}
 	from := d.from(`SELECT id, name, is_active, channel_id, team_id, create_at, checklists FROM runs WHERE ` + runWhere)
 
 	conds := []string{"1 = 1"}
@@ -125,27 +136,30 @@ func (db *DB) listTasks(ctx context.Context, tx *sqlx.Tx, runs bot.RunFilter, f 
 	}
 	where := strings.Join(conds, " AND ")
 
-	var total int
-	if err := tx.GetContext(ctx, &total, tx.Rebind(`SELECT COUNT(*) FROM `+from+` WHERE `+where), args...); err != nil {
+	// One pass over the runs' JSON gives the page and, with a window, the
+	// total: a separate COUNT would unnest every item a second time. Only
+	// a page past the end (no rows) needs the count on its own.
+	q := `SELECT r.id AS run_id, r.name AS run_name, r.is_active, r.channel_id, r.team_id, ` +
+		d.clIndex + ` AS checklist_index, ` + d.clTitle + ` AS checklist_title, ` +
+		d.itemIndex + ` AS item_index, ` + d.item + ` AS item, COUNT(*) OVER () AS total FROM ` + from +
+		` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	var rows []taskRow
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), append(slices.Clip(args), f.PerPage, f.Page*f.PerPage)...); err != nil {
 		return bot.TaskPage{}, err
+	}
+	total := 0
+	if len(rows) > 0 {
+		total = rows[0].Total
+	} else if f.Page > 0 {
+		if err := tx.GetContext(ctx, &total, tx.Rebind(`SELECT COUNT(*) FROM `+from+` WHERE `+where), args...); err != nil {
+			return bot.TaskPage{}, err
+		}
 	}
 	page := bot.TaskPage{
 		TotalCount: total,
 		PageCount:  pageCount(total, f.PerPage),
 		HasMore:    (f.Page+1)*f.PerPage < total,
 		Items:      []bot.Task{},
-	}
-	if f.Page*f.PerPage >= total {
-		return page, nil
-	}
-	q := `SELECT r.id AS run_id, r.name AS run_name, r.is_active, r.channel_id, r.team_id, ` +
-		d.clIndex + ` AS checklist_index, ` + d.clTitle + ` AS checklist_title, ` +
-		d.itemIndex + ` AS item_index, ` + d.item + ` AS item FROM ` + from +
-		` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
-	args = append(args, f.PerPage, f.Page*f.PerPage)
-	var rows []taskRow
-	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
-		return bot.TaskPage{}, err
 	}
 	for _, row := range rows {
 		t := bot.Task{

@@ -128,8 +128,13 @@ func TestListTasks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := []any{p0.TotalCount, p0.PageCount, p0.HasMore, taskKeys(p0), p1.TotalCount, p1.HasMore, taskKeys(p1)}
-		want := []any{6, 2, true, []string{"ra/0/0=a0", "rd/0/0=d0", "rb/1/0=b1", "ra/1/0=a1"}, 6, false, []string{"rb/0/0=b0", "rd/1/0=d1"}}
+		f.Page = 5 // past the end: counted all the same
+		p5, err := db.ListTasks(ctx, bot.RunFilter{}, f, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []any{p0.TotalCount, p0.PageCount, p0.HasMore, taskKeys(p0), p1.TotalCount, p1.HasMore, taskKeys(p1), p5.TotalCount, p5.PageCount, p5.HasMore, taskKeys(p5)}
+		want := []any{6, 2, true, []string{"ra/0/0=a0", "rd/0/0=d0", "rb/1/0=b1", "ra/1/0=a1"}, 6, false, []string{"rb/0/0=b0", "rd/1/0=d1"}, 6, 2, false, []string{}}
 		if diff := gocmp.Diff(want, got); diff != "" {
 			t.Errorf("paging (-want +got):\n%s", diff)
 		}
