@@ -59,6 +59,9 @@ type ChecklistItem struct {
 	Command          string `json:"command"`
 	CommandLastRun   int64  `json:"command_last_run"`
 	Description      string `json:"description"`
+	// DueDate is when the item is due, in Unix milliseconds; 0 for none.
+	// Copied from playbook to run with the rest of the item.
+	DueDate int64 `json:"due_date"`
 }
 
 // Sort orders for ListPlaybooks.

@@ -74,6 +74,11 @@ type RunStore interface {
 	// that f's visibility (OnlyVisible) keeps, sorted; f's other fields
 	// are ignored.
 	RunOwners(ctx context.Context, f RunFilter) ([]string, error)
+	// ListTasks returns one page of the checklist items of the runs that
+	// runs selects (its team, statuses and visibility; its other fields are
+	// ignored), filtered, ordered and paged as f says (validated, defaults
+	// filled in), with their total count. now (Unix ms) decides Overdue.
+	ListTasks(ctx context.Context, runs RunFilter, f TaskFilter, now int64) (TaskPage, error)
 	// PrivateRunChannels returns the channels of the private runs (not
 	// Public, with a channel) matching f's team, statuses, owner,
 	// participant and search term, all pages: the channels whose
