@@ -37,7 +37,7 @@ func TestTodoCommand(t *testing.T) {
 			playbook := func(public bool) bot.Playbook {
 				pb, err := e.svc.CreatePlaybook(ctx, e.admin, bot.Playbook{Title: "Todo", TeamID: e.team.Id, CreatePublicPlaybookRun: public,
 					Checklists: []bot.Checklist{{Title: "Triage", Items: []bot.ChecklistItem{
-						{Title: "Undated"}, {Title: "Overdue", DueDate: due["Overdue"]}, {Title: "Tomorrow", DueDate: due["Tomorrow"]}, {Title: "Closed", DueDate: due["Closed"]},
+						{Title: "Ask around"}, {Title: "Overdue", DueDate: due["Overdue"]}, {Title: "Tomorrow", DueDate: due["Tomorrow"]}, {Title: "Closed", DueDate: due["Closed"]},
 					}}}})
 				if err != nil {
 					t.Fatal(err)
@@ -68,7 +68,7 @@ func TestTodoCommand(t *testing.T) {
 				}
 			}
 			db, cache, secret := run("Database down", pub, alice), run("Cache down", pub, alice), run("Secret down", priv, alice)
-			assign(db, 0, e.erin)     // undated: last
+			assign(db, 0, e.erin)     // no due date: last
 			assign(db, 2, e.erin)     // due tomorrow: second
 			assign(cache, 1, e.erin)  // overdue: first
 			assign(cache, 3, e.erin)  // closed below: absent
@@ -109,7 +109,7 @@ func TestTodoCommand(t *testing.T) {
 			want := regexp.MustCompile(`(?s)\*\*Items assigned to you\*\* \(3\)\n` +
 				`- \*\*Overdue\*\*: \*\*overdue\*\*, was due 2025-02-28 12:00 UTC · ` + link(cache) + " " + channel(cache) + `, checklist \*\*Triage\*\* \(` + "`0 1`" + `\)\n` +
 				`- \*\*Tomorrow\*\*: due 2025-03-02 12:00 UTC · ` + link(db) + " " + channel(db) + `.*\n` +
-				`- \*\*Undated\*\*: no due date · ` + link(db) + ".*\n\n" +
+				`- \*\*Ask around\*\*: no due date · ` + link(db) + ".*\n\n" +
 				`\*\*Your runs waiting for a status update\*\* \(1\)\n` +
 				`- ` + link(late) + " " + channel(late) + `: due since 2025-03-01 12:10 UTC`)
 			if !want.MatchString(text) {
