@@ -13,9 +13,9 @@ import (
 const maxTodo = 25
 
 // maxTodoLen keeps the todo reply under the platforms' message limits
-// (16383 characters on Mattermost; Slack shows 4000 before "show more"
-// and takes 40000): once the text is this long, the remaining entries are
-// counted instead of shown.
+// (16383 characters on Mattermost; Slack takes 40000): once the text is
+// this long, the remaining entries are counted instead of shown. The
+// items may fill half of it, so that the runs always have room.
 const maxTodoLen = 12000
 
 // todo answers the caller alone (the reply is ephemeral, as every reply
@@ -48,7 +48,7 @@ func (d *Dispatcher) todo(ctx context.Context, c *call) (Response, error) {
 	}
 	shown := 0
 	for _, t := range tasks.Items {
-		if b.Len() > maxTodoLen {
+		if b.Len() > maxTodoLen/2 {
 			break
 		}
 		r := bot.Run{ID: t.RunID, Name: t.RunName, TeamID: t.TeamID, ChannelID: t.ChannelID}
