@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"os"
 
 	"regexp"
 	"strconv"
@@ -88,5 +89,50 @@ func TestTodoCap(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkTodo measures /playbook todo for a user who owns 200 runs in
+// progress, all with an overdue status update and one open item assigned
+// each, on SQLite (PLAYBOOKS_BENCH_KIND=postgres: Postgres).
+func BenchmarkTodo(b *testing.B) {
+	ctx := context.Background()
+	kind := storetest.SQLite
+	if k := os.Getenv("PLAYBOOKS_BENCH_KIND"); k != "" {
+		kind = k
+	}
+	var mu sync.Mutex
+	clock := now
+	svc := bot.NewService(bot.Config{Store: storetest.Open(b, kind), Chat: fakeChat{},
+		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }})
+	team := bot.NewID()
+	alice := bot.Actor{UserID: bot.NewID(), TeamIDs: []string{team}}
+	pb, err := svc.CreatePlaybook(ctx, alice, bot.Playbook{Title: "P", TeamID: team,
+		Checklists: []bot.Checklist{{Title: "Triage", Items: []bot.ChecklistItem{{Title: "Page"}, {Title: "Fix"}, {Title: "Tell"}}}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 200 {
+		r, err := svc.CreateRun(ctx, alice, bot.NewRun{Name: "Run " + strconv.Itoa(i), PlaybookID: pb.ID, OwnerUserID: alice.UserID})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := svc.UpdateStatus(ctx, alice, r.ID, "update", 60); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := svc.SetItemAssignee(ctx, alice, r.ID, 0, i%3, alice.UserID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	mu.Lock()
+	clock = clock.Add(time.Hour)
+	mu.Unlock()
+	d := commands.NewDispatcher(svc)
+	req := commands.Request{Platform: "mattermost", Actor: alice, TeamID: team, ChannelID: bot.NewID(), Text: "todo"}
+	b.ResetTimer()
+	for b.Loop() {
+		if resp := d.Dispatch(ctx, req); !strings.Contains(resp.Text, "(200)") {
+			b.Fatalf("todo:\n%s", resp.Text)
+		}
 	}
 }
