@@ -92,14 +92,24 @@ func (d *Dispatcher) todo(ctx context.Context, c *call) (Response, error) {
 	return Response{Text: b.String()}, nil
 }
 
+// maxChannelLookups bounds the channel names one todo reply looks up:
+// each is a few calls to the chat platform (Mattermost: channel, team and
+// stats; Slack: conversations.info and team.info, rate-limited), so a long
+// list names the channels of its first runs only.
+const maxChannelLookups = 10
+
 // channelOf names the run's channel for the reply: ~name on Mattermost
 // (a link there), #name elsewhere; "its channel" when the name cannot be
-// had. Names are looked up once per run, with the caller's visibility.
+// had or maxChannelLookups were made. Names are looked up once per run,
+// with the caller's visibility.
 func (d *Dispatcher) channelOf(ctx context.Context, c *call, r bot.Run, cache map[string]string) string {
 	if s, ok := cache[r.ID]; ok {
 		return s
 	}
 	s := "no channel"
+	if r.ChannelID != "" && len(cache) >= maxChannelLookups {
+		return "its channel"
+	}
 	if r.ChannelID != "" {
 		s = "its channel"
 		if m, err := d.svc.RunMetadata(ctx, c.Actor, r.ID); err == nil && m.ChannelName != "" {
