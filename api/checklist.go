@@ -51,7 +51,7 @@ func (s *server) renameItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.svc.UpdateItem(r.Context(), actor(r), pathID(r, "id"), checklist, item, in.Title, in.Command); err != nil {
+	if _, err := s.svc.UpdateItem(r.Context(), actor(r), pathID(r, "id"), checklist, item, in.Title, in.Command, in.DueDate); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

@@ -384,6 +384,7 @@ type newItemBody struct {
 	Command          string  `json:"command"`
 	CommandLastRun   int64   `json:"command_last_run"`
 	Description      string  `json:"description"`
+	DueDate          int64   `json:"due_date"` // Unix ms, 0 for none
 }
 
 // decodeNewItem decodes the body of addChecklistItem.
@@ -399,6 +400,7 @@ func decodeNewItem(body []byte) (bot.ChecklistItem, error) {
 		Title: *b.Title, State: b.State, StateModified: b.StateModified,
 		AssigneeID: b.AssigneeID, AssigneeModified: b.AssigneeModified,
 		Command: b.Command, CommandLastRun: b.CommandLastRun, Description: b.Description,
+		DueDate: b.DueDate,
 	}, nil
 }
 
@@ -430,15 +432,18 @@ func decodeReorder(body []byte) (reorder, error) {
 type rename struct {
 	Title   string
 	Command string
+	DueDate *int64 // nil: unchanged
 }
 
-// decodeRename decodes the body of itemRename: {"title", "command"}. The
+// decodeRename decodes the body of itemRename: {"title", "command"} and
+// our optional "due_date" (absent: unchanged). The
 // spec requires command too; a missing one is taken as "" (no command),
 // which is what a client leaving it out means.
 func decodeRename(body []byte) (rename, error) {
 	var b struct {
 		Title   *string `json:"title"`
 		Command string  `json:"command"`
+		DueDate *int64  `json:"due_date"`
 	}
 	if err := decodeJSON(body, &b); err != nil {
 		return rename{}, err
@@ -446,7 +451,7 @@ func decodeRename(body []byte) (rename, error) {
 	if b.Title == nil {
 		return rename{}, required("title")
 	}
-	return rename{Title: *b.Title, Command: b.Command}, nil
+	return rename{Title: *b.Title, Command: b.Command, DueDate: b.DueDate}, nil
 }
 
 // decodeItemState decodes the body of itemSetState: {"new_state"}.

@@ -50,6 +50,8 @@ type itemView struct {
 	Class       string // a CSS class for the state
 	Assignee    string
 	Description string
+	Due         string // "due 2026-12-01 14:00 UTC"; "" for none
+	Overdue     bool   // due in the past and not closed
 }
 
 // updateView is one status update.
@@ -76,8 +78,9 @@ func utc(ms int64) string {
 
 // newDetailsView arranges a run for the page: progress per checklist,
 // status updates newest first, the timeline oldest first without deleted
-// events. names maps user IDs to how to show them (Service.UserNames).
-func newDetailsView(r bot.Run, names map[string]string) detailsView {
+// events. names maps user IDs to how to show them (Service.UserNames); now
+// (Unix ms) decides which items are overdue.
+func newDetailsView(r bot.Run, names map[string]string, now int64) detailsView {
 	name := func(id string) string {
 		if n := names[id]; n != "" {
 			return n
@@ -90,6 +93,7 @@ func newDetailsView(r bot.Run, names map[string]string) detailsView {
 		cv := checklistView{Title: c.Title, Active: i == r.ActiveStage, Total: len(c.Items)}
 		for _, it := range c.Items {
 			iv := itemView{Title: it.Title, State: "open", Class: "open", Assignee: name(it.AssigneeID), Description: it.Description}
+			iv.Due, iv.Overdue = bot.DueLabel(it, now)
 			switch it.State {
 			case bot.ItemClosed:
 				iv.State, iv.Class = "done", "done"
@@ -166,7 +170,7 @@ func (s *server) details(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	if err == nil {
-		err = detailsPages.ExecuteTemplate(&buf, "details", newDetailsView(run, s.svc.UserNames(r.Context(), run)))
+		err = detailsPages.ExecuteTemplate(&buf, "details", newDetailsView(run, s.svc.UserNames(r.Context(), run), s.svc.Now().UnixMilli()))
 	}
 	if err != nil {
 		s.detailsError(w, r, err)

@@ -65,6 +65,7 @@ func (s *server) routes() *mux.Router {
 		{"DELETE", run + "/timeline/{event_id}", "removeTimelineEvent", s.deleteTimelineEvent}, // compat: no trailing slash
 		{"GET", run + "/timeline", "exportTimeline", s.exportTimeline},                         // ours: not in the spec
 		{"GET", run + "/details-link", "getDetailsLink", s.detailsLink},                        // ours: not in the spec
+		{"GET", BasePath + "/tasks", "listTasks", s.listTasks},                                 // ours: issue 14's tasks across runs (tasks.go)
 		{"GET", playbooks, "getPlaybooks", s.listPlaybooks},
 		{"POST", playbooks, "createPlaybook", s.createPlaybook},
 		{"GET", playbook, "getPlaybook", s.getPlaybook},

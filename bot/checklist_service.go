@@ -72,7 +72,7 @@ func (s *Service) AddItem(ctx context.Context, a Actor, id string, checklist int
 		now := s.now()
 		it := ChecklistItem{
 			ID: s.newID(), Title: in.Title, State: in.State, AssigneeID: in.AssigneeID,
-			Command: in.Command, Description: in.Description,
+			Command: in.Command, Description: in.Description, DueDate: in.DueDate,
 			StateModified: in.StateModified, AssigneeModified: in.AssigneeModified, CommandLastRun: in.CommandLastRun,
 		}
 		if it.State != ItemOpen && it.StateModified == 0 {
@@ -108,9 +108,13 @@ func (s *Service) MoveItem(ctx context.Context, a Actor, id string, checklist, f
 	})
 }
 
-// UpdateItem sets an item's title and slash command.
-func (s *Service) UpdateItem(ctx context.Context, a Actor, id string, checklist, idx int, title, command string) (Run, error) {
+// UpdateItem sets an item's title and slash command, and its due date
+// (Unix ms, 0 for none) when dueDate is not nil.
+func (s *Service) UpdateItem(ctx context.Context, a Actor, id string, checklist, idx int, title, command string, dueDate *int64) (Run, error) {
 	in := ChecklistItem{Title: title, Command: command}
+	if dueDate != nil {
+		in.DueDate = *dueDate
+	}
 	if err := checkItem(&in); err != nil {
 		return Run{}, err
 	}
@@ -121,6 +125,9 @@ func (s *Service) UpdateItem(ctx context.Context, a Actor, id string, checklist,
 		}
 		old := it.Title
 		it.Title, it.Command = title, command
+		if dueDate != nil {
+			it.DueDate = *dueDate
+		}
 		return one(s.event(r.ID, a, EventItemUpdated, fmt.Sprintf("Item renamed: %s to %s", old, title), it.ID)), nil
 	})
 }

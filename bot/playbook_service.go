@@ -243,7 +243,7 @@ func (s *Service) prepareChecklists(cs []Checklist) error {
 			if err := checkItem(it); err != nil {
 				return err
 			}
-			*it = ChecklistItem{ID: s.newID(), Title: it.Title, Command: it.Command, Description: it.Description}
+			*it = ChecklistItem{ID: s.newID(), Title: it.Title, Command: it.Command, Description: it.Description, DueDate: it.DueDate}
 		}
 	}
 	return checkChecklists("playbook", "checklists", cs, nil)
@@ -259,6 +259,9 @@ func checkItem(it *ChecklistItem) error {
 	}
 	if it.Command != "" && it.Command[0] != '/' {
 		return FieldErrorf("command", "command must be a slash command starting with /, got %q", it.Command)
+	}
+	if err := checkDueDate("due_date", it.DueDate); err != nil {
+		return err
 	}
 	return checkText("description", it.Description, MaxTextLen)
 }

@@ -160,7 +160,7 @@ func copyChecklists(cs []Checklist, newID func() string) []Checklist {
 	for i, c := range cs {
 		out[i] = Checklist{ID: newID(), Title: c.Title, Items: make([]ChecklistItem, len(c.Items))}
 		for j, it := range c.Items {
-			out[i].Items[j] = ChecklistItem{ID: newID(), Title: it.Title, Command: it.Command, Description: it.Description}
+			out[i].Items[j] = ChecklistItem{ID: newID(), Title: it.Title, Command: it.Command, Description: it.Description, DueDate: it.DueDate}
 		}
 	}
 	return out

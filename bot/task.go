@@ -155,3 +155,14 @@ func checkDueDate(field string, due int64) error {
 	}
 	return nil
 }
+
+// DueLabel describes an item's due date for people, in UTC: "" for none,
+// "due 2026-12-01 14:00 UTC", and overdue true when the date is past (at
+// now, Unix ms) and the item is not closed.
+func DueLabel(it ChecklistItem, now int64) (label string, overdue bool) {
+	if it.DueDate <= 0 {
+		return "", false
+	}
+	label = "due " + time.UnixMilli(it.DueDate).UTC().Format("2006-01-02 15:04") + " UTC"
+	return label, it.DueDate < now && it.State != ItemClosed
+}

@@ -181,12 +181,13 @@ func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool,
 	done := 0
 	lines := make([]string, 0, min(len(cl.Items), maxLinesPerChecklist)+1)
 	var actions []*model.PostAction
+	now := c.now().UnixMilli()
 	for ii, it := range cl.Items {
 		if it.State == bot.ItemClosed {
 			done++
 		}
 		if ii < maxLinesPerChecklist {
-			lines = append(lines, itemLine(it, ci, ii, names[it.AssigneeID]))
+			lines = append(lines, itemLine(it, ci, ii, names[it.AssigneeID], now))
 		}
 		if buttons[[2]int{ci, ii}] {
 			actions = append(actions, c.itemButton(r.ID, ci, ii, it))
@@ -213,13 +214,19 @@ func (c *Client) checklistAttachment(r bot.Run, ci int, buttons map[[2]int]bool,
 	}
 }
 
-// itemLine is an item as a Markdown task list entry, with its assignee
-// (as assigneeNames names them; "" for none) and the indices /playbook
-// check takes.
-func itemLine(it bot.ChecklistItem, ci, ii int, assignee string) string {
+// itemLine is an item as a Markdown task list entry, with its due date
+// (overdue in bold when past at now, Unix ms, and not closed), its
+// assignee (as assigneeNames names them; "" for none) and the indices
+// /playbook check takes.
+func itemLine(it bot.ChecklistItem, ci, ii int, assignee string, now int64) string {
 	title := chatkit.TruncateRunes(chatkit.OneLine(it.Title), maxItemTitle)
 	if assignee != "" {
 		assignee = " · " + assignee
+	}
+	if due, overdue := bot.DueLabel(it, now); overdue {
+		assignee = " · **overdue** (" + due + ")" + assignee
+	} else if due != "" {
+		assignee = " · " + due + assignee
 	}
 	switch it.State {
 	case bot.ItemClosed:

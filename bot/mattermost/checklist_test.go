@@ -163,3 +163,24 @@ func TestChecklistPostAssigneeFallback(t *testing.T) {
 		t.Errorf("checklist text:\n%s\nwant:\n%s", text, want)
 	}
 }
+
+// TestChecklistPostDueDates: an item's due date is shown in UTC, and
+// marked overdue when past and the item not closed.
+func TestChecklistPostDueDates(t *testing.T) {
+	e := newEnv(t, storetest.SQLite)
+	past := time.Date(2001, 2, 3, 4, 5, 0, 0, time.UTC).UnixMilli()
+	future := time.Date(9000, 12, 1, 14, 0, 0, 0, time.UTC).UnixMilli()
+	r := bot.Run{ID: bot.NewID(), Name: "R", ChannelID: e.townSquare.Id, IsActive: true, ActiveStageTitle: "A",
+		Checklists: []bot.Checklist{{Title: "A", Items: []bot.ChecklistItem{
+			{ID: bot.NewID(), Title: "Late", AssigneeID: e.erin.Id, DueDate: past},
+			{ID: bot.NewID(), Title: "Soon", DueDate: future},
+			{ID: bot.NewID(), Title: "Done", DueDate: past, State: bot.ItemClosed},
+		}}}}
+	text := e.client.ChecklistPost(context.Background(), r).Attachments()[0].Text
+	want := "- [ ] Late · **overdue** (due 2001-02-03 04:05 UTC) · @erin `0 0`\n" +
+		"- [ ] Soon · due 9000-12-01 14:00 UTC `0 1`\n" +
+		"- [x] ~~Done~~ · due 2001-02-03 04:05 UTC `0 2`"
+	if text != want {
+		t.Errorf("checklist text:\n%s\nwant:\n%s", text, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	slackgo "github.com/slack-go/slack"
 
@@ -124,6 +125,12 @@ func (c *Client) itemSection(r bot.Run, ci, ii int, it bot.ChecklistItem) slackg
 	assignee := ""
 	if it.AssigneeID != "" {
 		assignee = " · <@" + escape(it.AssigneeID) + ">"
+	}
+	// The post is rewritten on each change of the run: "overdue" is as of then.
+	if due, overdue := bot.DueLabel(it, time.Now().UnixMilli()); overdue {
+		assignee = " · *overdue* (" + due + ")" + assignee
+	} else if due != "" {
+		assignee = " · " + due + assignee
 	}
 	var text string
 	switch it.State {
