@@ -12,10 +12,29 @@ import (
 // JobReminder job in its transaction, due when the owner is to be asked for
 // the next update; a newer status update or the end of the run cancels it.
 
+// reminderDueAt is when the run, as stored, is due for its next status
+// update: its latest status update's reminder after that update; 0 when
+// none is due (an ended run, or a status update without a reminder).
+func reminderDueAt(r *Run) int64 {
+	if !r.IsActive || r.PreviousReminder <= 0 {
+		return 0
+	}
+	return r.LastStatusUpdateAt + r.PreviousReminder*1000
+}
+
 // reminderPending reports whether the run, as stored, has a reminder that
 // has not come due yet at now.
 func reminderPending(r *Run, now int64) bool {
-	return r.IsActive && r.PreviousReminder > 0 && r.LastStatusUpdateAt+r.PreviousReminder*1000 > now
+	due := reminderDueAt(r)
+	return due > 0 && due > now
+}
+
+// statusUpdateOverdue reports whether the run's next status update, as
+// reminderDueAt has it, has come due at now: the complement of
+// reminderPending for a run that has a reminder at all.
+func statusUpdateOverdue(r *Run, now int64) bool {
+	due := reminderDueAt(r)
+	return due > 0 && due <= now
 }
 
 // cancelReminder adds to c the cancellation of the run's pending reminder
@@ -26,7 +45,7 @@ func cancelReminder(r *Run, now int64, c *RunChange) string {
 	if !reminderPending(r, now) {
 		return ""
 	}
-	due := time.UnixMilli(r.LastStatusUpdateAt + r.PreviousReminder*1000).UTC()
+	due := time.UnixMilli(reminderDueAt(r)).UTC()
 	return "The status update reminder due at " + due.Format(time.RFC3339) + " was cancelled."
 }
 

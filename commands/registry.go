@@ -58,6 +58,8 @@ func registry() []Command {
 			handle: (*Dispatcher).listRuns},
 		{Name: "timeline", Help: "Show the run's latest timeline events.",
 			needsRun: true, handle: (*Dispatcher).timeline},
+		{Name: "todo", Help: "Show, to you only, your open items across the team's runs, overdue first, and your runs waiting for a status update.",
+			handle: (*Dispatcher).todo},
 		{Name: "playbooks", Help: "List the team's playbooks.",
 			handle: (*Dispatcher).listPlaybooks},
 		{Name: "admin", Help: "Get a short-lived link to the admin page of API tokens and OAuth2 clients (chat system admins only; shown only to you).",
