@@ -102,5 +102,9 @@ func (s *server) routes() *mux.Router {
 	// ours: the OAuth2 token endpoint (RFC 6749 3.2), where OAuth2 clients
 	// expect it; every method, so that others get the RFC's error body.
 	r.HandleFunc(TokenPath, s.oauthToken)
+	// ours: the interactive API docs page (docs.go), Swagger UI on
+	// BasePath/openapi.json, and its files; no authentication.
+	r.HandleFunc(DocsPath, s.apiDocs).Methods("GET", "HEAD")
+	r.HandleFunc(DocsPath+"/{file}", s.apiDocs).Methods("GET", "HEAD")
 	return r
 }
