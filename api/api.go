@@ -4,7 +4,8 @@
 // its bearer token, decoded (decode.go), handed to exactly one bot.Service
 // use case, and its error, if any, translated once (error.go) to a status
 // code and the spec's {"error","details"} body. Each request is logged once,
-// when it ends, with log/slog.
+// when it ends, with log/slog. openapi.yaml, embedded and served by
+// openapi.go, documents every route: v0 unchanged plus our extensions.
 package api
 
 import (
@@ -50,6 +51,10 @@ func New(cfg Config) http.Handler {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	var err error
+	if s.docYAML, s.docJSON, err = openapiDocuments(); err != nil {
+		panic("api.New: " + err.Error()) // the embedded document is tested: a build mistake
+	}
 	s.router = s.routes()
 	return s.logRequests(s.router)
 }
@@ -66,6 +71,8 @@ type server struct {
 	proxies  *throttle
 	keys     keyLocks      // the Idempotency-Keys in use (idempotency.go)
 	tokenTTL time.Duration // of OAuth2 access tokens (oauth.go)
+	// the served OpenAPI document and its JSON form (openapi.go)
+	docYAML, docJSON document
 }
 
 // handlerFunc is a handler that returns its error for handle to translate,

@@ -2,8 +2,9 @@ package api_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,33 +14,40 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
-// specPath is the contract, shared/ beside the repository.
-const specPath = "../../shared/openapi/playbooks-v0.yaml"
-
-// contract validates requests and responses against the spec and records
-// which operations it has seen.
+// contract validates requests and responses against the in-repo OpenAPI
+// document (api/openapi.yaml, as the server embeds and serves it) and
+// records which operations it has seen.
 type contract struct {
 	doc    *openapi3.T
 	router routers.Router
 	seen   map[string]bool
 }
 
-// loadContract loads the spec. It types default_owner_enabled as a string,
-// a typo: the plugin sends and reads a boolean, so both are allowed. Its
-// paths carry the full prefix, so its server is dropped to match any host.
+// init registers the one body decoder the validator lacks, once, before
+// the parallel tests: exportTimeline's Markdown is text, read as
+// text/plain is.
+func init() {
+	openapi3filter.RegisterBodyDecoder("text/markdown", openapi3filter.PlainBodyDecoder)
+}
+
+// loadContract loads the document. v0 types default_owner_enabled as a
+// string, a typo: the plugin sends and reads a boolean, so both are
+// allowed here while the document keeps v0's text. Its paths carry the
+// full prefix, so its server is dropped to match any host.
 func loadContract(t *testing.T) *contract {
 	t.Helper()
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile(specPath)
+	doc, err := loader.LoadFromData(api.OpenAPIYAML())
 	if err != nil {
-		t.Fatalf("load %s: %v", specPath, err)
+		t.Fatalf("load api/openapi.yaml: %v", err)
 	}
 	create := doc.Paths.Value(api.BasePath + "/playbooks").Post.RequestBody.Value.Content.Get("application/json").Schema.Value
 	create.Properties["default_owner_enabled"] = openapi3.NewSchemaRef("", &openapi3.Schema{OneOf: openapi3.SchemaRefs{
@@ -48,61 +56,81 @@ func loadContract(t *testing.T) *contract {
 	}})
 	doc.Servers = nil
 	if err := doc.Validate(loader.Context, openapi3.DisableExamplesValidation()); err != nil {
-		t.Fatalf("validate %s: %v", specPath, err)
+		t.Fatalf("validate api/openapi.yaml: %v", err)
 	}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
-		t.Fatalf("router for %s: %v", specPath, err)
+		t.Fatalf("router for api/openapi.yaml: %v", err)
 	}
 	return &contract{doc: doc, router: router, seen: map[string]bool{}}
 }
 
 // step is one call of the contract test.
 type step struct {
-	method, path string // path under api.BasePath, query included
+	method, path string // path under api.BasePath (from the host's root when root), query included
+	root         bool
 	body         any
-	status       int
-	// as is "METHOD path" of the spec operation a compat form stands for,
-	// or "-" for a compat form the spec has no operation for.
-	as string
-	// offSpec marks a request that breaks the spec on purpose (a compat
-	// form, a bad input): only the response is validated.
+	// contentType is the body's; application/json when empty.
+	contentType string
+	// token is the bearer token sent: e's when empty, none when "-".
+	token  string
+	header http.Header // more request headers
+	status int
+	// offSpec marks a request that breaks the document on purpose (a bad
+	// input): only the response is validated.
 	offSpec bool
 }
 
 // do makes the call of s, checks its status, and validates it against the
-// spec: the request unless offSpec, and the response when the operation
-// declares its status; an undeclared error status must still carry the
-// error body.
+// document: the request unless offSpec, and the response when the
+// operation declares its status; an undeclared error status must still
+// carry the error body.
 func (c *contract) do(t *testing.T, e *env, s step) response {
 	t.Helper()
 	name := s.method + " " + s.path
-	r := e.call(t, s.method, s.path, s.body)
-	if r.status != s.status {
-		t.Fatalf("%s: got status %d, want %d; body: %s", name, r.status, s.status, r.body)
+	url := e.base + s.path
+	if s.root {
+		url = strings.TrimSuffix(e.base, api.BasePath) + s.path
 	}
-	if r.status >= 400 {
-		r.wantError(t, r.status)
-	}
-	if s.as == "-" {
-		return r
-	}
-	method, path := s.method, s.path
-	if s.as != "" {
-		method, path, _ = strings.Cut(s.as, " ")
-	}
-	body := encodeBody(t, s.body)
-	req, err := http.NewRequest(method, "http://localhost"+api.BasePath+path, bytes.NewReader(body))
+	req, err := http.NewRequest(s.method, url, bytes.NewReader(encodeBody(t, s.body)))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	if s.body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	for k, v := range s.header {
+		req.Header[k] = v
 	}
+	switch s.token {
+	case "":
+		req.Header.Set("Authorization", "Bearer "+e.token)
+	case "-":
+	default:
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	if s.body != nil {
+		req.Header.Set("Content-Type", cmp.Or(s.contentType, "application/json"))
+	}
+	res, err := e.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatalf("%s: read body: %v", name, err)
+	}
+	r := response{status: res.StatusCode, header: res.Header, body: b}
+	if r.status != s.status {
+		t.Fatalf("%s: got status %d, want %d; body: %s", name, r.status, s.status, r.body)
+	}
+	if r.status >= 400 && !s.root {
+		r.wantError(t, r.status)
+	}
+	// The validator reads the request's body again.
+	req.Body = io.NopCloser(bytes.NewReader(encodeBody(t, s.body)))
+	req.URL.Scheme, req.URL.Host, req.Host = "http", "localhost", "localhost"
 	route, params, err := c.router.FindRoute(req)
 	if err != nil {
-		t.Fatalf("%s: no operation in the spec for %s %s: %v", name, method, path, err)
+		t.Fatalf("%s: no operation in the document for it: %v", name, err)
 	}
 	c.seen[route.Operation.OperationID] = true
 	opts := &openapi3filter.Options{
@@ -114,7 +142,7 @@ func (c *contract) do(t *testing.T, e *env, s step) response {
 	ctx := context.Background()
 	if !s.offSpec {
 		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
-			t.Errorf("%s (%s): request breaks the spec: %v", name, route.Operation.OperationID, err)
+			t.Errorf("%s (%s): request breaks the document: %v", name, route.Operation.OperationID, err)
 		}
 	}
 	if route.Operation.Responses.Status(r.status) == nil && route.Operation.Responses.Default() == nil {
@@ -123,7 +151,7 @@ func (c *contract) do(t *testing.T, e *env, s step) response {
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.status, Header: r.header, Options: opts}
 	out.SetBodyBytes(r.body)
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
-		t.Errorf("%s (%s): response breaks the spec: %v\nbody: %s", name, route.Operation.OperationID, err, r.body)
+		t.Errorf("%s (%s): response breaks the document: %v\nbody: %s", name, route.Operation.OperationID, err, r.body)
 	}
 	return r
 }
@@ -195,20 +223,36 @@ func TestContractValidator(t *testing.T) {
 	}
 }
 
-// wantAllSeen fails t unless every operation of the spec was validated.
+// pendingOperations are the operations of the document whose routes are
+// built on another branch: until the server registers them, they are
+// expected and not driven; once it does, they must be driven like any
+// other (TestContractRoutes checks the rest of the correspondence).
+var pendingOperations = map[string]string{
+	"listTasks": "GET /tasks, branch tasks (issue 14)",
+}
+
+// wantAllSeen fails t unless every operation of the document was
+// validated, but the pending ones the server does not register yet.
 func (c *contract) wantAllSeen(t *testing.T) {
 	t.Helper()
-	var all, missing []string
-	for _, item := range c.doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			all = append(all, op.OperationID)
-			if !c.seen[op.OperationID] {
-				missing = append(missing, op.OperationID)
+	registered := registeredOperations(t)
+	var missing []string
+	n := 0
+	for path, item := range c.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			n++
+			if c.seen[op.OperationID] {
+				continue
 			}
+			if why, ok := pendingOperations[op.OperationID]; ok && !registered[method+" "+path] {
+				t.Logf("operation %s not driven: the server does not register it yet (%s)", op.OperationID, why)
+				continue
+			}
+			missing = append(missing, op.OperationID)
 		}
 	}
-	if len(all) != 31 {
-		t.Errorf("got %d operations in the spec, want 31", len(all))
+	if n < 31 {
+		t.Errorf("got %d operations in the document, want v0's 31 and ours", n)
 	}
 	slices.Sort(missing)
 	if len(missing) > 0 {
@@ -234,20 +278,29 @@ func wantLocation(t *testing.T, r response, path string) {
 
 // ignoreGenerated ignores what the server generates when comparing a
 // playbook with what was sent.
-var ignoreGenerated = cmp.Options{
+var ignoreGenerated = gocmp.Options{
 	cmpopts.IgnoreFields(bot.Playbook{}, "ID", "CreateAt", "UpdateAt"),
 	cmpopts.IgnoreFields(bot.Checklist{}, "ID"),
 	cmpopts.IgnoreFields(bot.ChecklistItem{}, "ID"),
 }
 
+// TestContract drives every operation of the in-repo document against a
+// server over each kind of store, validating each request and response.
+// The server knows its public URL and has a link secret, so that
+// getDetailsLink answers its 200.
 func TestContract(t *testing.T) {
-	forEachKind(t, fakeChat{}, func(t *testing.T, e *env) {
-		c := loadContract(t)
-		pbID := contractPlaybooks(t, c, e)
-		contractRuns(t, c, e, pbID)
-		contractArchive(t, c, e, pbID)
-		c.wantAllSeen(t)
-	})
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			e := newLinkEnv(t, kind).env
+			c := loadContract(t)
+			pbID := contractPlaybooks(t, c, e)
+			contractRuns(t, c, e, pbID)
+			contractExtensions(t, c, e, pbID)
+			contractArchive(t, c, e, pbID)
+			c.wantAllSeen(t)
+		})
+	}
 }
 
 // contractPlaybooks drives the playbook operations and returns the ID of a
@@ -289,7 +342,7 @@ func contractPlaybooks(t *testing.T, c *contract, e *env) string {
 	}
 	var got bot.Playbook
 	c.do(t, e, step{method: "GET", path: "/playbooks/" + created.ID, status: http.StatusOK}).decode(t, &got)
-	if diff := cmp.Diff(want, got, ignoreGenerated); diff != "" {
+	if diff := gocmp.Diff(want, got, ignoreGenerated); diff != "" {
 		t.Errorf("getPlaybook mismatch (-want +got):\n%s", diff)
 	}
 
@@ -317,15 +370,15 @@ func contractPlaybooks(t *testing.T, c *contract, e *env) string {
 	follower := bot.NewID()
 	var af bot.Autofollows
 	c.do(t, e, step{method: "GET", path: "/playbooks/" + created.ID + "/autofollows", status: http.StatusOK}).decode(t, &af)
-	if diff := cmp.Diff(bot.Autofollows{Items: []string{}}, af); diff != "" {
+	if diff := gocmp.Diff(bot.Autofollows{Items: []string{}}, af); diff != "" {
 		t.Errorf("getAutoFollows mismatch (-want +got):\n%s", diff)
 	}
-	c.do(t, e, step{method: "PUT", path: "/playbooks/" + created.ID + "/autofollows/" + follower, status: http.StatusOK, as: "-"})
+	c.do(t, e, step{method: "PUT", path: "/playbooks/" + created.ID + "/autofollows/" + follower, status: http.StatusOK})
 	c.do(t, e, step{method: "GET", path: "/playbooks/" + created.ID + "/autofollows", status: http.StatusOK}).decode(t, &af)
-	if diff := cmp.Diff(bot.Autofollows{TotalCount: 1, Items: []string{follower}}, af); diff != "" {
+	if diff := gocmp.Diff(bot.Autofollows{TotalCount: 1, Items: []string{follower}}, af); diff != "" {
 		t.Errorf("getAutoFollows after follow mismatch (-want +got):\n%s", diff)
 	}
-	c.do(t, e, step{method: "DELETE", path: "/playbooks/" + created.ID + "/autofollows/" + follower, status: http.StatusOK, as: "-"})
+	c.do(t, e, step{method: "DELETE", path: "/playbooks/" + created.ID + "/autofollows/" + follower, status: http.StatusOK})
 	return created.ID
 }
 
@@ -344,7 +397,7 @@ func contractRuns(t *testing.T, c *contract, e *env, pbID string) {
 		run.CurrentStatus != bot.StatusInProgress || run.ChannelID == "" || len(run.TimelineEvents) != 1 {
 		t.Errorf("createPlaybookRunFromPost: got %+v", run)
 	}
-	if diff := cmp.Diff(pb.Checklists, run.Checklists, cmpopts.IgnoreFields(bot.Checklist{}, "ID"), cmpopts.IgnoreFields(bot.ChecklistItem{}, "ID")); diff != "" {
+	if diff := gocmp.Diff(pb.Checklists, run.Checklists, cmpopts.IgnoreFields(bot.Checklist{}, "ID"), cmpopts.IgnoreFields(bot.ChecklistItem{}, "ID")); diff != "" {
 		t.Errorf("run checklists mismatch (-want +got):\n%s", diff)
 	}
 
@@ -379,7 +432,7 @@ func contractRuns(t *testing.T, c *contract, e *env, pbID string) {
 	}
 	var channels []string
 	c.do(t, e, step{method: "GET", path: "/runs/channels?team_id=" + e.teamID + "&sort=create_at&direction=asc&status=all&owner_user_id=" + e.userID + "&search_term=EU&participant_id=" + e.userID, status: http.StatusOK}).decode(t, &channels)
-	if diff := cmp.Diff([]string{run.ChannelID}, channels); diff != "" {
+	if diff := gocmp.Diff([]string{run.ChannelID}, channels); diff != "" {
 		t.Errorf("getChannels mismatch (-want +got):\n%s", diff)
 	}
 	for _, s := range []step{
@@ -396,10 +449,10 @@ func contractRuns(t *testing.T, c *contract, e *env, pbID string) {
 	c.do(t, e, step{method: "GET", path: "/runs/channel/" + run.ChannelID, status: http.StatusOK}).decode(t, &byChannel)
 	c.do(t, e, step{method: "GET", path: "/runs/" + run.ID, status: http.StatusOK}).decode(t, &byID)
 	// The store returns participants sorted, CreateRun in the order it added them.
-	if diff := cmp.Diff(run, byID, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+	if diff := gocmp.Diff(run, byID, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("getPlaybookRun mismatch with the created run (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(byID, byChannel); diff != "" {
+	if diff := gocmp.Diff(byID, byChannel); diff != "" {
 		t.Errorf("getPlaybookRunByChannelId mismatch (-want +got):\n%s", diff)
 	}
 	var md bot.RunMetadata
@@ -423,7 +476,7 @@ func contractRunChanges(t *testing.T, c *contract, e *env, id string) {
 		{method: "POST", path: run + "/owner", body: map[string]any{"owner_id": other}, status: http.StatusOK},
 		{method: "POST", path: run + "/next-stage-dialog", body: map[string]any{"state": "0"}, status: http.StatusOK},
 		{method: "POST", path: cl + "/add", body: map[string]any{"title": "Call vendor", "state": "in_progress", "assignee_id": other, "command": "/vendor", "description": "d"}, status: http.StatusOK},
-		{method: "PUT", path: cl + "/add", body: map[string]any{"title": "Plugin form"}, status: http.StatusOK, as: "POST /runs/" + id + "/checklists/0/add"},
+		{method: "PUT", path: cl + "/add", body: map[string]any{"title": "Plugin form"}, status: http.StatusOK},
 		{method: "PUT", path: cl + "/reorder", body: map[string]any{"item_num": 0, "new_location": 2}, status: http.StatusOK},
 		{method: "PUT", path: item + "0", body: map[string]any{"title": "Page on-call now", "command": "/page"}, status: http.StatusOK},
 		{method: "PUT", path: item + "0/state", body: map[string]any{"new_state": "closed"}, status: http.StatusOK},
@@ -437,7 +490,7 @@ func contractRunChanges(t *testing.T, c *contract, e *env, id string) {
 	for _, it := range got.Checklists[0].Items {
 		titles = append(titles, it.Title)
 	}
-	if diff := cmp.Diff([]string{"Page on-call now", "Open ticket", "Gather logs", "Call vendor"}, titles); diff != "" {
+	if diff := gocmp.Diff([]string{"Page on-call now", "Open ticket", "Gather logs", "Call vendor"}, titles); diff != "" {
 		t.Errorf("checklist 0 titles mismatch (-want +got):\n%s", diff)
 	}
 	first := got.Checklists[0].Items[0]
@@ -449,7 +502,7 @@ func contractRunChanges(t *testing.T, c *contract, e *env, id string) {
 
 	for _, s := range []step{
 		{method: "PUT", path: item + "0/run", status: http.StatusOK},
-		{method: "POST", path: item + "0/run", status: http.StatusOK, as: "PUT /runs/" + id + "/checklists/0/item/0/run"},
+		{method: "POST", path: item + "0/run", status: http.StatusOK},
 	} {
 		var trigger struct {
 			TriggerID string `json:"trigger_id"`
@@ -462,8 +515,7 @@ func contractRunChanges(t *testing.T, c *contract, e *env, id string) {
 
 	events := e.getRun(t, id).TimelineEvents
 	wantEmpty(t, c.do(t, e, step{method: "DELETE", path: run + "/timeline/" + events[1].ID + "/", status: http.StatusNoContent}))
-	wantEmpty(t, c.do(t, e, step{method: "DELETE", path: run + "/timeline/" + events[2].ID, status: http.StatusNoContent,
-		as: fmt.Sprintf("DELETE /runs/%s/timeline/%s/", id, events[2].ID)}))
+	wantEmpty(t, c.do(t, e, step{method: "DELETE", path: run + "/timeline/" + events[2].ID, status: http.StatusNoContent}))
 	for _, ev := range e.getRun(t, id).TimelineEvents {
 		if ev.ID == events[1].ID || ev.ID == events[2].ID {
 			t.Errorf("deleted timeline event %s (%s) is still shown", ev.ID, ev.EventType)

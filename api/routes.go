@@ -102,6 +102,9 @@ func (s *server) routes() *mux.Router {
 	// ours: the OAuth2 token endpoint (RFC 6749 3.2), where OAuth2 clients
 	// expect it; every method, so that others get the RFC's error body.
 	r.HandleFunc(TokenPath, s.oauthToken)
+	// ours: the OpenAPI document (openapi.go), no authentication.
+	r.HandleFunc(OpenAPIYAMLPath, serveDocument(s.docYAML)).Methods("GET", "HEAD")
+	r.HandleFunc(OpenAPIJSONPath, serveDocument(s.docJSON)).Methods("GET", "HEAD")
 	// ours: the interactive API docs page (docs.go), Swagger UI on
 	// BasePath/openapi.json, and its files; no authentication.
 	r.HandleFunc(DocsPath, s.apiDocs).Methods("GET", "HEAD")
