@@ -21,8 +21,10 @@ import (
 // Policy; the page lists every operation of the served OpenAPI document,
 // by method, path and operationId; and "try it out" of GET /playbooks,
 // driven through the UI (Authorize with a bearer token, Try it out, the
-// team_id field, Execute), gets 200 from the server, with the token sent.
-// A screenshot is kept in artifacts/api-docs.png.
+// team_id field, Execute), gets 200 from the server, with the token sent;
+// and again with the OAuth2 client credentials flow (client id, secret and
+// scope typed in Authorize: the page posts to /oauth/token and sends the
+// access token it gets). A screenshot is kept in artifacts/api-docs.png.
 func TestAPIDocsInChromium(t *testing.T) {
 	bin := browsertest.Chromium(t, "the API docs page")
 	admin := "docs-admin-secret-0123456789"
@@ -31,12 +33,22 @@ func TestAPIDocsInChromium(t *testing.T) {
 		"PLAYBOOKS_ADMIN_TOKEN":  admin,
 	})
 	base := srv.URL + api.BasePath
-	team := bot.NewID()
+	team, user := bot.NewID(), bot.NewID()
 	if code := call(t, "POST", base+"/playbooks", admin, map[string]any{
-		"title": "Docs playbook", "team_id": team, "create_public_playbook_run": false, "member_ids": []string{},
+		"title": "Docs playbook", "team_id": team, "create_public_playbook_run": false, "member_ids": []string{user},
 		"checklists": []any{map[string]any{"title": "Triage", "items": []any{map[string]any{"title": "Page the on-call"}}}},
 	}, nil); code != 201 {
 		t.Fatalf("create playbook: %d", code)
+	}
+
+	var client struct {
+		ID     string `json:"id"`
+		Secret string `json:"client_secret"`
+	}
+	if code := call(t, "POST", base+"/admin/clients", admin, map[string]any{
+		"name": "docs reader", "scope": "read", "user_id": user, "team_ids": []string{team},
+	}, &client); code != 201 {
+		t.Fatalf("create OAuth2 client: %d", code)
 	}
 
 	// The operations of the document the server serves.
@@ -111,19 +123,53 @@ func TestAPIDocsInChromium(t *testing.T) {
 		t.Errorf("try it out of GET /playbooks: status %q, body %.300q; want 200 and the playbook", status, body)
 	}
 
+	// Again with the OAuth2 client credentials flow: log the bearer token
+	// out, authorize the client (its id, secret and the read scope) and
+	// Execute: Swagger UI gets a token from /oauth/token and sends it.
+	b.eval(`document.querySelector('.btn.authorize').click()`)
+	b.await(`[...document.querySelectorAll('.auth-container')].find(c => /OAuth2ClientCredentials/.test(c.textContent) && c.querySelector('#client_secret_clientCredentials'))`)
+	b.eval(`(() => {
+		const cs = [...document.querySelectorAll('.auth-container')];
+		[...cs.find(c => /BearerAuth/.test(c.textContent)).querySelectorAll('button')].find(b => b.textContent == 'Logout').click();
+		const c = cs.find(c => /OAuth2ClientCredentials/.test(c.textContent));
+		setField(c.querySelector('#client_id_clientCredentials'), ` + jsString(client.ID) + `);
+		setField(c.querySelector('#client_secret_clientCredentials'), ` + jsString(client.Secret) + `);
+		const read = [...c.querySelectorAll('input[type=checkbox]')].find(i => i.dataset.value == 'read');
+		if (!read.checked) read.click();
+		c.querySelector('button.authorize').click();
+	})()`)
+	b.await(`[...document.querySelectorAll('.auth-container')].some(c => /OAuth2ClientCredentials/.test(c.textContent) &&
+		(/Logout/.test(c.textContent) || c.querySelector('.errors')))`)
+	if e := b.eval(`[...document.querySelectorAll('.auth-container')].find(c => /OAuth2ClientCredentials/.test(c.textContent)).querySelector('.errors')?.textContent`); e != "" {
+		t.Fatalf("OAuth2 client credentials in Authorize: %s", e)
+	}
+	b.eval(`document.querySelector('.btn-done, .modal-ux .close-modal').click()`)
+	before := b.eval(op + `.querySelector('.live-responses-table tr.response .response-col_description').textContent`)
+	b.eval(op + `.querySelector('.execute').click()`)
+	b.await(op + `.querySelector('.live-responses-table tr.response .response-col_description')?.textContent != ` + jsString(before))
+	status = b.eval(op + `.querySelector('.live-responses-table tr.response .response-col_status').textContent.trim()`)
+	body = b.eval(op + `.querySelector('.live-responses-table tr.response .response-col_description').textContent`)
+	if status != "200" || !strings.Contains(body, "Docs playbook") {
+		t.Errorf("try it out of GET /playbooks with the OAuth2 client: status %q, body %.300q; want 200 and the playbook", status, body)
+	}
+
 	// The requests the page made, as the Network domain saw them.
-	sentToken := false
+	sentToken, sentOAuth, askedToken := false, false, false
 	for _, r := range b.requests() {
 		u, err := url.Parse(r.URL)
 		if err != nil || (u.Scheme != "data" && u.Scheme+"://"+u.Host != srv.URL) {
 			t.Errorf("the page requested %s, off the server's origin %s", r.URL, srv.URL)
 		}
 		if strings.HasPrefix(r.URL, base+"/playbooks?") && strings.Contains(r.URL, "team_id="+team) {
-			sentToken = sentToken || r.Headers["Authorization"] == "Bearer "+admin
+			auth := r.Headers["Authorization"]
+			sentToken = sentToken || auth == "Bearer "+admin
+			sentOAuth = sentOAuth || strings.HasPrefix(auth, "Bearer ") && auth != "Bearer "+admin
 		}
+		askedToken = askedToken || r.URL == srv.URL+api.TokenPath && r.Method == "POST"
 	}
-	if !sentToken {
-		t.Errorf("no request of GET /playbooks with the bearer token typed in Authorize")
+	if !sentToken || !askedToken || !sentOAuth {
+		t.Errorf("requests of GET /playbooks with the bearer token typed in Authorize: %v; POST %s: %v; GET /playbooks with another bearer token (the OAuth2 one): %v",
+			sentToken, api.TokenPath, askedToken, sentOAuth)
 	}
 	if v := b.eval(`window.__csp.join('\n')`); v != "" {
 		t.Errorf("the page broke its Content-Security-Policy:\n%s", v)
@@ -210,6 +256,7 @@ func (b *browser) await(cond string) {
 // request is one request the page made, from Network.requestWillBeSent.
 type request struct {
 	URL     string            `json:"url"`
+	Method  string            `json:"method"`
 	Headers map[string]string `json:"headers"`
 }
 
