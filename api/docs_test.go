@@ -6,12 +6,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/playbooks-bot/playbooks/api"
+	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
 // TestAPIDocsFiles checks what GET /api-docs serves, short of a browser
@@ -116,5 +120,37 @@ func TestAPIDocsFiles(t *testing.T) {
 	}
 	if version == "" || sums < 3 {
 		t.Errorf("docs/VERSION names version %q and %d files; want the version and the bundle, its CSS and licence", version, sums)
+	}
+}
+
+// BenchmarkAPIDocs measures serving the docs page's largest file, the
+// Swagger UI bundle, in full and revalidated (304), through the whole
+// handler (router, request log, headers).
+func BenchmarkAPIDocs(b *testing.B) {
+	h := api.New(api.Config{Service: bot.NewService(bot.Config{Store: storetest.Open(b, "sqlite"), Chat: fakeChat{}}),
+		Logger: slog.New(slog.DiscardHandler)})
+	path := api.DocsPath + "/swagger-ui-bundle.js"
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	etag := rec.Header().Get("ETag")
+	for _, bc := range []struct {
+		name string
+		hdr  http.Header
+		code int
+	}{{"full", nil, 200}, {"304", http.Header{"If-None-Match": {etag}}, 304}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("GET", path, nil)
+				for k, v := range bc.hdr {
+					req.Header[k] = v
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != bc.code {
+					b.Fatalf("GET %s: %d, want %d", path, rec.Code, bc.code)
+				}
+			}
+		})
 	}
 }
