@@ -106,5 +106,9 @@ func (s *server) routes() *mux.Router {
 	// ours: the OpenAPI document (openapi.go), no authentication.
 	r.HandleFunc(OpenAPIYAMLPath, serveDocument(s.docYAML)).Methods("GET", "HEAD")
 	r.HandleFunc(OpenAPIJSONPath, serveDocument(s.docJSON)).Methods("GET", "HEAD")
+	// ours: the interactive API docs page (docs.go), Swagger UI on
+	// BasePath/openapi.json, and its files; no authentication.
+	r.HandleFunc(DocsPath, s.apiDocs).Methods("GET", "HEAD")
+	r.HandleFunc(DocsPath+"/{file}", s.apiDocs).Methods("GET", "HEAD")
 	return r
 }

@@ -127,6 +127,7 @@ type browser struct {
 type cdpMessage struct {
 	ID        int             `json:"id"`
 	Method    string          `json:"method"`
+	Params    json.RawMessage `json:"params"` // an event's
 	Result    json.RawMessage `json:"result"`
 	Error     *struct{ Message string }
 	SessionID string `json:"sessionId"`
