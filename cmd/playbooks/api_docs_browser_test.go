@@ -125,6 +125,21 @@ func TestAPIDocsInChromium(t *testing.T) {
 
 	// Again with the OAuth2 client credentials flow: log the bearer token
 	// out, authorize the client (its id, secret and the read scope) and
+	// The request just tried, as code to copy: curl, Go and Python, each
+	// naming the method and the URL it called.
+	for _, sample := range []struct{ tab, want string }{
+		{"curl", "curl -X 'GET'"},
+		{"Go", `http.NewRequest("GET", "` + srv.URL + api.BasePath + `/playbooks?`},
+		{"Python", `urllib.request.Request(`},
+	} {
+		b.eval(`[...` + op + `.querySelectorAll('.request-snippets .btn, .request-snippets [class*=tab]')].find(e => e.textContent.trim() == ` + jsString(sample.tab) + `)?.click()`)
+		b.await(`(` + op + `.querySelector('.request-snippets .curl, .request-snippets pre')?.textContent || '').includes(` + jsString(sample.want) + `)`)
+		code := b.eval(op + `.querySelector('.request-snippets .curl, .request-snippets pre').textContent`)
+		if !strings.Contains(code, "team_id="+team) {
+			t.Errorf("the %s sample does not call GET /playbooks for team %s:\n%s", sample.tab, team, code)
+		}
+	}
+
 	// Execute: Swagger UI gets a token from /oauth/token and sends it.
 	b.eval(`document.querySelector('.btn.authorize').click()`)
 	b.await(`[...document.querySelectorAll('.auth-container')].find(c => /OAuth2ClientCredentials/.test(c.textContent) && c.querySelector('#client_secret_clientCredentials'))`)
