@@ -359,16 +359,10 @@ type adminConfirmView struct {
 // adminConfirmRevokeToken answers GET /admin/tokens/{id}/revoke: the
 // confirmation step of a revocation.
 func (s *server) adminConfirmRevokeToken(w http.ResponseWriter, r *http.Request, sess bot.AdminSession) error {
-	id := pathID(r, "id")
-	tokens, err := s.svc.ListUserTokens(r.Context(), sess.Actor(), "")
+	t, err := s.svc.UserToken(r.Context(), sess.Actor(), pathID(r, "id"))
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(tokens, func(t bot.Token) bool { return t.ID == id })
-	if i < 0 {
-		return bot.Errorf(bot.ENotFound, "token %s not found", id)
-	}
-	t := tokens[i]
 	return s.adminRender(w, http.StatusOK, "admin-confirm", adminConfirmView{CSRF: sess.CSRF, Kind: "API token", ID: t.ID, Name: t.Name,
 		UserID: t.UserID, Action: "/admin/tokens/" + url.PathEscape(t.ID) + "/revoke"})
 }
@@ -384,16 +378,10 @@ func (s *server) adminRevokeToken(w http.ResponseWriter, r *http.Request, sess b
 
 // adminConfirmRevokeClient answers GET /admin/clients/{id}/revoke.
 func (s *server) adminConfirmRevokeClient(w http.ResponseWriter, r *http.Request, sess bot.AdminSession) error {
-	id := pathID(r, "id")
-	clients, err := s.svc.ListClients(r.Context(), sess.Actor())
+	c, err := s.svc.Client(r.Context(), sess.Actor(), pathID(r, "id"))
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(clients, func(c bot.Client) bool { return c.ID == id })
-	if i < 0 {
-		return bot.Errorf(bot.ENotFound, "client %s not found", id)
-	}
-	c := clients[i]
 	return s.adminRender(w, http.StatusOK, "admin-confirm", adminConfirmView{CSRF: sess.CSRF, Kind: "OAuth2 client", ID: c.ID, Name: c.Name,
 		UserID: c.UserID, Action: "/admin/clients/" + url.PathEscape(c.ID) + "/revoke"})
 }

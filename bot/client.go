@@ -119,6 +119,18 @@ func checkAdmin(a Actor, what string) error {
 	return nil
 }
 
+// checkAdminChange returns EForbidden unless a is an admin whose
+// credential may change things (not of scope read).
+func checkAdminChange(a Actor, what string) error {
+	if err := checkAdmin(a, what); err != nil {
+		return err
+	}
+	if a.ReadOnly {
+		return Errorf(EForbidden, "a read-only credential may not %s", what)
+	}
+	return nil
+}
+
 // newSecret returns prefix followed by 32 random bytes in hex.
 func newSecret(prefix string) (string, error) {
 	var b [32]byte
@@ -131,7 +143,7 @@ func newSecret(prefix string) (string, error) {
 // CreateClient registers a client of spec for a, an admin: it returns the
 // secret, shown once, and the stored client. EForbidden, EInvalid.
 func (s *Service) CreateClient(ctx context.Context, a Actor, o Origin, spec ClientSpec) (string, Client, error) {
-	if err := checkAdmin(a, "register OAuth2 clients"); err != nil {
+	if err := checkAdminChange(a, "register OAuth2 clients"); err != nil {
 		return "", Client{}, err
 	}
 	if err := s.checkClientSpec(spec); err != nil {
@@ -206,17 +218,26 @@ func (s *Service) ListClients(ctx context.Context, a Actor) ([]Client, error) {
 	return s.store.ListClients(ctx)
 }
 
+// Client returns the client with the given ID, revoked or not, to an
+// admin (never its secret). EForbidden, ENotFound.
+func (s *Service) Client(ctx context.Context, a Actor, id string) (Client, error) {
+	if err := checkAdmin(a, "read OAuth2 clients"); err != nil {
+		return Client{}, err
+	}
+	if err := checkID("id", id); err != nil {
+		return Client{}, err
+	}
+	return s.store.Client(ctx, id)
+}
+
 // RevokeClient revokes a client for a, an admin: its live access tokens
 // are refused from the next request on, and it gets no new ones.
 // Revoking a revoked client changes nothing. EForbidden, ENotFound.
 func (s *Service) RevokeClient(ctx context.Context, a Actor, o Origin, id string) error {
-	if err := checkAdmin(a, "revoke OAuth2 clients"); err != nil {
+	if err := checkAdminChange(a, "revoke OAuth2 clients"); err != nil {
 		return err
 	}
-	if err := checkID("id", id); err != nil {
-		return err
-	}
-	c, err := s.store.Client(ctx, id)
+	c, err := s.Client(ctx, a, id)
 	if err != nil {
 		return err
 	}

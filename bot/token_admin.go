@@ -47,7 +47,7 @@ type TokenSpec struct {
 // once, and the stored token. Admins only (EForbidden); bad input is an
 // EInvalid field error and changes nothing.
 func (s *Service) IssueToken(ctx context.Context, a Actor, o Origin, spec TokenSpec) (string, Token, error) {
-	if err := checkTokenAdmin(a, "issue tokens"); err != nil {
+	if err := checkAdminChange(a, "issue tokens"); err != nil {
 		return "", Token{}, err
 	}
 	now := s.clock()
@@ -144,18 +144,29 @@ func (s *Service) RevokeUserToken(ctx context.Context, a Actor, o Origin, id str
 	if a.ReadOnly {
 		return Errorf(EForbidden, "a read-only credential may not revoke tokens")
 	}
-	if err := checkID("id", id); err != nil {
+	t, err := s.UserToken(ctx, a, id)
+	if err != nil {
 		return err
+	}
+	_, err = s.store.RevokeToken(ctx, id, s.now(), s.tokenAuditEvent(a, o, AuditTokenRevoke, t))
+	return err
+}
+
+// UserToken returns the token with the given ID (never its secret): to an
+// admin any token, to a user their own; another user's token is ENotFound
+// to them, as is an unknown ID, so that IDs cannot be probed.
+func (s *Service) UserToken(ctx context.Context, a Actor, id string) (Token, error) {
+	if err := checkID("id", id); err != nil {
+		return Token{}, err
 	}
 	t, err := s.store.TokenByID(ctx, id)
 	if err == nil && !a.Admin && t.UserID != a.UserID {
 		err = Errorf(ENotFound, "token %s not found", id)
 	}
 	if err != nil {
-		return err
+		return Token{}, err
 	}
-	_, err = s.store.RevokeToken(ctx, id, s.now(), s.tokenAuditEvent(a, o, AuditTokenRevoke, t))
-	return err
+	return t, nil
 }
 
 // ListAudit returns a page of the audit log, newest first, and how many
@@ -181,27 +192,9 @@ func (s *Service) ListAudit(ctx context.Context, a Actor, f AuditFilter) ([]Audi
 	return s.store.ListAudit(ctx, f)
 }
 
-// checkTokenAdmin returns EForbidden unless a is an admin that may change
-// things.
-func checkTokenAdmin(a Actor, what string) error {
-	if !a.Admin {
-		return Errorf(EForbidden, "only admins may %s", what)
-	}
-	if a.ReadOnly {
-		return Errorf(EForbidden, "a read-only credential may not %s", what)
-	}
-	return nil
-}
-
 // tokenAuditEvent returns the audit event of a acting on token t from o.
-// (Renamed from auditEvent when merged with branch oauth, whose
-// auditEvent in client.go takes the subject's fields.)
 func (s *Service) tokenAuditEvent(a Actor, o Origin, action string, t Token) AuditEvent {
-	return AuditEvent{
-		ID: s.newID(), At: s.now(), Action: action,
-		ActorUserID: a.UserID, ActorClientID: a.ClientID, Via: o.Via, Address: o.Address,
-		SubjectKind: AuditSubjectToken, SubjectID: t.ID, SubjectUserID: t.UserID,
-	}
+	return s.auditEvent(a, o, action, AuditSubjectToken, t.ID, t.UserID, "")
 }
 
 // tokenActor returns the actor of a stored token that a request presented:
