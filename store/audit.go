@@ -79,3 +79,28 @@ func (db *DB) ListAudit(ctx context.Context, f bot.AuditFilter) ([]bot.AuditEven
 	}
 	return events, total, nil
 }
+
+// revokeAudited sets revoke_at of the row id of table (a credential table:
+// tokens, oauth_clients) to at, unless it is revoked already, and then
+// writes e in the same transaction. It reports whether it revoked; a
+// revoked row changes nothing and writes no second audit line. ENotFound
+// (naming what) when there is no such row.
+func revokeAudited(ctx context.Context, tx *sqlx.Tx, table, what, id string, at int64, e bot.AuditEvent) (bool, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE `+table+` SET revoke_at = ? WHERE id = ? AND revoke_at = 0`), at, id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	if n == 1 {
+		return true, insertAudit(ctx, tx, e)
+	}
+	var exists int
+	err = tx.GetContext(ctx, &exists, tx.Rebind(`SELECT COUNT(*) FROM `+table+` WHERE id = ?`), id)
+	if err == nil && exists == 0 {
+		err = bot.Errorf(bot.ENotFound, "%s %s not found", what, id)
+	}
+	return false, err
+}

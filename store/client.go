@@ -109,22 +109,7 @@ func (db *DB) ListClients(ctx context.Context) ([]bot.Client, error) {
 // transaction; a revoked client is left as it is, without e. ENotFound.
 func (db *DB) RevokeClient(ctx context.Context, id string, at int64, e bot.AuditEvent) error {
 	err := db.write(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE oauth_clients SET revoke_at = ? WHERE id = ? AND revoke_at = 0`), at, id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 1 {
-			return insertAudit(ctx, tx, e)
-		}
-		var exists int
-		err = tx.GetContext(ctx, &exists, tx.Rebind(`SELECT COUNT(*) FROM oauth_clients WHERE id = ?`), id)
-		if err == nil && exists == 0 {
-			return bot.Errorf(bot.ENotFound, "client %s not found", id)
-		}
+		_, err := revokeAudited(ctx, tx, "oauth_clients", "client", id, at, e)
 		return err
 	})
 	if err != nil {

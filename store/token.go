@@ -133,23 +133,8 @@ func (db *DB) ListTokens(ctx context.Context, userID string) ([]bot.Token, error
 func (db *DB) RevokeToken(ctx context.Context, id string, at int64, e bot.AuditEvent) (bool, error) {
 	var revoked bool
 	err := db.write(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE tokens SET revoke_at = ? WHERE id = ? AND revoke_at = 0`), at, id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 1 {
-			revoked = true
-			return insertAudit(ctx, tx, e)
-		}
-		var exists int
-		err = tx.GetContext(ctx, &exists, tx.Rebind(`SELECT COUNT(*) FROM tokens WHERE id = ?`), id)
-		if err == nil && exists == 0 {
-			err = bot.Errorf(bot.ENotFound, "token %s not found", id)
-		}
+		var err error
+		revoked, err = revokeAudited(ctx, tx, "tokens", "token", id, at, e)
 		return err
 	})
 	if err != nil {
