@@ -386,6 +386,41 @@ func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) 
 	return r, err
 }
 
+// changeItem is change for a change of one checklist item of the run, the
+// one ref names, and of nothing else but added participants: it locks that
+// item, not the run (Store.UpdateItem), so that people working distinct
+// items of one run do not wait on each other.
+func (s *Service) changeItem(ctx context.Context, a Actor, id string, ref ItemRef, fn func(*Run) (RunChange, error)) (Run, error) {
+	if err := checkOwnID("id", id); err != nil {
+		return Run{}, err
+	}
+	if !a.Admin {
+		r, err := s.store.RunState(ctx, id)
+		if err != nil {
+			return Run{}, err
+		}
+		if err := s.checkRun(ctx, a, r); err != nil {
+			return Run{}, err
+		}
+	}
+	changed := false
+	r, err := s.store.UpdateItem(ctx, id, ref, func(r *Run) (RunChange, error) {
+		if err := a.checkTeam(r.TeamID); err != nil {
+			return RunChange{}, err
+		}
+		c, err := fn(r)
+		if err != nil {
+			return RunChange{}, err
+		}
+		changed = len(c.Events) > 0
+		return c, nil
+	})
+	if err == nil && changed && r.ChannelID != "" {
+		s.show(ctx, r.ID)
+	}
+	return r, err
+}
+
 // event returns a new timeline event of the run, created now by the actor.
 func (s *Service) event(runID string, a Actor, typ, summary, details string) TimelineEvent {
 	now := s.now()

@@ -18,6 +18,13 @@ type RunChange struct {
 	Idempotency *IdempotentRequest
 }
 
+// ItemRef names a checklist item of a run: by its ID when ItemID is set,
+// else by the indexes of its checklist in the run and of the item in it.
+type ItemRef struct {
+	Checklist, Item int
+	ItemID          string
+}
+
 // PlaybookStore persists playbooks.
 type PlaybookStore interface {
 	// CreatePlaybook inserts p. EConflict if its ID exists.
@@ -57,6 +64,17 @@ type RunStore interface {
 	// error from fn aborts without a change. ENotFound, also when a
 	// DeleteEventIDs entry is not an undeleted event of the run.
 	UpdateRun(ctx context.Context, id string, fn func(*Run) (RunChange, error)) (Run, error)
+	// UpdateItem is UpdateRun for a change of one checklist item (its
+	// state, assignee, or when its command last ran), and of nothing else
+	// of the run but added participants: the item ref names is locked,
+	// not the run, so that changes of distinct items of one run do not
+	// wait on each other, while changes of the run's structure (adding,
+	// moving, removing items) still exclude them. fn sees the whole run,
+	// with ref's item as last saved; when ref names no item, fn is called
+	// all the same, to say why (it must then change nothing). A change of
+	// anything else is refused with an error and nothing saved. It returns
+	// the run as fn left it. ENotFound.
+	UpdateItem(ctx context.Context, id string, ref ItemRef, fn func(*Run) (RunChange, error)) (Run, error)
 	// RefreshPost brings the run's checklist post up to date: under a lock
 	// of the run's post, held across replicas and not the run's row lock
 	// (changes of the run do not wait for it), it reads the run (as

@@ -48,6 +48,9 @@ type dialect struct {
 	name      string        // "postgres" or "sqlite"
 	goose     goose.Dialect // for migrations
 	forUpdate string        // row-lock suffix for a read-modify-write SELECT
+	// keyShare is the row-lock suffix of a SELECT of a run whose one item
+	// is then changed: shared by such changes, excluded by forUpdate.
+	keyShare string
 	// skipLocked is the suffix of a SELECT that claims rows no concurrent
 	// transaction holds (the jobs queue).
 	skipLocked string
@@ -68,6 +71,7 @@ var (
 		name:          "postgres",
 		goose:         goose.DialectPostgres,
 		forUpdate:     " FOR UPDATE",
+		keyShare:      " FOR KEY SHARE",
 		skipLocked:    " FOR UPDATE SKIP LOCKED",
 		maxConns:      16,
 		readIsolation: sql.LevelRepeatableRead,

@@ -11,8 +11,9 @@ import (
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
-// runRow is a row of runs; checklists and broadcast channels are JSON text.
-// Participants, status updates and timeline events have tables of their own.
+// runRow is a row of runs; checklists (their IDs and titles, see item.go)
+// and broadcast channels are JSON text. Checklist items, participants,
+// status updates and timeline events have tables of their own.
 type runRow struct {
 	ID                  string `db:"id"`
 	Name                string `db:"name"`
@@ -55,7 +56,7 @@ func newRunRow(r bot.Run) (runRow, error) {
 		Platform: r.Platform, WebhookStatusURL: r.WebhookOnStatusUpdateURL,
 	}
 	var err error
-	if row.Checklists, err = toJSON(r.Checklists); err != nil {
+	if row.Checklists, err = headsJSON(r.Checklists); err != nil {
 		return row, err
 	}
 	if row.BroadcastChannelIDs, err = toJSON(r.BroadcastChannelIDs); err != nil {
@@ -82,7 +83,7 @@ func (row runRow) run() (bot.Run, error) {
 		r.CurrentStatus = bot.StatusInProgress
 	}
 	var err error
-	if r.Checklists, err = checklistsFromJSON(row.Checklists); err != nil {
+	if r.Checklists, err = checklistsFromHeads(row.Checklists); err != nil {
 		return r, fmt.Errorf("run %s: %w", row.ID, err)
 	}
 	if r.BroadcastChannelIDs, err = fromJSON[string](row.BroadcastChannelIDs); err != nil {
@@ -133,7 +134,10 @@ func insertRun(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		:team_id, :channel_id, :create_at, :end_at, :delete_at, :active_stage, :active_stage_title,
 		:post_id, :playbook_id, :checklists, :broadcast_channel_ids, :last_status_update_at,
 		:previous_reminder, :checklist_post_id, :public, :platform, :webhook_on_status_update_url)`, row)
-	return conflict(err, "run %s already exists, or channel %s has a run", r.ID, r.ChannelID)
+	if err != nil {
+		return conflict(err, "run %s already exists, or channel %s has a run", r.ID, r.ChannelID)
+	}
+	return insertItems(ctx, tx, r.ID, r.Checklists)
 }
 
 // insertParticipants adds users to a run's participants; those already
@@ -215,6 +219,9 @@ func findRun(ctx context.Context, tx *sqlx.Tx, column, value, lock string, histo
 	if err := loadRunDetails(ctx, tx, runs, history); err != nil {
 		return bot.Run{}, err
 	}
+	if err := loadItems(ctx, tx, runs); err != nil {
+		return bot.Run{}, err
+	}
 	return runs[0], nil
 }
 
@@ -249,13 +256,18 @@ func (db *DB) updateRun(ctx context.Context, id string, locked func(*sqlx.Tx) er
 				return fnErr
 			}
 		}
-		old := slices.Clone(r.ParticipantIDs)
+		before := cloneRun(r)
+		old := before.ParticipantIDs
 		var change bot.RunChange
 		if change, fnErr = fn(&r); fnErr != nil {
 			return fnErr
 		}
 		r.ID = id
-		if err := updateRunRow(ctx, tx, r); err != nil {
+		removed, err := writeItems(ctx, tx, id, before.Checklists, r.Checklists)
+		if err != nil {
+			return err
+		}
+		if err := updateRunRow(ctx, tx, r, removed); err != nil {
 			return err
 		}
 		var added []string
@@ -282,11 +294,17 @@ func (db *DB) updateRun(ctx context.Context, id string, locked func(*sqlx.Tx) er
 	return r, nil
 }
 
-func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
+// updateRunRow writes r's row, adding 1 and removed (the versions of its
+// removed items, see item.go) to its version.
+func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run, removed int64) error {
 	row, err := newRunRow(r)
 	if err != nil {
 		return err
 	}
+	arg := struct {
+		runRow
+		Removed int64 `db:"removed"`
+	}{row, removed}
 	_, err = tx.NamedExecContext(ctx, `UPDATE runs SET
 		name = :name, description = :description, is_active = :is_active,
 		owner_user_id = :owner_user_id, reporter_user_id = :reporter_user_id,
@@ -299,8 +317,8 @@ func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		previous_reminder = :previous_reminder,
 		checklist_post_id = :checklist_post_id, public = :public, platform = :platform,
 		webhook_on_status_update_url = :webhook_on_status_update_url,
-		version = version + 1
-		WHERE id = :id`, row)
+		version = version + 1 + :removed
+		WHERE id = :id`, arg)
 	return conflict(err, "channel %s already has a run", r.ChannelID)
 }
 
@@ -473,6 +491,9 @@ func listRuns(ctx context.Context, tx *sqlx.Tx, f bot.RunFilter) (bot.RunList, e
 		list.Items = append(list.Items, r)
 	}
 	if err := loadRunDetails(ctx, tx, list.Items, true); err != nil {
+		return bot.RunList{}, err
+	}
+	if err := loadItems(ctx, tx, list.Items); err != nil {
 		return bot.RunList{}, err
 	}
 	return list, nil

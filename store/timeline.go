@@ -63,10 +63,19 @@ func insertEvents(ctx context.Context, tx *sqlx.Tx, runID string, events []bot.T
 		return nil
 	}
 	// seq numbers the run's events in the order they were written, to order
-	// events of one millisecond; the caller holds the run's lock.
+	// events of one millisecond. On Postgres a sequence gives it: changes
+	// of distinct items of one run write events side by side (see
+	// item.go). On SQLite the write lock orders every writer.
 	var seq int64
-	if err := tx.GetContext(ctx, &seq, tx.Rebind(`SELECT COALESCE(MAX(seq), 0) FROM timeline_events WHERE run_id = ?`), runID); err != nil {
-		return err
+	postgres := tx.DriverName() == "postgres"
+	if !postgres {
+		if err := tx.GetContext(ctx, &seq, `SELECT COALESCE(MAX(seq), 0) FROM timeline_events WHERE run_id = ?`, runID); err != nil {
+			return err
+		}
+	}
+	seqValue := ":seq"
+	if postgres {
+		seqValue = "nextval('timeline_events_seq')"
 	}
 	for _, e := range events {
 		seq++
@@ -77,7 +86,7 @@ func insertEvents(ctx context.Context, tx *sqlx.Tx, runID string, events []bot.T
 		row.RunID = runID
 		_, err := tx.NamedExecContext(ctx, `INSERT INTO timeline_events (`+eventColumns+`, seq) VALUES (
 			:id, :run_id, :create_at, :delete_at, :event_at, :event_type, :summary,
-			:details, :post_id, :subject_user_id, :creator_user_id, :seq)`, row)
+			:details, :post_id, :subject_user_id, :creator_user_id, `+seqValue+`)`, row)
 		if err != nil {
 			return conflict(err, "timeline event %s already exists", e.ID)
 		}

@@ -1,0 +1,412 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/playbooks-bot/playbooks/bot"
+)
+
+// A run's checklist items are rows of run_items, addressed as the API
+// addresses them: the index of their checklist in the run and their
+// position in it, both from 0 and without gaps. runs.checklists holds the
+// checklists' IDs and titles, in order.
+//
+// Locking, on Postgres: a change of the run's structure (UpdateRun: adding,
+// moving, removing items, anything else of the run) holds the run's row
+// FOR UPDATE; a change of one item (UpdateItem) holds the run's row FOR
+// KEY SHARE, which such changes share with each other but not with FOR
+// UPDATE, and its item's row FOR UPDATE. So changes of distinct items of
+// one run run side by side, changes of one item are applied one after the
+// other, and no item moves under a change of an item. On SQLite the one
+// write lock orders everything.
+//
+// Every write of the run row adds 1 to runs.version and every write of an
+// item row 1 to its run_items.version; the run's version (what its
+// checklist post shows, see RefreshPost) is their sum, which therefore
+// grows with every change whichever row it wrote. Removing an item adds its
+// version to the run's, so that the sum never goes back.
+
+// itemRow is a row of run_items.
+type itemRow struct {
+	RunID            string `db:"run_id"`
+	Checklist        int    `db:"checklist"`
+	Position         int    `db:"position"`
+	ID               string `db:"id"`
+	Title            string `db:"title"`
+	State            string `db:"state"`
+	StateModified    int64  `db:"state_modified"`
+	AssigneeID       string `db:"assignee_id"`
+	AssigneeModified int64  `db:"assignee_modified"`
+	Command          string `db:"command"`
+	CommandLastRun   int64  `db:"command_last_run"`
+	Description      string `db:"description"`
+	DueDate          int64  `db:"due_date"`
+	Version          int64  `db:"version"`
+}
+
+// itemColumns are the columns of an item's content, in ChecklistItem's
+// order.
+const itemColumns = `id, title, state, state_modified, assignee_id, assignee_modified,
+	command, command_last_run, description, due_date`
+
+// itemRowColumns are all the columns of itemRow.
+const itemRowColumns = `run_id, checklist, position, ` + itemColumns + `, version`
+
+func (row itemRow) item() bot.ChecklistItem {
+	return bot.ChecklistItem{
+		ID: row.ID, Title: row.Title, State: row.State, StateModified: row.StateModified,
+		AssigneeID: row.AssigneeID, AssigneeModified: row.AssigneeModified, Command: row.Command,
+		CommandLastRun: row.CommandLastRun, Description: row.Description, DueDate: row.DueDate,
+	}
+}
+
+func newItemRow(runID string, checklist, position int, it bot.ChecklistItem) itemRow {
+	return itemRow{
+		RunID: runID, Checklist: checklist, Position: position,
+		ID: it.ID, Title: it.Title, State: it.State, StateModified: it.StateModified,
+		AssigneeID: it.AssigneeID, AssigneeModified: it.AssigneeModified, Command: it.Command,
+		CommandLastRun: it.CommandLastRun, Description: it.Description, DueDate: it.DueDate,
+	}
+}
+
+// checklistHead is a checklist as runs.checklists keeps it: without items.
+type checklistHead struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// headsJSON encodes the heads of cs for runs.checklists.
+func headsJSON(cs []bot.Checklist) (string, error) {
+	heads := make([]checklistHead, len(cs))
+	for i, c := range cs {
+		heads[i] = checklistHead{ID: c.ID, Title: c.Title}
+	}
+	return toJSON(heads)
+}
+
+// checklistsFromHeads decodes runs.checklists into checklists without
+// items (each Items empty, not nil), to be filled by loadItems.
+func checklistsFromHeads(s string) ([]bot.Checklist, error) {
+	heads, err := fromJSON[checklistHead](s)
+	if err != nil {
+		return nil, fmt.Errorf("decode checklists: %w", err)
+	}
+	cs := make([]bot.Checklist, len(heads))
+	for i, h := range heads {
+		cs[i] = bot.Checklist{ID: h.ID, Title: h.Title, Items: []bot.ChecklistItem{}}
+	}
+	return cs, nil
+}
+
+// loadItems fills in the items of runs' checklists, with one query
+// whatever the number of runs.
+func loadItems(ctx context.Context, tx *sqlx.Tx, runs []bot.Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	var rows []itemRow
+	if len(runs) == 1 {
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT `+itemRowColumns+` FROM run_items
+			WHERE run_id = ? ORDER BY checklist, position`), runs[0].ID); err != nil {
+			return err
+		}
+	} else {
+		ids := make([]string, len(runs))
+		for i := range runs {
+			ids[i] = runs[i].ID
+		}
+		if err := selectIn(ctx, tx, &rows, `SELECT `+itemRowColumns+` FROM run_items
+			WHERE run_id IN (?) ORDER BY run_id, checklist, position`, ids); err != nil {
+			return err
+		}
+	}
+	byID := make(map[string]*bot.Run, len(runs))
+	for i := range runs {
+		byID[runs[i].ID] = &runs[i]
+	}
+	for _, row := range rows {
+		r := byID[row.RunID]
+		if row.Checklist < 0 || row.Checklist >= len(r.Checklists) {
+			return fmt.Errorf("run %s: item %s is in checklist %d, but the run has %d checklists", r.ID, row.ID, row.Checklist, len(r.Checklists))
+		}
+		c := &r.Checklists[row.Checklist]
+		if row.Position != len(c.Items) {
+			return fmt.Errorf("run %s: checklist %d has item %s at position %d, want %d", r.ID, row.Checklist, row.ID, row.Position, len(c.Items))
+		}
+		c.Items = append(c.Items, row.item())
+	}
+	return nil
+}
+
+// insertItemsBatch is how many rows one INSERT of insertItemRows writes.
+const insertItemsBatch = 100
+
+// insertItems inserts the items of the run's checklists.
+func insertItems(ctx context.Context, tx *sqlx.Tx, runID string, cs []bot.Checklist) error {
+	var rows []itemRow
+	for ci, c := range cs {
+		for ii, it := range c.Items {
+			rows = append(rows, newItemRow(runID, ci, ii, it))
+		}
+	}
+	return insertItemRows(ctx, tx, rows)
+}
+
+// insertItemRows inserts rows, a batch per statement.
+func insertItemRows(ctx context.Context, tx *sqlx.Tx, rows []itemRow) error {
+	for batch := range slices.Chunk(rows, insertItemsBatch) {
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO run_items (`+itemRowColumns+`) VALUES (
+			:run_id, :checklist, :position, :id, :title, :state, :state_modified, :assignee_id,
+			:assignee_modified, :command, :command_last_run, :description, :due_date, :version)`, batch); err != nil {
+			return fmt.Errorf("insert checklist items: %w", err)
+		}
+	}
+	return nil
+}
+
+// slot is where an item is: its checklist and its position in it.
+type slot struct{ checklist, position int }
+
+// itemIDsUsable reports whether every item of cs has an ID and no two
+// have the same: then an item is followed across a change by its ID.
+func itemIDsUsable(cs []bot.Checklist) bool {
+	seen := map[string]bool{}
+	for _, c := range cs {
+		for _, it := range c.Items {
+			if it.ID == "" || seen[it.ID] {
+				return false
+			}
+			seen[it.ID] = true
+		}
+	}
+	return true
+}
+
+// writeItems brings the run's item rows from old (as stored) to cs,
+// writing only what changed: a removed item's row is deleted, a new
+// item's inserted, a moved or edited item's updated; an item neither
+// moved nor edited is not touched. Items are followed by their IDs; when
+// those are missing or repeated (data stored by hand), every row is
+// written again. It returns what the removed rows' versions add to the
+// run's version.
+func writeItems(ctx context.Context, tx *sqlx.Tx, runID string, old, cs []bot.Checklist) (int64, error) {
+	if !itemIDsUsable(old) || !itemIDsUsable(cs) {
+		if reflect.DeepEqual(old, cs) {
+			return 0, nil
+		}
+		removed, err := deleteItemRows(ctx, tx, `run_id = ?`, runID)
+		if err != nil {
+			return 0, err
+		}
+		return removed, insertItems(ctx, tx, runID, cs)
+	}
+	was := map[string]slot{}
+	before := map[string]bot.ChecklistItem{}
+	for ci, c := range old {
+		for ii, it := range c.Items {
+			was[it.ID] = slot{ci, ii}
+			before[it.ID] = it
+		}
+	}
+	type write struct {
+		from, to slot
+		it       bot.ChecklistItem
+	}
+	var moved, edited []write
+	var added []itemRow
+	kept := map[string]bool{}
+	for ci, c := range cs {
+		for ii, it := range c.Items {
+			to := slot{ci, ii}
+			from, ok := was[it.ID]
+			switch {
+			case !ok:
+				added = append(added, newItemRow(runID, ci, ii, it))
+			case from != to:
+				moved = append(moved, write{from, to, it})
+			case before[it.ID] != it:
+				edited = append(edited, write{from, to, it})
+			}
+			kept[it.ID] = true
+		}
+	}
+	var removed int64
+	for id, at := range was {
+		if kept[id] {
+			continue
+		}
+		v, err := deleteItemRows(ctx, tx, `run_id = ? AND checklist = ? AND position = ?`, runID, at.checklist, at.position)
+		if err != nil {
+			return 0, err
+		}
+		removed += v
+	}
+	// A moved item goes first to a negative position of its new
+	// checklist, free whatever the order of the moves, then all come back
+	// at once: no two rows ever share a slot (the primary key).
+	set := `title = ?, state = ?, state_modified = ?, assignee_id = ?, assignee_modified = ?,
+		command = ?, command_last_run = ?, description = ?, due_date = ?, id = ?`
+	content := func(it bot.ChecklistItem) []any {
+		return []any{it.Title, it.State, it.StateModified, it.AssigneeID, it.AssigneeModified,
+			it.Command, it.CommandLastRun, it.Description, it.DueDate, it.ID}
+	}
+	moveQ := tx.Rebind(`UPDATE run_items SET checklist = ?, position = ?, ` + set +
+		` WHERE run_id = ? AND checklist = ? AND position = ?`)
+	for _, m := range moved {
+		args := append([]any{m.to.checklist, -1 - m.to.position}, content(m.it)...)
+		if _, err := tx.ExecContext(ctx, moveQ, append(args, runID, m.from.checklist, m.from.position)...); err != nil {
+			return 0, fmt.Errorf("move item %s: %w", m.it.ID, err)
+		}
+	}
+	if len(moved) > 0 {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE run_items SET position = -1 - position
+			WHERE run_id = ? AND position < 0`), runID); err != nil {
+			return 0, fmt.Errorf("move items: %w", err)
+		}
+	}
+	editQ := tx.Rebind(`UPDATE run_items SET ` + set + ` WHERE run_id = ? AND checklist = ? AND position = ?`)
+	for _, e := range edited {
+		if _, err := tx.ExecContext(ctx, editQ, append(content(e.it), runID, e.to.checklist, e.to.position)...); err != nil {
+			return 0, fmt.Errorf("update item %s: %w", e.it.ID, err)
+		}
+	}
+	return removed, insertItemRows(ctx, tx, added)
+}
+
+// deleteItemRows deletes the item rows matching where and returns the sum
+// of their versions.
+func deleteItemRows(ctx context.Context, tx *sqlx.Tx, where string, args ...any) (int64, error) {
+	var versions []int64
+	if err := tx.SelectContext(ctx, &versions, tx.Rebind(`DELETE FROM run_items WHERE `+where+` RETURNING version`), args...); err != nil {
+		return 0, fmt.Errorf("delete checklist items: %w", err)
+	}
+	var sum int64
+	for _, v := range versions {
+		sum += v
+	}
+	return sum, nil
+}
+
+// UpdateItem locks one item of the run, calls fn on the run and saves
+// the item and fn's change, in one transaction: see bot.RunStore. The
+// item is ref's: by ID when ref.ItemID is set, else at ref's indexes.
+func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
+	var (
+		r     bot.Run
+		fnErr error
+	)
+	err := db.write(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if r, err = findRun(ctx, tx, "id", id, db.dialect.keyShare, false); err != nil {
+			return err
+		}
+		at, found := locate(r.Checklists, ref)
+		if found {
+			var row itemRow
+			if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+itemRowColumns+` FROM run_items
+				WHERE run_id = ? AND checklist = ? AND position = ?`+db.dialect.forUpdate), id, at.checklist, at.position); err != nil {
+				return notFound(err, "item %d of checklist %d of run %s not found", at.position, at.checklist, id)
+			}
+			r.Checklists[at.checklist].Items[at.position] = row.item()
+		}
+		before := cloneRun(r)
+		var change bot.RunChange
+		if change, fnErr = fn(&r); fnErr != nil {
+			return fnErr
+		}
+		r.ID = id
+		var it, was bot.ChecklistItem
+		if found {
+			it, was = r.Checklists[at.checklist].Items[at.position], before.Checklists[at.checklist].Items[at.position]
+		}
+		if err := onlyItemChanged(before, r, at, found); err != nil {
+			return err
+		}
+		if found && it != was {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE run_items SET title = ?, state = ?,
+				state_modified = ?, assignee_id = ?, assignee_modified = ?, command = ?,
+				command_last_run = ?, description = ?, due_date = ?, id = ?, version = version + 1
+				WHERE run_id = ? AND checklist = ? AND position = ?`),
+				it.Title, it.State, it.StateModified, it.AssigneeID, it.AssigneeModified, it.Command,
+				it.CommandLastRun, it.Description, it.DueDate, it.ID, id, at.checklist, at.position); err != nil {
+				return fmt.Errorf("update item %s: %w", it.ID, err)
+			}
+		}
+		var added []string
+		for _, u := range r.ParticipantIDs {
+			if !slices.Contains(before.ParticipantIDs, u) {
+				added = append(added, u)
+			}
+		}
+		if err := insertParticipants(ctx, tx, id, added); err != nil {
+			return err
+		}
+		r.ParticipantIDs = slices.Sorted(slices.Values(slices.Compact(slices.Sorted(slices.Values(r.ParticipantIDs)))))
+		return db.saveChange(ctx, tx, id, change)
+	})
+	if fnErr != nil {
+		return bot.Run{}, fnErr
+	}
+	if err != nil {
+		return bot.Run{}, fmt.Errorf("update item of run %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// locate finds ref's item in cs.
+func locate(cs []bot.Checklist, ref bot.ItemRef) (slot, bool) {
+	if ref.ItemID != "" {
+		for ci, c := range cs {
+			for ii, it := range c.Items {
+				if it.ID == ref.ItemID {
+					return slot{ci, ii}, true
+				}
+			}
+		}
+		return slot{}, false
+	}
+	at := slot{ref.Checklist, ref.Item}
+	ok := at.checklist >= 0 && at.checklist < len(cs) && at.position >= 0 && at.position < len(cs[at.checklist].Items)
+	return at, ok
+}
+
+// cloneRun copies r deeply enough that changes of the copy's checklists
+// and participants leave r alone.
+func cloneRun(r bot.Run) bot.Run {
+	c := r
+	c.Checklists = make([]bot.Checklist, len(r.Checklists))
+	for i, cl := range r.Checklists {
+		c.Checklists[i] = cl
+		c.Checklists[i].Items = slices.Clone(cl.Items)
+	}
+	c.ParticipantIDs = slices.Clone(r.ParticipantIDs)
+	c.BroadcastChannelIDs = slices.Clone(r.BroadcastChannelIDs)
+	return c
+}
+
+// onlyItemChanged returns an error when after differs from before in more
+// than the item at (when found) and added participants: UpdateItem saves
+// nothing else, so a caller changing more has a bug, refused rather than
+// half saved.
+func onlyItemChanged(before, after bot.Run, at slot, found bool) error {
+	b, a := cloneRun(before), cloneRun(after)
+	if found && len(a.Checklists) == len(b.Checklists) && len(a.Checklists[at.checklist].Items) == len(b.Checklists[at.checklist].Items) {
+		a.Checklists[at.checklist].Items[at.position] = bot.ChecklistItem{}
+		b.Checklists[at.checklist].Items[at.position] = bot.ChecklistItem{}
+	}
+	a.ParticipantIDs, b.ParticipantIDs = nil, nil
+	if !reflect.DeepEqual(a, b) {
+		return fmt.Errorf("update item of run %s: the change touches more than its item (found: %v, checklist %d, item %d)", before.ID, found, at.checklist, at.position)
+	}
+	for _, u := range before.ParticipantIDs {
+		if !slices.Contains(after.ParticipantIDs, u) {
+			return fmt.Errorf("update item of run %s: the change removes participant %s", before.ID, u)
+		}
+	}
+	return nil
+}
