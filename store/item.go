@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -125,6 +126,12 @@ func loadItems(ctx context.Context, tx *sqlx.Tx, runs []bot.Run) error {
 			return err
 		}
 	}
+	return fillItems(runs, rows)
+}
+
+// fillItems appends rows, ordered by run, checklist and position, to the
+// checklists of their runs.
+func fillItems(runs []bot.Run, rows []itemRow) error {
 	byID := make(map[string]*bot.Run, len(runs))
 	for i := range runs {
 		byID[runs[i].ID] = &runs[i]
@@ -301,18 +308,16 @@ func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn fun
 		fnErr error
 	)
 	err := db.write(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		if r, err = findRun(ctx, tx, "id", id, db.dialect.keyShare, false); err != nil {
+		var (
+			at    slot
+			found bool
+			err   error
+		)
+		if r, err = db.runForItem(ctx, tx, id); err != nil {
 			return err
 		}
-		at, found := locate(r.Checklists, ref)
-		if found {
-			var row itemRow
-			if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+itemRowColumns+` FROM run_items
-				WHERE run_id = ? AND checklist = ? AND position = ?`+db.dialect.forUpdate), id, at.checklist, at.position); err != nil {
-				return notFound(err, "item %d of checklist %d of run %s not found", at.position, at.checklist, id)
-			}
-			r.Checklists[at.checklist].Items[at.position] = row.item()
+		if at, found, err = db.itemsForItem(ctx, tx, &r, ref); err != nil {
+			return err
 		}
 		before := cloneRun(r)
 		var change bot.RunChange
@@ -358,22 +363,84 @@ func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn fun
 	return r, nil
 }
 
-// locate finds ref's item in cs.
-func locate(cs []bot.Checklist, ref bot.ItemRef) (slot, bool) {
-	if ref.ItemID != "" {
-		for ci, c := range cs {
-			for ii, it := range c.Items {
-				if it.ID == ref.ItemID {
-					return slot{ci, ii}, true
-				}
-			}
-		}
-		return slot{}, false
+// runForItem reads the run's row, FOR KEY SHARE (see the top of this
+// file), with its participants in the same statement.
+func (db *DB) runForItem(ctx context.Context, tx *sqlx.Tx, id string) (bot.Run, error) {
+	var row struct {
+		runRow
+		Participants string `db:"participants"`
 	}
-	at := slot{ref.Checklist, ref.Item}
-	ok := at.checklist >= 0 && at.checklist < len(cs) && at.position >= 0 && at.position < len(cs[at.checklist].Items)
-	return at, ok
+	q := `SELECT ` + runColumns + `, COALESCE((SELECT ` + db.dialect.joinIDs("p.user_id") + `
+		FROM run_participants p WHERE p.run_id = runs.id), '') AS participants
+		FROM runs WHERE id = ?` + db.dialect.keyShare
+	if err := tx.GetContext(ctx, &row, tx.Rebind(q), id); err != nil {
+		return bot.Run{}, notFound(err, "run %s not found", id)
+	}
+	r, err := row.run()
+	if err != nil {
+		return bot.Run{}, err
+	}
+	if row.Participants != "" {
+		r.ParticipantIDs = strings.Split(row.Participants, idSeparator)
+		slices.Sort(r.ParticipantIDs)
+	}
+	return r, nil
 }
+
+// itemsForItem fills in r's items and locks ref's among them FOR UPDATE,
+// in one statement, and reports where that item is. The locked row is
+// its latest version, whatever the wait; the others are as the statement
+// began, which is as good as any moment during the change: no item moves
+// while the run is held FOR KEY SHARE.
+func (db *DB) itemsForItem(ctx context.Context, tx *sqlx.Tx, r *bot.Run, ref bot.ItemRef) (slot, bool, error) {
+	where, args := `checklist = ? AND position = ?`, []any{r.ID, ref.Checklist, ref.Item}
+	if ref.ItemID != "" {
+		where, args = `id = ?`, []any{r.ID, ref.ItemID}
+	}
+	var rows []struct {
+		Target bool `db:"target"`
+		itemRow
+	}
+	q := `WITH target AS (SELECT ` + itemRowColumns + ` FROM run_items
+		WHERE run_id = ? AND ` + where + db.dialect.forUpdate + `)
+		SELECT 1 = 1 AS target, ` + itemRowColumns + ` FROM target
+		UNION ALL
+		SELECT 1 = 0 AS target, ` + itemRowColumns + ` FROM run_items WHERE run_id = ?
+		ORDER BY target, checklist, position`
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), append(args, r.ID)...); err != nil {
+		return slot{}, false, err
+	}
+	var (
+		target itemRow
+		found  bool
+		all    = make([]bot.Run, 1)
+		items  []itemRow
+	)
+	for _, row := range rows {
+		if row.Target {
+			target, found = row.itemRow, true
+			continue
+		}
+		items = append(items, row.itemRow)
+	}
+	all[0] = *r
+	if err := fillItems(all, items); err != nil {
+		return slot{}, false, err
+	}
+	*r = all[0]
+	if !found {
+		return slot{ref.Checklist, ref.Item}, false, nil
+	}
+	at := slot{target.Checklist, target.Position}
+	if at.checklist >= len(r.Checklists) || at.position >= len(r.Checklists[at.checklist].Items) {
+		return slot{}, false, fmt.Errorf("run %s: item %s at checklist %d position %d is outside its checklists", r.ID, target.ID, at.checklist, at.position)
+	}
+	r.Checklists[at.checklist].Items[at.position] = target.item()
+	return at, true, nil
+}
+
+// idSeparator joins IDs aggregated in one column: no ID holds it.
+const idSeparator = "\x1f"
 
 // cloneRun copies r deeply enough that changes of the copy's checklists
 // and participants leave r alone.

@@ -29,7 +29,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	opts := gooseOptions(db.dialect)
-	if db.dialect == postgresDialect {
+	if db.dialect.name == postgresDialect.name {
 		locker, err := db.migrationLocker(ctx)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
