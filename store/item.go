@@ -333,13 +333,24 @@ func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn fun
 			return err
 		}
 		if found && it != was {
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE run_items SET title = ?, state = ?,
+			update := `UPDATE run_items SET title = ?, state = ?,
 				state_modified = ?, assignee_id = ?, assignee_modified = ?, command = ?,
 				command_last_run = ?, description = ?, due_date = ?, id = ?, version = version + 1
-				WHERE run_id = ? AND checklist = ? AND position = ?`),
-				it.Title, it.State, it.StateModified, it.AssigneeID, it.AssigneeModified, it.Command,
-				it.CommandLastRun, it.Description, it.DueDate, it.ID, id, at.checklist, at.position); err != nil {
-				return fmt.Errorf("update item %s: %w", it.ID, err)
+				WHERE run_id = ? AND checklist = ? AND position = ?`
+			args := []any{it.Title, it.State, it.StateModified, it.AssigneeID, it.AssigneeModified, it.Command,
+				it.CommandLastRun, it.Description, it.DueDate, it.ID, id, at.checklist, at.position}
+			// The usual change, an item and its one event, is one
+			// statement on Postgres: a round trip less for every click.
+			if e, ok := loneEvent(change); ok && db.dialect.name == postgresDialect.name {
+				e.RunID = id
+				update = `WITH updated AS (` + update + `) INSERT INTO timeline_events (` + eventColumns + `, seq)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('timeline_events_seq'))`
+				args = append(args, e.ID, e.RunID, e.CreateAt, e.DeleteAt, e.EventAt, e.EventType, e.Summary,
+					e.Details, e.PostID, e.SubjectUserID, e.CreatorUserID)
+				change.Events = nil
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(update), args...); err != nil {
+				return conflict(fmt.Errorf("update item %s: %w", it.ID, err), "timeline event of item %s already exists", it.ID)
 			}
 		}
 		var added []string
@@ -351,7 +362,7 @@ func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn fun
 		if err := insertParticipants(ctx, tx, id, added); err != nil {
 			return err
 		}
-		r.ParticipantIDs = slices.Sorted(slices.Values(slices.Compact(slices.Sorted(slices.Values(r.ParticipantIDs)))))
+		r.ParticipantIDs = slices.Compact(slices.Sorted(slices.Values(r.ParticipantIDs)))
 		return db.saveChange(ctx, tx, id, change)
 	})
 	if fnErr != nil {
@@ -441,6 +452,15 @@ func (db *DB) itemsForItem(ctx context.Context, tx *sqlx.Tx, r *bot.Run, ref bot
 
 // idSeparator joins IDs aggregated in one column: no ID holds it.
 const idSeparator = "\x1f"
+
+// loneEvent returns the change's event when it is all the change holds.
+func loneEvent(c bot.RunChange) (bot.TimelineEvent, bool) {
+	if len(c.Events) != 1 || c.StatusUpdate != nil || len(c.DeleteEventIDs) > 0 ||
+		len(c.CancelJobs) > 0 || len(c.Jobs) > 0 || c.Idempotency != nil {
+		return bot.TimelineEvent{}, false
+	}
+	return c.Events[0], true
+}
 
 // cloneRun copies r deeply enough that changes of the copy's checklists
 // and participants leave r alone.
