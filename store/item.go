@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -405,8 +406,11 @@ func (db *DB) runForItem(ctx context.Context, tx *sqlx.Tx, id string) (bot.Run, 
 // while the run is held FOR KEY SHARE.
 func (db *DB) itemsForItem(ctx context.Context, tx *sqlx.Tx, r *bot.Run, ref bot.ItemRef) (slot, bool, error) {
 	where, args := `checklist = ? AND position = ?`, []any{r.ID, ref.Checklist, ref.Item}
-	if ref.ItemID != "" {
+	switch {
+	case ref.ItemID != "":
 		where, args = `id = ?`, []any{r.ID, ref.ItemID}
+	case ref.Checklist < 0 || ref.Item < 0 || ref.Checklist > math.MaxInt32 || ref.Item > math.MaxInt32:
+		where, args = `1 = 0`, []any{r.ID} // no such item, nor a valid INTEGER
 	}
 	var rows []struct {
 		Target bool `db:"target"`

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -249,13 +250,15 @@ func TestUpdateItemRefusesMore(t *testing.T) {
 		if !slices.Contains(r.ParticipantIDs, "u9") || r.Checklists[1].Items[2].AssigneeID != "u9" {
 			t.Errorf("assignee update returned %v, %+v", r.ParticipantIDs, r.Checklists[1].Items[2])
 		}
-		called := false
-		_, err = db.UpdateItem(ctx, "run1", bot.ItemRef{Checklist: 5, Item: 0}, func(r *bot.Run) (bot.RunChange, error) {
-			called = true
-			return bot.RunChange{}, bot.FieldErrorf("checklist", "no checklist 5")
-		})
-		if !called || bot.ErrorCode(err) != bot.EInvalid {
-			t.Errorf("unknown item: callback called %v, error %v; want called and EInvalid", called, err)
+		for _, ref := range []bot.ItemRef{{Checklist: 5}, {Checklist: math.MaxInt64, Item: math.MinInt64}, {ItemID: "gone"}} {
+			called := false
+			_, err = db.UpdateItem(ctx, "run1", ref, func(r *bot.Run) (bot.RunChange, error) {
+				called = true
+				return bot.RunChange{}, bot.FieldErrorf("checklist", "no such item")
+			})
+			if !called || bot.ErrorCode(err) != bot.EInvalid {
+				t.Errorf("unknown item %+v: callback called %v, error %v; want called and EInvalid", ref, called, err)
+			}
 		}
 		got, err := db.RunState(ctx, "run1")
 		if err != nil {
