@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
@@ -215,4 +221,81 @@ func TestExportTimelineWhole(t *testing.T) {
 			t.Errorf("Markdown export: got %d event rows, want %d", n, len(want))
 		}
 	})
+}
+
+// failingTimeline is a store whose TimelineEvents fails after its first
+// page.
+type failingTimeline struct {
+	bot.Store
+	pages atomic.Int32
+}
+
+var errTimelineRead = errors.New("timeline read failed")
+
+func (s *failingTimeline) TimelineEvents(ctx context.Context, runID, after string, limit int) (bot.TimelinePage, error) {
+	if s.pages.Add(1) > 1 {
+		return bot.TimelinePage{}, errTimelineRead
+	}
+	return s.Store.TimelineEvents(ctx, runID, after, limit)
+}
+
+// TestExportTimelineCutShort checks that an export whose store read fails
+// after the first bytes went out is cut short, so that no client takes it
+// for a whole file, and that the cause is logged.
+func TestExportTimelineCutShort(t *testing.T) {
+	e := newEnv(t, "sqlite", nil)
+	run := e.createRun(t, e.createPlaybook(t, e.playbookBody("Outage")), "Long")
+	addEvents(t, e, run.ID, 2500, 1_800_000_000_000)
+
+	logs := &syncBuffer{}
+	svc := bot.NewService(bot.Config{Store: &failingTimeline{Store: e.db}})
+	srv := httptest.NewServer(api.New(api.Config{Service: svc, Logger: slog.New(slog.NewJSONHandler(logs, nil))}))
+	defer srv.Close()
+	req, err := http.NewRequest("GET", srv.URL+api.BasePath+"/runs/"+run.ID+"/timeline?format=csv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || err == nil {
+		t.Fatalf("got status %d, %d bytes and read error %v; want 200 cut short with a read error", res.StatusCode, len(body), err)
+	}
+	if !bytes.HasPrefix(body, []byte("time,who,type,summary,details\n")) {
+		t.Errorf("got body starting %q, want the CSV header", body[:min(len(body), 40)])
+	}
+	found := false
+	for _, l := range logs.lines(t) {
+		if s, _ := l["error"].(string); strings.Contains(s, errTimelineRead.Error()) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no log line names the failed read; logs:\n%v", logs.lines(t))
+	}
+}
+
+// TestDetailsPageBounded checks that the details page of a run with more
+// events than a run carries shows the newest and says how many it leaves
+// out.
+func TestDetailsPageBounded(t *testing.T) {
+	e := newLinkEnv(t, "sqlite")
+	run := e.createRun(t, e.createPlaybook(t, e.playbookBody("Outage")), "Long")
+	addEvents(t, e.env, run.ID, bot.HistoryLimit+5, 1_800_000_000_000)
+	body := string(e.page(t, e.svc.DetailsURL(run), "").want(t, http.StatusOK).body)
+	// The creation and the 5 oldest added are left out.
+	for _, want := range []string{"6 earlier events not shown", fmt.Sprintf("event %06d", bot.HistoryLimit+4), "event 000005"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"event 000004", "earlier status updates"} {
+		if strings.Contains(body, unwanted) {
+			t.Errorf("page has %q", unwanted)
+		}
+	}
 }
