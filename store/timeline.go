@@ -167,18 +167,29 @@ func loadRunParts(ctx context.Context, tx *sqlx.Tx, runs []bot.Run, include bot.
 	return nil
 }
 
+// newestOfOne returns the query of the newest bot.HistoryLimit rows of the
+// one run ids names, newest first, each with the run's count as total: one
+// backward range of the table's index and a count, cheaper for one run than
+// newestOf's window, which ranks every row of the run.
+func newestOfOne(columns, table, where, newestFirst string) string {
+	return `SELECT ` + columns + `, (SELECT COUNT(*) FROM ` + table + ` WHERE ` + where + `) AS total
+		FROM ` + table + ` WHERE ` + where + ` ORDER BY ` + newestFirst + ` LIMIT ?`
+}
+
 // newestOf returns the query of the newest bot.HistoryLimit rows of each
-// run of a table, oldest first, each with its run's count as total: a
-// window over each run's rows, newest first, so that one query serves a
-// whole page of runs. The one ? of where is the list of run IDs; the
-// second ? the limit.
-func newestOf(columns, table, where, newestFirst, oldestFirst string) string {
+// run of a table, oldest first, each with its run's count as total, for a
+// whole page of runs at once: each run's rows are numbered oldest first
+// and counted (window functions over the run), and the last ones kept.
+// Numbering oldest first, in the order of the table's index, spares the
+// database a sort of every row of a long run. The one ? of where is the
+// list of run IDs; the second ? the limit.
+func newestOf(columns, table, where, oldestFirst string) string {
 	return `SELECT ` + columns + `, total FROM (
 		SELECT ` + columns + `,
-			ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY ` + newestFirst + `) AS rn,
+			ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY ` + oldestFirst + `) AS rn,
 			COUNT(*) OVER (PARTITION BY run_id) AS total
 		FROM ` + table + ` WHERE ` + where + `
-	) newest WHERE rn <= ? ORDER BY ` + oldestFirst
+	) newest WHERE rn > total - ? ORDER BY run_id, ` + oldestFirst
 }
 
 // loadStatusUpdates fills in the newest status updates of the runs ids.
@@ -186,13 +197,11 @@ func loadStatusUpdates(ctx context.Context, tx *sqlx.Tx, ids []string, byID map[
 	for _, r := range byID {
 		r.StatusUpdates, r.StatusUpdatesTotal = []bot.StatusUpdate{}, 0
 	}
-	var rows []struct {
+	rows, err := selectNewest[struct {
 		statusUpdateRow
 		Total int `db:"total"`
-	}
-	q := newestOf(statusUpdateColumns, "status_updates", "run_id IN (?)",
-		"create_at DESC, id DESC", "create_at, id")
-	if err := selectInLimit(ctx, tx, &rows, q, ids, bot.HistoryLimit); err != nil {
+	}](ctx, tx, ids, statusUpdateColumns, "status_updates", "", "create_at DESC, id DESC", "create_at, id")
+	if err != nil {
 		return err
 	}
 	for _, u := range rows {
@@ -209,14 +218,13 @@ func loadTimelines(ctx context.Context, tx *sqlx.Tx, ids []string, byID map[stri
 	for _, r := range byID {
 		r.TimelineEvents, r.TimelineEventsTotal = []bot.TimelineEvent{}, 0
 	}
-	var rows []struct {
+	rows, err := selectNewest[struct {
 		eventRow
 		Seq   int64 `db:"seq"`
 		Total int   `db:"total"`
-	}
-	q := newestOf(eventColumns+", seq", "timeline_events", "run_id IN (?) AND delete_at = 0",
+	}](ctx, tx, ids, eventColumns+", seq", "timeline_events", " AND delete_at = 0",
 		"event_at DESC, create_at DESC, seq DESC, id DESC", eventOrder)
-	if err := selectInLimit(ctx, tx, &rows, q, ids, bot.HistoryLimit); err != nil {
+	if err != nil {
 		return err
 	}
 	for _, e := range rows {
@@ -231,14 +239,29 @@ func loadTimelines(ctx context.Context, tx *sqlx.Tx, ids []string, byID map[stri
 // order the events were written.
 const eventOrder = "event_at, create_at, seq, id"
 
-// selectInLimit is selectIn for a query whose ? after the IN list is a
-// limit.
-func selectInLimit(ctx context.Context, tx *sqlx.Tx, dest any, query string, ids []string, limit int) error {
-	q, args, err := sqlx.In(query, ids, limit)
-	if err != nil {
-		return err
+// selectNewest returns the newest bot.HistoryLimit rows of each of the
+// runs ids in table (its columns, those matching cond, which is "" or
+// starts with " AND "), oldest first, each with its run's count as total:
+// with newestOfOne for one run, else with newestOf's window for all of
+// them at once.
+func selectNewest[T any](ctx context.Context, tx *sqlx.Tx, ids []string, columns, table, cond, newestFirst, oldestFirst string) ([]T, error) {
+	var rows []T
+	if len(ids) == 1 {
+		q := newestOfOne(columns, table, "run_id = ?"+cond, newestFirst)
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), ids[0], ids[0], bot.HistoryLimit); err != nil {
+			return nil, err
+		}
+		slices.Reverse(rows)
+		return rows, nil
 	}
-	return tx.SelectContext(ctx, dest, tx.Rebind(q), args...)
+	q, args, err := sqlx.In(newestOf(columns, table, "run_id IN (?)"+cond, oldestFirst), ids, bot.HistoryLimit)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 // maxTimelinePage bounds a page of TimelineEvents.
