@@ -123,7 +123,7 @@ func (s *Service) CreateRunOnce(ctx context.Context, a Actor, k IdempotencyKey, 
 	}
 	ev := s.event(r.ID, a, EventRunCreated, fmt.Sprintf("Run started by %s", s.username(ctx, platform, a.UserID)), "")
 	ev.SubjectUserID = owner
-	r.TimelineEvents = []TimelineEvent{ev}
+	r.TimelineEvents, r.TimelineEventsTotal = []TimelineEvent{ev}, 1
 	var jobs []Job
 	if pb.WebhookOnCreationEnabled && pb.WebhookOnCreationURL != "" {
 		j, err := s.webhookJob(r, pb.WebhookOnCreationURL, now)
@@ -172,6 +172,22 @@ func (s *Service) Run(ctx context.Context, a Actor, id string) (Run, error) {
 		return Run{}, err
 	}
 	r, err := s.store.Run(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	if err := s.checkRun(ctx, a, r); err != nil {
+		return Run{}, err
+	}
+	return r, nil
+}
+
+// runState returns a run the actor may see without its history, whose
+// read costs the same however old the run. ENotFound, EForbidden.
+func (s *Service) runState(ctx context.Context, a Actor, id string) (Run, error) {
+	if err := checkOwnID("id", id); err != nil {
+		return Run{}, err
+	}
+	r, err := s.store.RunState(ctx, id)
 	if err != nil {
 		return Run{}, err
 	}
@@ -581,18 +597,23 @@ func (s *Service) DeleteTimelineEvent(ctx context.Context, a Actor, id, eventID 
 	if err := checkOwnID("event_id", eventID); err != nil {
 		return err
 	}
-	r, err := s.Run(ctx, a, id)
+	r, err := s.runState(ctx, a, id)
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(r.TimelineEvents, func(e TimelineEvent) bool { return e.ID == eventID })
-	if i < 0 {
+	// Looked up in the store, not in the run: a run carries only its
+	// newest events, and any undeleted event may be deleted.
+	ev, err := s.store.TimelineEvent(ctx, r.ID, eventID)
+	if ErrorCode(err) == ENotFound {
 		return Errorf(ENotFound, "timeline event %s not found in run %s", eventID, r.ID)
 	}
-	if r.TimelineEvents[i].EventType == EventEventDeleted {
+	if err != nil {
+		return err
+	}
+	if ev.EventType == EventEventDeleted {
 		return Errorf(EInvalid, "the record of a deletion cannot itself be deleted")
 	}
-	summary := r.TimelineEvents[i].Summary
+	summary := ev.Summary
 	// The store checks again, under the run's lock, that the event is still
 	// there: a concurrent delete of the same event gets ENotFound.
 	_, err = s.change(ctx, a, id, func(r *Run) (RunChange, error) {

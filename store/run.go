@@ -152,8 +152,9 @@ func insertParticipants(ctx context.Context, tx *sqlx.Tx, runID string, userIDs 
 	return nil
 }
 
-// Run returns the run with its participants, status updates and undeleted
-// timeline events, oldest first. ENotFound.
+// Run returns the run with its participants and its newest status updates
+// and undeleted timeline events (bot.HistoryLimit of each at most, oldest
+// first) with their totals. ENotFound.
 func (db *DB) Run(ctx context.Context, id string) (bot.Run, error) {
 	var r bot.Run
 	err := db.read(ctx, func(tx *sqlx.Tx) error {
@@ -201,7 +202,8 @@ func (db *DB) RunState(ctx context.Context, id string) (bot.Run, error) {
 
 // findRun loads the run whose column ("id" or "channel_id", never user
 // input) is value, with its participants and, when history is set, its
-// status updates and timeline. lock is "" or the dialect's FOR UPDATE.
+// newest status updates and timeline events (loadRunDetails). lock is ""
+// or the dialect's FOR UPDATE.
 func findRun(ctx context.Context, tx *sqlx.Tx, column, value, lock string, history bool) (bot.Run, error) {
 	var row runRow
 	q := `SELECT ` + runColumns + ` FROM runs WHERE ` + column + ` = ?` + lock
@@ -437,7 +439,8 @@ func visibleCond(channelIDs []string) (string, []any) {
 }
 
 // ListRuns returns one page of a team's runs, with the total count. Each
-// run comes with everything Run returns.
+// run comes with its participants and the history f.Include names,
+// bounded as Run's.
 func (db *DB) ListRuns(ctx context.Context, f bot.RunFilter) (bot.RunList, error) {
 	var list bot.RunList
 	err := db.read(ctx, func(tx *sqlx.Tx) error {
@@ -490,7 +493,7 @@ func listRuns(ctx context.Context, tx *sqlx.Tx, f bot.RunFilter) (bot.RunList, e
 		}
 		list.Items = append(list.Items, r)
 	}
-	if err := loadRunDetails(ctx, tx, list.Items, true); err != nil {
+	if err := loadRunParts(ctx, tx, list.Items, f.Include); err != nil {
 		return bot.RunList{}, err
 	}
 	if err := loadItems(ctx, tx, list.Items); err != nil {
