@@ -410,7 +410,7 @@ func TestRefreshPostAfterItemUpdates(t *testing.T) {
 	})
 }
 
-// TestItemsMigration writes runs as the schema before migration 15 kept
+// TestItemsMigration writes runs as the schema before migration 16 kept
 // them (items inside runs.checklists, some lists null or fields missing),
 // migrates, and reads every item back; then migrates down and finds the
 // JSON as it was, and up again.
@@ -425,7 +425,7 @@ func TestItemsMigration(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			if err := db.MigrateTo(ctx, 14); err != nil {
+			if err := db.MigrateTo(ctx, 15); err != nil {
 				t.Fatal(err)
 			}
 			raw := sqlx.NewDb(rawOpen(t, kind, url), map[string]string{storetest.SQLite: "sqlite", storetest.Postgres: "postgres"}[kind])
@@ -477,7 +477,7 @@ func TestItemsMigration(t *testing.T) {
 			check("migrated")
 
 			// Down: the JSON holds the items again, as the older binary wrote them.
-			if err := db.MigrateDownTo(ctx, 14); err != nil {
+			if err := db.MigrateDownTo(ctx, 15); err != nil {
 				t.Fatal(err)
 			}
 			var stored string

@@ -10,7 +10,7 @@ import (
 	"github.com/pressly/goose/v3"
 )
 
-// Migration 15 moves the checklist items of runs out of the JSON column
+// Migration 16 moves the checklist items of runs out of the JSON column
 // runs.checklists into rows of run_items, one per item, so that updates of
 // distinct items of one run neither wait on each other nor rewrite the
 // whole checklist. runs.checklists keeps the checklists' IDs and titles
@@ -24,8 +24,8 @@ import (
 // one INSERT ... SELECT per table, in the migration's transaction, so a
 // large database migrates in seconds and a failure changes nothing.
 
-// itemsMigrationVersion is migration 15's version.
-const itemsMigrationVersion = 15
+// itemsMigrationVersion is migration 16's version.
+const itemsMigrationVersion = 16
 
 const createRunItems = `CREATE TABLE run_items (
     run_id            TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -95,7 +95,7 @@ var moveItems = map[string][]string{
 	},
 }
 
-// itemsMigration returns migration 15 for dialect d.
+// itemsMigration returns migration 16 for dialect d.
 func itemsMigration(d dialect) *goose.Migration {
 	up := func(ctx context.Context, tx *sql.Tx) error {
 		for _, q := range append([]string{createRunItems}, moveItems[d.name]...) {
