@@ -51,9 +51,6 @@ type dialect struct {
 	// keyShare is the row-lock suffix of a SELECT of a run whose one item
 	// is then changed: shared by such changes, excluded by forUpdate.
 	keyShare string
-	// joinIDs aggregates a column of IDs into one text, idSeparator
-	// between them.
-	joinIDs func(column string) string
 	// skipLocked is the suffix of a SELECT that claims rows no concurrent
 	// transaction holds (the jobs queue).
 	skipLocked string
@@ -75,7 +72,6 @@ var (
 		goose:         goose.DialectPostgres,
 		forUpdate:     " FOR UPDATE",
 		keyShare:      " FOR KEY SHARE",
-		joinIDs:       func(c string) string { return "string_agg(" + c + ", chr(31))" },
 		skipLocked:    " FOR UPDATE SKIP LOCKED",
 		maxConns:      16,
 		readIsolation: sql.LevelRepeatableRead,
@@ -83,7 +79,6 @@ var (
 	sqliteDialect = dialect{
 		name:     "sqlite",
 		goose:    goose.DialectSQLite3,
-		joinIDs:  func(c string) string { return "group_concat(" + c + ", char(31))" },
 		maxConns: 4,
 	}
 )

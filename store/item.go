@@ -6,7 +6,6 @@ import (
 	"math"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -378,23 +377,14 @@ func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn fun
 // runForItem reads the run's row, FOR KEY SHARE (see the top of this
 // file), with its participants in the same statement.
 func (db *DB) runForItem(ctx context.Context, tx *sqlx.Tx, id string) (bot.Run, error) {
-	var row struct {
-		runRow
-		Participants string `db:"participants"`
-	}
-	q := `SELECT ` + runColumns + `, COALESCE((SELECT ` + db.dialect.joinIDs("p.user_id") + `
-		FROM run_participants p WHERE p.run_id = runs.id), '') AS participants
-		FROM runs WHERE id = ?` + db.dialect.keyShare
+	var row runRow
+	q := `SELECT ` + runColumns + `, ` + participantsColumn(tx, "runs") + ` FROM runs WHERE id = ?` + db.dialect.keyShare
 	if err := tx.GetContext(ctx, &row, tx.Rebind(q), id); err != nil {
 		return bot.Run{}, notFound(err, "run %s not found", id)
 	}
 	r, err := row.run()
 	if err != nil {
 		return bot.Run{}, err
-	}
-	if row.Participants != "" {
-		r.ParticipantIDs = strings.Split(row.Participants, idSeparator)
-		slices.Sort(r.ParticipantIDs)
 	}
 	return r, nil
 }

@@ -121,7 +121,7 @@ func readPost(ctx context.Context, tx *sqlx.Tx, id string, force bool) (bot.Run,
 	// in its own snapshot here): the post is then never recorded to show
 	// a change it does not show.
 	if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT version + COALESCE((SELECT SUM(i.version)
-		FROM run_items i WHERE i.run_id = runs.id), 0) AS version, rendered_version, `+runColumns+`
+		FROM run_items i WHERE i.run_id = runs.id), 0) AS version, rendered_version, `+runColumns+`, `+participantsColumn(tx, "runs")+`
 		FROM runs WHERE id = ?`), id); err != nil {
 		return bot.Run{}, 0, false, notFound(err, "run %s not found", id)
 	}

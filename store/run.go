@@ -38,6 +38,20 @@ type runRow struct {
 	LastStatusUpdateAt  int64  `db:"last_status_update_at"`
 	PreviousReminder    int64  `db:"previous_reminder"`
 	WebhookStatusURL    string `db:"webhook_on_status_update_url"`
+	// Participants are the run's participants' IDs, joined by
+	// idSeparator: read with the row (participantsColumn), never written.
+	Participants string `db:"participants"`
+}
+
+// participantsColumn is the column of a SELECT of runs (alias: the table's
+// name or alias) that reads each run's participants into
+// runRow.Participants, in the same round trip as the row.
+func participantsColumn(tx *sqlx.Tx, alias string) string {
+	join := "group_concat(p.user_id, char(31))"
+	if tx.DriverName() == "postgres" {
+		join = "string_agg(p.user_id, chr(31))"
+	}
+	return `COALESCE((SELECT ` + join + ` FROM run_participants p WHERE p.run_id = ` + alias + `.id), '') AS participants`
 }
 
 const runColumns = `id, name, description, is_active, owner_user_id, reporter_user_id,
@@ -81,6 +95,10 @@ func (row runRow) run() (bot.Run, error) {
 	}
 	if row.IsActive {
 		r.CurrentStatus = bot.StatusInProgress
+	}
+	if row.Participants != "" {
+		r.ParticipantIDs = strings.Split(row.Participants, idSeparator)
+		slices.Sort(r.ParticipantIDs) // in Go: collations differ
 	}
 	var err error
 	if r.Checklists, err = checklistsFromHeads(row.Checklists); err != nil {
@@ -206,7 +224,7 @@ func (db *DB) RunState(ctx context.Context, id string) (bot.Run, error) {
 // or the dialect's FOR UPDATE.
 func findRun(ctx context.Context, tx *sqlx.Tx, column, value, lock string, history bool) (bot.Run, error) {
 	var row runRow
-	q := `SELECT ` + runColumns + ` FROM runs WHERE ` + column + ` = ?` + lock
+	q := `SELECT ` + runColumns + `, ` + participantsColumn(tx, "runs") + ` FROM runs WHERE ` + column + ` = ?` + lock
 	if err := tx.GetContext(ctx, &row, tx.Rebind(q), value); err != nil {
 		if column == "channel_id" {
 			return bot.Run{}, notFound(err, "no run has channel %s", value)
@@ -479,7 +497,7 @@ func listRuns(ctx context.Context, tx *sqlx.Tx, f bot.RunFilter) (bot.RunList, e
 	// full. Reading whole rows while skipping OFFSET of them costs ten times
 	// as much on deep pages.
 	var rows []runRow
-	q := `SELECT ` + qualify("r.", runColumns) + ` FROM runs r JOIN (
+	q := `SELECT ` + qualify("r.", runColumns) + `, ` + participantsColumn(tx, "r") + ` FROM runs r JOIN (
 		SELECT id FROM runs WHERE ` + where + ` ORDER BY ` + order("") + ` LIMIT ? OFFSET ?
 		) page ON page.id = r.id ORDER BY ` + order("r.")
 	args = append(args, f.PerPage, f.Page*f.PerPage)

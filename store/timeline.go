@@ -55,12 +55,6 @@ func (row statusUpdateRow) statusUpdate() bot.StatusUpdate {
 	return bot.StatusUpdate(row)
 }
 
-// participantRow is a row of run_participants.
-type participantRow struct {
-	RunID  string `db:"run_id"`
-	UserID string `db:"user_id"`
-}
-
 // insertEvents appends events to the timeline of the run runID.
 func insertEvents(ctx context.Context, tx *sqlx.Tx, runID string, events []bot.TimelineEvent) error {
 	if len(events) == 0 {
@@ -129,15 +123,14 @@ func insertStatusUpdate(ctx context.Context, tx *sqlx.Tx, runID string, u bot.St
 	return conflict(err, "status update %s already exists", u.ID)
 }
 
-// loadRunDetails fills in the participants (sorted) of runs and, when
-// history is set, their newest status updates and timeline events, as
-// loadRunParts.
+// loadRunDetails fills in, when history is set, the newest status updates
+// and timeline events of runs, as loadRunParts. (Their participants come
+// with their rows: participantsColumn.)
 func loadRunDetails(ctx context.Context, tx *sqlx.Tx, runs []bot.Run, history bool) error {
 	return loadRunParts(ctx, tx, runs, bot.RunInclude{TimelineEvents: history, StatusUpdates: history})
 }
 
-// loadRunParts fills in the participants (sorted) of runs and the history
-// include names: the newest bot.HistoryLimit status updates and undeleted
+// loadRunParts fills in the history of runs that include names: the newest bot.HistoryLimit status updates and undeleted
 // timeline events of each run, oldest first, with their totals. It makes
 // one query for each kind whatever the number of runs, and what it returns
 // is bounded however long a run's history (though the database still
@@ -153,18 +146,6 @@ func loadRunParts(ctx context.Context, tx *sqlx.Tx, runs []bot.Run, include bot.
 		byID[runs[i].ID] = &runs[i]
 	}
 
-	var participants []participantRow
-	if err := selectIn(ctx, tx, &participants,
-		`SELECT run_id, user_id FROM run_participants WHERE run_id IN (?)`, ids); err != nil {
-		return err
-	}
-	for _, p := range participants {
-		r := byID[p.RunID]
-		r.ParticipantIDs = append(r.ParticipantIDs, p.UserID)
-	}
-	for i := range runs {
-		slices.Sort(runs[i].ParticipantIDs) // in Go: collations differ
-	}
 	if include.StatusUpdates {
 		if err := loadStatusUpdates(ctx, tx, ids, byID); err != nil {
 			return err
