@@ -35,6 +35,7 @@ var _ bot.Store = (*DB)(nil)
 type DB struct {
 	db      *sqlx.DB
 	dialect dialect
+	stmts   preparedStmts // prepared.go
 
 	// Now returns the current time; tests replace it. It stamps what the
 	// store itself dates, such as soft-deleted timeline events when the
@@ -183,7 +184,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		x.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d.name, err)
 	}
-	return &DB{db: x, dialect: d, Now: time.Now}, nil
+	return &DB{db: x, dialect: d, Now: time.Now, stmts: preparedStmts{closed: make(chan struct{})}}, nil
 }
 
 // postgresDSN is url with lib/pq's binary_parameters on, unless url sets
@@ -229,6 +230,7 @@ func sqliteDSN(url string) (string, error) {
 
 // Close closes the database's connections.
 func (db *DB) Close() error {
+	db.closePrepared()
 	return db.db.Close()
 }
 

@@ -349,7 +349,7 @@ func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn fun
 					e.Details, e.PostID, e.SubjectUserID, e.CreatorUserID)
 				change.Events = nil
 			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(update), args...); err != nil {
+			if err := db.execPrepared(ctx, tx, tx.Rebind(update), args...); err != nil {
 				return conflict(fmt.Errorf("update item %s: %w", it.ID, err), "timeline event of item %s already exists", it.ID)
 			}
 		}
@@ -379,7 +379,7 @@ func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn fun
 func (db *DB) runForItem(ctx context.Context, tx *sqlx.Tx, id string) (bot.Run, error) {
 	var row runRow
 	q := `SELECT ` + runColumns + `, ` + participantsColumn(tx, "runs") + ` FROM runs WHERE id = ?` + db.dialect.keyShare
-	if err := tx.GetContext(ctx, &row, tx.Rebind(q), id); err != nil {
+	if err := db.getPrepared(ctx, tx, &row, tx.Rebind(q), id); err != nil {
 		return bot.Run{}, notFound(err, "run %s not found", id)
 	}
 	r, err := row.run()
@@ -412,7 +412,7 @@ func (db *DB) itemsForItem(ctx context.Context, tx *sqlx.Tx, r *bot.Run, ref bot
 		UNION ALL
 		SELECT 1 = 0 AS target, ` + itemRowColumns + ` FROM run_items WHERE run_id = ?
 		ORDER BY target, checklist, position`
-	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), append(args, r.ID)...); err != nil {
+	if err := db.selectPrepared(ctx, tx, &rows, tx.Rebind(q), append(args, r.ID)...); err != nil {
 		return slot{}, false, err
 	}
 	var (
