@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -121,10 +123,17 @@ func loadItems(ctx context.Context, tx *sqlx.Tx, runs []bot.Run) error {
 		for i := range runs {
 			ids[i] = runs[i].ID
 		}
+		// Sorted here, not by an ORDER BY: one matching the primary key
+		// tempts Postgres to walk the whole key in order, filtering, rather
+		// than look up the page's runs (140 ms instead of 1 at 800 000
+		// items).
 		if err := selectIn(ctx, tx, &rows, `SELECT `+itemRowColumns+` FROM run_items
-			WHERE run_id IN (?) ORDER BY run_id, checklist, position`, ids); err != nil {
+			WHERE run_id IN (?)`, ids); err != nil {
 			return err
 		}
+		slices.SortFunc(rows, func(a, b itemRow) int {
+			return cmp.Or(strings.Compare(a.RunID, b.RunID), cmp.Compare(a.Checklist, b.Checklist), cmp.Compare(a.Position, b.Position))
+		})
 	}
 	return fillItems(runs, rows)
 }
