@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 	"time"
 
@@ -79,6 +80,15 @@ func (db *DB) selectPrepared(ctx context.Context, tx *sqlx.Tx, dest any, query s
 		return st.SelectContext(ctx, dest, args...)
 	}
 	return tx.SelectContext(ctx, dest, query, args...)
+}
+
+// queryPrepared is tx.QueryContext through the prepared query when there
+// is one.
+func (db *DB) queryPrepared(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := db.prepared(ctx, tx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
 }
 
 // execPrepared is tx.ExecContext through the prepared query when there is
