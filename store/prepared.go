@@ -25,8 +25,13 @@ import (
 // preparing while it is being prepared.
 type preparedStmts struct {
 	m      sync.Map
+	mu     sync.Mutex // orders closing against starting a preparation
 	closed chan struct{}
 	once   sync.Once
+	// preparing counts the goroutines preparing: Close waits for them, so
+	// that no session of the store is still parsing once it returns (a
+	// schema dropped right after would deadlock with it).
+	preparing sync.WaitGroup
 }
 
 type preparing struct{}
@@ -44,10 +49,19 @@ func (db *DB) prepared(ctx context.Context, tx *sqlx.Tx, query string) *sqlx.Stm
 		}
 		return nil
 	}
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	select {
+	case <-db.stmts.closed:
+		return nil
+	default:
+	}
 	if _, loaded := db.stmts.m.LoadOrStore(query, preparing{}); loaded {
 		return nil
 	}
+	db.stmts.preparing.Add(1)
 	go func() {
+		defer db.stmts.preparing.Done()
 		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		st, err := db.db.PreparexContext(pctx, query)
@@ -104,7 +118,10 @@ func (db *DB) execPrepared(ctx context.Context, tx *sqlx.Tx, query string, args 
 
 // closePrepared closes the prepared statements.
 func (db *DB) closePrepared() {
+	db.stmts.mu.Lock()
 	db.stmts.once.Do(func() { close(db.stmts.closed) })
+	db.stmts.mu.Unlock()
+	db.stmts.preparing.Wait()
 	db.stmts.m.Range(func(k, v any) bool {
 		if st, ok := v.(*sqlx.Stmt); ok {
 			st.Close()
