@@ -188,10 +188,11 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), requestLogKey{}, rl))
 		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
+			// A handler that cut its answer short (http.ErrAbortHandler,
+			// as a failing stream does) is still logged, then aborted.
+			v := recover()
+			abort := v == http.ErrAbortHandler
+			if v != nil && !abort {
 				err := fmt.Errorf("panic: %v\n%s", v, debug.Stack())
 				if sw.status == 0 {
 					s.writeError(sw, r, err)
@@ -200,9 +201,12 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			}
 			if outer != nil {
 				annotate(outer, rl)
-				return
+			} else {
+				s.logRequest(r, rl, sw.status, time.Since(start))
 			}
-			s.logRequest(r, rl, sw.status, time.Since(start))
+			if abort {
+				panic(v)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})

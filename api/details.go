@@ -31,6 +31,10 @@ type detailsView struct {
 	Checklists  []checklistView
 	Updates     []updateView
 	Timeline    []eventView
+	// EarlierUpdates and EarlierEvents count what the run's history holds
+	// beyond the newest bot.HistoryLimit it carries: not shown.
+	EarlierUpdates int
+	EarlierEvents  int
 }
 
 // checklistView is one checklist with its progress.
@@ -116,6 +120,8 @@ func newDetailsView(r bot.Run, names map[string]string, now int64) detailsView {
 	for _, u := range updates {
 		v.Updates = append(v.Updates, updateView{At: utc(u.CreateAt), User: name(u.UserID), Message: u.Message})
 	}
+	v.EarlierUpdates = max(r.StatusUpdatesTotal-len(r.StatusUpdates), 0)
+	v.EarlierEvents = max(r.TimelineEventsTotal-len(r.TimelineEvents), 0)
 	events := slices.Clone(r.TimelineEvents)
 	slices.SortStableFunc(events, func(a, b bot.TimelineEvent) int { return cmp.Compare(a.EventAt, b.EventAt) })
 	for _, e := range events {

@@ -41,7 +41,30 @@ func decodeRunFilter(q url.Values) (bot.RunFilter, error) {
 			}
 		}
 	}
-	return f, nil
+	f.Include, err = decodeRunInclude(q["include"])
+	return f, err
+}
+
+// decodeRunInclude decodes listPlaybookRuns' include, repeated or
+// comma-separated: the history each listed run carries. EInvalid, naming
+// the values it takes, for any other.
+func decodeRunInclude(vals []string) (bot.RunInclude, error) {
+	var in bot.RunInclude
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			switch s = strings.TrimSpace(s); s {
+			case "":
+			case bot.IncludeTimelineEvents:
+				in.TimelineEvents = true
+			case bot.IncludeStatusUpdates:
+				in.StatusUpdates = true
+			default:
+				return in, bot.FieldErrorf("include", "include must be one or more of %s, got %q",
+					strings.Join(bot.RunIncludes, ", "), abbrev(s))
+			}
+		}
+	}
+	return in, nil
 }
 
 // decodeChannelFilter decodes the query of getChannels, whose single status

@@ -24,7 +24,11 @@ func (s *server) deleteTimelineEvent(w http.ResponseWriter, r *http.Request) err
 // timeline as a file in the format the format parameter names, or else the
 // one the Accept header prefers; JSON by default. Whoever may see the run
 // may export it. 400 for an unknown format. JSON is served inline, as the
-// API's other answers; Markdown and CSV as attachments.
+// API's other answers; Markdown and CSV as attachments. The file is
+// streamed as the store's pages of events are read, so it has no
+// Content-Length; should a page fail after the first bytes went out, the
+// response is cut short (the client sees an incomplete chunked body, never
+// a truncated file that looks whole) and the cause is logged.
 func (s *server) exportTimeline(w http.ResponseWriter, r *http.Request) error {
 	format := r.URL.Query().Get("format")
 	if format == "" {
@@ -38,9 +42,11 @@ func (s *server) exportTimeline(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", x.Filename))
 	}
 	w.Header().Set("Content-Type", x.ContentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(x.Body)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(x.Body) // the client is gone if this fails; nothing to tell it
+	if err := x.Write(r.Context(), w); err != nil {
+		requestLogFrom(r.Context()).err = err
+		panic(http.ErrAbortHandler) // the status is sent: only cutting the body short tells the client
+	}
 	return nil
 }
 

@@ -151,7 +151,7 @@ func (s *Service) SetItemState(ctx context.Context, a Actor, id string, checklis
 	if !ValidItemState(state) {
 		return Run{}, FieldErrorf("new_state", "new_state must be \"\", in_progress or closed, got %q", state)
 	}
-	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+	return s.changeItem(ctx, a, id, ItemRef{Checklist: checklist, Item: idx}, func(r *Run) (RunChange, error) {
 		it, err := item(r, checklist, idx)
 		if err != nil {
 			return RunChange{}, err
@@ -168,7 +168,7 @@ func (s *Service) SetItemState(ctx context.Context, a Actor, id string, checklis
 // ToggleItem closes an open or in-progress item and reopens a closed one,
 // as a click on the item's checkbox does.
 func (s *Service) ToggleItem(ctx context.Context, a Actor, id string, checklist, idx int) (Run, error) {
-	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+	return s.changeItem(ctx, a, id, ItemRef{Checklist: checklist, Item: idx}, func(r *Run) (RunChange, error) {
 		it, err := item(r, checklist, idx)
 		if err != nil {
 			return RunChange{}, err
@@ -188,7 +188,10 @@ func (s *Service) ToggleItemByID(ctx context.Context, a Actor, id, itemID string
 // toggleItemByID is ToggleItemByID, which check, when not nil, vets the
 // locked run first.
 func (s *Service) toggleItemByID(ctx context.Context, a Actor, id, itemID string, check func(*Run) error) (Run, error) {
-	return s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+	if itemID == "" {
+		return Run{}, Errorf(ENotFound, "this item was removed from the checklist")
+	}
+	return s.changeItem(ctx, a, id, ItemRef{ItemID: itemID}, func(r *Run) (RunChange, error) {
 		if check != nil {
 			if err := check(r); err != nil {
 				return RunChange{}, err
@@ -249,7 +252,7 @@ func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, check
 		}
 		name = s.usernameOfRun(ctx, id, assigneeID) // before the run is locked
 	}
-	r, err = s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+	r, err = s.changeItem(ctx, a, id, ItemRef{Checklist: checklist, Item: idx}, func(r *Run) (RunChange, error) {
 		it, err := item(r, checklist, idx)
 		if err != nil {
 			return RunChange{}, err
@@ -296,7 +299,11 @@ func (s *Service) RunItemCommand(ctx context.Context, a Actor, id string, checkl
 		return "", err
 	}
 	itemID := it.ID
-	_, err = s.change(ctx, a, id, func(r *Run) (RunChange, error) {
+	ref := ItemRef{ItemID: itemID} // where it is now, should it have moved meanwhile
+	if itemID == "" {
+		ref = ItemRef{Checklist: checklist, Item: idx}
+	}
+	_, err = s.changeItem(ctx, a, id, ref, func(r *Run) (RunChange, error) {
 		for ci := range r.Checklists {
 			for ii := range r.Checklists[ci].Items {
 				if it := &r.Checklists[ci].Items[ii]; it.ID == itemID {

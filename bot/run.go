@@ -33,9 +33,11 @@ type Run struct {
 	ParticipantIDs      []string        `json:"participant_ids"`
 	BroadcastChannelIDs []string        `json:"broadcast_channel_ids"`
 	LastStatusUpdateAt  int64           `json:"last_status_update_at"`
-	PreviousReminder    int64           `json:"previous_reminder"` // seconds, of the latest status update
-	StatusUpdates       []StatusUpdate  `json:"status_updates"`
-	TimelineEvents      []TimelineEvent `json:"timeline_events"`
+	PreviousReminder    int64           `json:"previous_reminder"`              // seconds, of the latest status update
+	StatusUpdates       []StatusUpdate  `json:"status_updates,omitzero"`        // see TimelineEvents
+	TimelineEvents      []TimelineEvent `json:"timeline_events,omitzero"`       // oldest first, the newest HistoryLimit at most; nil (left out of the JSON) when not loaded
+	StatusUpdatesTotal  int             `json:"status_updates_total,omitzero"`  // see TimelineEventsTotal
+	TimelineEventsTotal int             `json:"timeline_events_total,omitzero"` // the run's undeleted events when loaded: more than len(TimelineEvents) means older ones were left out (the export has all)
 	// WebhookOnStatusUpdateURL is its playbook's status-update webhook when
 	// the run was created, "" for none.
 	WebhookOnStatusUpdateURL string `json:"webhook_on_status_update_url"`
@@ -79,6 +81,39 @@ type RunFilter struct {
 	Direction         string // asc or desc
 	Page              int
 	PerPage           int
+	// Include names the history each listed run carries (RunIncludes),
+	// bounded as Run's: none by default, so that a page's size does not
+	// grow with its runs' age.
+	Include RunInclude
+}
+
+// HistoryLimit is the most timeline events, and the most status updates,
+// a run carries when read with its history: the newest ones. The timeline
+// export pages through all of them.
+const HistoryLimit = 1000
+
+// Values of the list's include parameter, as the API spells them.
+const (
+	IncludeTimelineEvents = "timeline_events"
+	IncludeStatusUpdates  = "status_updates"
+)
+
+// RunIncludes are the values the list's include parameter takes.
+var RunIncludes = []string{IncludeTimelineEvents, IncludeStatusUpdates}
+
+// RunInclude says which parts of their history listed runs carry.
+type RunInclude struct {
+	TimelineEvents bool
+	StatusUpdates  bool
+}
+
+// TimelinePage is one page of a run's undeleted timeline events, in time
+// order (event time, then the order they were written).
+type TimelinePage struct {
+	Events []TimelineEvent
+	// Next is the cursor of the following page, "" after the last one. It
+	// is opaque: only the store that made it reads it.
+	Next string
 }
 
 // RunChannel is the channel of a run, on its chat platform.

@@ -123,7 +123,7 @@ func (s *Service) CreateRunOnce(ctx context.Context, a Actor, k IdempotencyKey, 
 	}
 	ev := s.event(r.ID, a, EventRunCreated, fmt.Sprintf("Run started by %s", s.username(ctx, platform, a.UserID)), "")
 	ev.SubjectUserID = owner
-	r.TimelineEvents = []TimelineEvent{ev}
+	r.TimelineEvents, r.TimelineEventsTotal = []TimelineEvent{ev}, 1
 	var jobs []Job
 	if pb.WebhookOnCreationEnabled && pb.WebhookOnCreationURL != "" {
 		j, err := s.webhookJob(r, pb.WebhookOnCreationURL, now)
@@ -172,6 +172,22 @@ func (s *Service) Run(ctx context.Context, a Actor, id string) (Run, error) {
 		return Run{}, err
 	}
 	r, err := s.store.Run(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	if err := s.checkRun(ctx, a, r); err != nil {
+		return Run{}, err
+	}
+	return r, nil
+}
+
+// runState returns a run the actor may see without its history, whose
+// read costs the same however old the run. ENotFound, EForbidden.
+func (s *Service) runState(ctx context.Context, a Actor, id string) (Run, error) {
+	if err := checkOwnID("id", id); err != nil {
+		return Run{}, err
+	}
+	r, err := s.store.RunState(ctx, id)
 	if err != nil {
 		return Run{}, err
 	}
@@ -347,6 +363,42 @@ func (s *Service) ChecklistAutocomplete(ctx context.Context, a Actor, channelID 
 // exceed before (see checkChecklists) is refused; this is the one check of
 // every write that grows a run.
 func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) (RunChange, error)) (Run, error) {
+	return s.changeVia(ctx, a, id, s.store.UpdateRun, func(r *Run) (RunChange, error) {
+		before, err := measureChecklists(r.Checklists)
+		if err != nil {
+			return RunChange{}, err
+		}
+		c, err := fn(r)
+		if err != nil {
+			return RunChange{}, err
+		}
+		if err := checkChecklists("run", "", r.Checklists, &before); err != nil {
+			return RunChange{}, err
+		}
+		return c, nil
+	})
+}
+
+// changeItem is change for a change of one checklist item of the run, the
+// one ref names, and of nothing else but added participants: it locks that
+// item, not the run (Store.UpdateItem), so that people working distinct
+// items of one run do not wait on each other. Such a change cannot grow
+// the run's checklists past a limit (state, assignee and times are
+// measured at their largest already).
+func (s *Service) changeItem(ctx context.Context, a Actor, id string, ref ItemRef, fn func(*Run) (RunChange, error)) (Run, error) {
+	update := func(ctx context.Context, id string, fn func(*Run) (RunChange, error)) (Run, error) {
+		return s.store.UpdateItem(ctx, id, ref, fn)
+	}
+	return s.changeVia(ctx, a, id, update, fn)
+}
+
+// changeVia is what change and changeItem share: the actor's right to see
+// the run, checked before anything is locked; the change by update, whose
+// fn checks the actor's team on the run as locked; and the refresh of the
+// run's checklist post when fn recorded a change.
+func (s *Service) changeVia(ctx context.Context, a Actor, id string,
+	update func(context.Context, string, func(*Run) (RunChange, error)) (Run, error),
+	fn func(*Run) (RunChange, error)) (Run, error) {
 	if err := checkOwnID("id", id); err != nil {
 		return Run{}, err
 	}
@@ -362,19 +414,12 @@ func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) 
 		}
 	}
 	changed := false
-	r, err := s.store.UpdateRun(ctx, id, func(r *Run) (RunChange, error) {
+	r, err := update(ctx, id, func(r *Run) (RunChange, error) {
 		if err := a.checkTeam(r.TeamID); err != nil {
-			return RunChange{}, err
-		}
-		before, err := measureChecklists(r.Checklists)
-		if err != nil {
 			return RunChange{}, err
 		}
 		c, err := fn(r)
 		if err != nil {
-			return RunChange{}, err
-		}
-		if err := checkChecklists("run", "", r.Checklists, &before); err != nil {
 			return RunChange{}, err
 		}
 		changed = len(c.Events) > 0
@@ -546,18 +591,23 @@ func (s *Service) DeleteTimelineEvent(ctx context.Context, a Actor, id, eventID 
 	if err := checkOwnID("event_id", eventID); err != nil {
 		return err
 	}
-	r, err := s.Run(ctx, a, id)
+	r, err := s.runState(ctx, a, id)
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(r.TimelineEvents, func(e TimelineEvent) bool { return e.ID == eventID })
-	if i < 0 {
+	// Looked up in the store, not in the run: a run carries only its
+	// newest events, and any undeleted event may be deleted.
+	ev, err := s.store.TimelineEvent(ctx, r.ID, eventID)
+	if ErrorCode(err) == ENotFound {
 		return Errorf(ENotFound, "timeline event %s not found in run %s", eventID, r.ID)
 	}
-	if r.TimelineEvents[i].EventType == EventEventDeleted {
+	if err != nil {
+		return err
+	}
+	if ev.EventType == EventEventDeleted {
 		return Errorf(EInvalid, "the record of a deletion cannot itself be deleted")
 	}
-	summary := r.TimelineEvents[i].Summary
+	summary := ev.Summary
 	// The store checks again, under the run's lock, that the event is still
 	// there: a concurrent delete of the same event gets ENotFound.
 	_, err = s.change(ctx, a, id, func(r *Run) (RunChange, error) {

@@ -18,6 +18,13 @@ type RunChange struct {
 	Idempotency *IdempotentRequest
 }
 
+// ItemRef names a checklist item of a run: by its ID when ItemID is set,
+// else by the indexes of its checklist in the run and of the item in it.
+type ItemRef struct {
+	Checklist, Item int
+	ItemID          string
+}
+
 // PlaybookStore persists playbooks.
 type PlaybookStore interface {
 	// CreatePlaybook inserts p. EConflict if its ID exists.
@@ -40,14 +47,16 @@ type RunStore interface {
 	// CreateRun inserts r, its participants, the given timeline events and
 	// jobs. EConflict if its ID exists.
 	CreateRun(ctx context.Context, r Run, events []TimelineEvent, jobs ...Job) error
-	// Run returns the run with its status updates and undeleted timeline
-	// events, oldest first. ENotFound.
+	// Run returns the run with its newest status updates and undeleted
+	// timeline events, HistoryLimit of each at most, oldest first, and
+	// their totals. ENotFound.
 	Run(ctx context.Context, id string) (Run, error)
 	// RunState returns the run with its participants but without its
 	// status updates and timeline (nil): a read whose cost does not grow
 	// with the run's age. ENotFound.
 	RunState(ctx context.Context, id string) (Run, error)
-	// RunByChannel returns the run whose channel is channelID. ENotFound.
+	// RunByChannel returns the run whose channel is channelID, with its
+	// history as Run. ENotFound.
 	RunByChannel(ctx context.Context, channelID string) (Run, error)
 	// UpdateRun locks the run, calls fn on it and saves the run and fn's
 	// change, in one transaction, so that concurrent updates of one run are
@@ -57,6 +66,17 @@ type RunStore interface {
 	// error from fn aborts without a change. ENotFound, also when a
 	// DeleteEventIDs entry is not an undeleted event of the run.
 	UpdateRun(ctx context.Context, id string, fn func(*Run) (RunChange, error)) (Run, error)
+	// UpdateItem is UpdateRun for a change of one checklist item (its
+	// state, assignee, or when its command last ran), and of nothing else
+	// of the run but added participants: the item ref names is locked,
+	// not the run, so that changes of distinct items of one run do not
+	// wait on each other, while changes of the run's structure (adding,
+	// moving, removing items) still exclude them. fn sees the whole run,
+	// with ref's item as last saved; when ref names no item, fn is called
+	// all the same, to say why (it must then change nothing). A change of
+	// anything else is refused with an error and nothing saved. It returns
+	// the run as fn left it. ENotFound.
+	UpdateItem(ctx context.Context, id string, ref ItemRef, fn func(*Run) (RunChange, error)) (Run, error)
 	// RefreshPost brings the run's checklist post up to date: under a lock
 	// of the run's post, held across replicas and not the run's row lock
 	// (changes of the run do not wait for it), it reads the run (as
@@ -68,7 +88,9 @@ type RunStore interface {
 	// not. It reports whether show was called; show's error is returned as
 	// it is, with nothing recorded. ENotFound.
 	RefreshPost(ctx context.Context, id string, force bool, show func(Run) (string, error)) (bool, error)
-	// ListRuns returns one page of a team's runs, with the total count.
+	// ListRuns returns one page of a team's runs, with the total count,
+	// their participants and the history f.Include names, bounded as Run's,
+	// with a number of queries that does not grow with the page.
 	ListRuns(ctx context.Context, f RunFilter) (RunList, error)
 	// RunOwners returns the distinct owner IDs of the runs of f's team
 	// that f's visibility (OnlyVisible) keeps, sorted; f's other fields
@@ -87,6 +109,19 @@ type RunStore interface {
 	// RunChannels returns the non-empty channel IDs of the runs matching f,
 	// all pages, in f's order.
 	RunChannels(ctx context.Context, f RunFilter) ([]string, error)
+}
+
+// TimelineStore reads a run's timeline without loading the run.
+type TimelineStore interface {
+	// TimelineEvents returns a page of the undeleted timeline events of
+	// the run runID, at most limit (1 to 10,000), in time order, from the
+	// cursor after ("" for the first page; otherwise a Next of a page the
+	// store returned for that run, or EInvalid). A run without events, or
+	// that does not exist, has one empty page.
+	TimelineEvents(ctx context.Context, runID, after string, limit int) (TimelinePage, error)
+	// TimelineEvent returns the undeleted timeline event eventID of the run
+	// runID. ENotFound.
+	TimelineEvent(ctx context.Context, runID, eventID string) (TimelineEvent, error)
 }
 
 // TokenStore persists API tokens (their hashes only). Issuing and
@@ -127,6 +162,7 @@ type SeenStore interface {
 type Store interface {
 	PlaybookStore
 	RunStore
+	TimelineStore
 	TokenStore
 	ClientStore
 	AuditStore

@@ -1,12 +1,14 @@
 package bot
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -26,7 +28,16 @@ var TimelineFormats = []string{FormatJSON, FormatMarkdown, FormatCSV}
 type timelineFormat struct {
 	contentType string
 	ext         string
-	render      func(r Run, events []TimelineEvent, now time.Time) ([]byte, error)
+	writer      func(w io.Writer) eventWriter
+}
+
+// eventWriter writes one export as its events come, a page at a time, so
+// that a run's timeline of any length is written with the memory of one
+// page: begin once, event for each event in order, end once.
+type eventWriter interface {
+	begin(r Run, now time.Time) error
+	event(e TimelineEvent) error
+	end() error
 }
 
 // timelineFormatOf returns the format named, case-insensitively; "" is
@@ -34,36 +45,43 @@ type timelineFormat struct {
 func timelineFormatOf(format string) (timelineFormat, error) {
 	switch strings.ToLower(strings.TrimSpace(format)) {
 	case "", FormatJSON:
-		return timelineFormat{"application/json", "json", timelineJSON}, nil
+		return timelineFormat{"application/json", "json", newJSONTimeline}, nil
 	case FormatMarkdown:
-		return timelineFormat{"text/markdown; charset=utf-8", "md", timelineMarkdown}, nil
+		return timelineFormat{"text/markdown; charset=utf-8", "md", newMarkdownTimeline}, nil
 	case FormatCSV:
-		return timelineFormat{"text/csv; charset=utf-8", "csv", timelineCSV}, nil
+		return timelineFormat{"text/csv; charset=utf-8", "csv", newCSVTimeline}, nil
 	}
 	return timelineFormat{}, FieldErrorf("format", "unknown timeline format %q; use one of %s",
 		format, strings.Join(TimelineFormats, ", "))
 }
 
-// TimelineExport is a run's timeline rendered as a file.
+// TimelineExport is a run's timeline, ready to be written as a file.
 type TimelineExport struct {
-	Body        []byte
 	ContentType string // with its charset, ready for a Content-Type header
 	Filename    string // as TimelineFilename names it
+	write       func(ctx context.Context, w io.Writer) error
 }
 
-// ExportRunTimeline renders the timeline of a run the actor may see, as of
-// the service's clock, in format (see ExportTimeline). EInvalid for an
-// unknown format, checked before the run is looked up; ENotFound,
-// EForbidden as Run.
+// Write writes the file to w, reading the run's events from the store
+// exportPage at a time. Each page is read on its own, so an event added
+// while the export is written may or may not be in it; none is repeated
+// or skipped for that. An error may come after part of the file was
+// written.
+func (x TimelineExport) Write(ctx context.Context, w io.Writer) error { return x.write(ctx, w) }
+
+// exportPage is how many events an export reads from the store at a time.
+const exportPage = 1000
+
+// ExportRunTimeline prepares the export of the whole timeline of a run the
+// actor may see, as of the service's clock, in format (see ExportTimeline);
+// its Write reads the events. EInvalid for an unknown format, checked
+// before the run is looked up; ENotFound, EForbidden as Run.
 func (s *Service) ExportRunTimeline(ctx context.Context, a Actor, id, format string) (TimelineExport, error) {
-	if _, err := timelineFormatOf(format); err != nil {
-		return TimelineExport{}, err
-	}
-	r, err := s.Run(ctx, a, id)
+	f, err := timelineFormatOf(format)
 	if err != nil {
 		return TimelineExport{}, err
 	}
-	body, contentType, err := ExportTimeline(r, format, s.clock())
+	r, err := s.runState(ctx, a, id)
 	if err != nil {
 		return TimelineExport{}, err
 	}
@@ -71,25 +89,67 @@ func (s *Service) ExportRunTimeline(ctx context.Context, a Actor, id, format str
 	if err != nil {
 		return TimelineExport{}, err
 	}
-	return TimelineExport{Body: body, ContentType: contentType, Filename: name}, nil
+	now := s.clock()
+	write := func(ctx context.Context, w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 32<<10)
+		err := writeTimeline(f.writer(bw), r, now, func(after string) (TimelinePage, error) {
+			return s.store.TimelineEvents(ctx, r.ID, after, exportPage)
+		})
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err != nil {
+			return fmt.Errorf("export timeline of run %s as %s: %w", r.ID, format, err)
+		}
+		return nil
+	}
+	return TimelineExport{ContentType: f.contentType, Filename: name, write: write}, nil
+}
+
+// writeTimeline writes the events that page returns, page after page from
+// the cursor "", through ew.
+func writeTimeline(ew eventWriter, r Run, now time.Time, page func(after string) (TimelinePage, error)) error {
+	if err := ew.begin(r, now); err != nil {
+		return err
+	}
+	after := ""
+	for {
+		p, err := page(after)
+		if err != nil {
+			return err
+		}
+		for _, e := range exportedEvents(p.Events) {
+			if err := ew.event(e); err != nil {
+				return err
+			}
+		}
+		if p.Next == "" {
+			return ew.end()
+		}
+		after = p.Next
+	}
 }
 
 // ExportTimeline renders the run's timeline in format (one of
 // TimelineFormats; "" is FormatJSON) and returns it with its content type.
 // Deleted events are left out and the rest are in time order. now is the
 // export's own time, which the JSON and Markdown forms record. It does no
-// I/O, so every edge (REST, chat commands) can serve the same bytes.
-// EInvalid for an unknown format.
+// I/O and renders the events the run carries; ExportRunTimeline writes the
+// same bytes for a run's whole timeline, read page by page. EInvalid for an
+// unknown format.
 func ExportTimeline(r Run, format string, now time.Time) (body []byte, contentType string, err error) {
 	f, err := timelineFormatOf(format)
 	if err != nil {
 		return nil, "", err
 	}
-	body, err = f.render(r, exportedEvents(r.TimelineEvents), now)
+	var b bytes.Buffer
+	err = writeTimeline(f.writer(&b), r, now, func(string) (TimelinePage, error) {
+		return TimelinePage{Events: r.TimelineEvents}, nil
+	})
 	if err != nil {
 		return nil, "", fmt.Errorf("export timeline of run %s as %s: %w", r.ID, format, err)
 	}
-	return body, f.contentType, nil
+	return b.Bytes(), f.contentType, nil
 }
 
 // TimelineFilename returns the name to save the run's timeline export
@@ -168,14 +228,6 @@ func runStatus(r Run) string {
 	return StatusFinished
 }
 
-// timelineExport is the JSON form of a timeline export.
-type timelineExport struct {
-	RunID      string          `json:"run_id"`
-	RunName    string          `json:"run_name"`
-	ExportedAt string          `json:"exported_at"`
-	Events     []exportedEvent `json:"events"`
-}
-
 // exportedEvent is one event of the JSON form.
 type exportedEvent struct {
 	ID            string `json:"id"`
@@ -188,42 +240,90 @@ type exportedEvent struct {
 	SubjectUserID string `json:"subject_user_id"`
 }
 
-// timelineJSON renders the JSON form, indented for people who open the
-// file; events is [] rather than null when there are none.
-func timelineJSON(r Run, events []TimelineEvent, now time.Time) ([]byte, error) {
-	doc := timelineExport{RunID: r.ID, RunName: r.Name, ExportedAt: now.UTC().Format(time.RFC3339),
-		Events: make([]exportedEvent, 0, len(events))}
-	for _, e := range events {
-		doc.Events = append(doc.Events, exportedEvent{
-			ID: e.ID, At: exportTime(e.EventAt), AtMs: e.EventAt, Type: e.EventType,
-			Summary: e.Summary, Details: e.Details, CreatorUserID: e.CreatorUserID, SubjectUserID: e.SubjectUserID,
-		})
-	}
-	b, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+// jsonTimeline writes the JSON form, indented for people who open the file
+// as json.MarshalIndent would indent the whole document; events is []
+// rather than null when there are none.
+type jsonTimeline struct {
+	w io.Writer
+	n int
 }
 
-// timelineMarkdown renders the Markdown form: a title, a line with the
-// owner and status, and a table of the events.
-func timelineMarkdown(r Run, events []TimelineEvent, now time.Time) ([]byte, error) {
+func newJSONTimeline(w io.Writer) eventWriter { return &jsonTimeline{w: w} }
+
+func (t *jsonTimeline) begin(r Run, now time.Time) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Timeline: %s\n\n", mdCell(r.Name))
-	fmt.Fprintf(&b, "Owner: %s · Status: %s · Exported: %s\n\n",
+	b.WriteString("{\n")
+	for _, f := range [][2]string{{"run_id", r.ID}, {"run_name", r.Name}, {"exported_at", now.UTC().Format(time.RFC3339)}} {
+		v, err := json.Marshal(f[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "  %q: %s,\n", f[0], v)
+	}
+	b.WriteString(`  "events": [`)
+	_, err := t.w.Write(b.Bytes())
+	return err
+}
+
+func (t *jsonTimeline) event(e TimelineEvent) error {
+	b, err := json.MarshalIndent(exportedEvent{
+		ID: e.ID, At: exportTime(e.EventAt), AtMs: e.EventAt, Type: e.EventType,
+		Summary: e.Summary, Details: e.Details, CreatorUserID: e.CreatorUserID, SubjectUserID: e.SubjectUserID,
+	}, "    ", "  ")
+	if err != nil {
+		return err
+	}
+	sep := ",\n    "
+	if t.n == 0 {
+		sep = "\n    "
+	}
+	t.n++
+	_, err = io.WriteString(t.w, sep+string(b))
+	return err
+}
+
+func (t *jsonTimeline) end() error {
+	tail := "\n  ]\n}\n"
+	if t.n == 0 {
+		tail = "]\n}\n"
+	}
+	_, err := io.WriteString(t.w, tail)
+	return err
+}
+
+// markdownTimeline writes the Markdown form: a title, a line with the
+// owner and status, and a table of the events.
+type markdownTimeline struct {
+	w io.Writer
+	n int
+}
+
+func newMarkdownTimeline(w io.Writer) eventWriter { return &markdownTimeline{w: w} }
+
+func (t *markdownTimeline) begin(r Run, now time.Time) error {
+	_, err := fmt.Fprintf(t.w, "# Timeline: %s\n\nOwner: %s · Status: %s · Exported: %s\n\n", mdCell(r.Name),
 		mdCell(r.OwnerUserID), mdCell(runStatus(r)), now.UTC().Format(time.RFC3339))
-	if len(events) == 0 {
-		b.WriteString("No events.\n")
-		return b.Bytes(), nil
+	return err
+}
+
+func (t *markdownTimeline) event(e TimelineEvent) error {
+	if t.n == 0 {
+		if _, err := io.WriteString(t.w, "| Time (UTC) | Who | Type | Summary | Details |\n| --- | --- | --- | --- | --- |\n"); err != nil {
+			return err
+		}
 	}
-	b.WriteString("| Time (UTC) | Who | Type | Summary | Details |\n")
-	b.WriteString("| --- | --- | --- | --- | --- |\n")
-	for _, e := range events {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", exportTime(e.EventAt),
-			mdCell(e.CreatorUserID), mdCell(e.EventType), mdCell(e.Summary), mdCell(e.Details))
+	t.n++
+	_, err := fmt.Fprintf(t.w, "| %s | %s | %s | %s | %s |\n", exportTime(e.EventAt),
+		mdCell(e.CreatorUserID), mdCell(e.EventType), mdCell(e.Summary), mdCell(e.Details))
+	return err
+}
+
+func (t *markdownTimeline) end() error {
+	if t.n > 0 {
+		return nil
 	}
-	return b.Bytes(), nil
+	_, err := io.WriteString(t.w, "No events.\n")
+	return err
 }
 
 // mdEscaper keeps a text on one line of one table cell: a pipe would end
@@ -243,27 +343,26 @@ var mdEscaper = strings.NewReplacer(
 // mdCell escapes s for a Markdown table cell or a one-line heading.
 func mdCell(s string) string { return mdEscaper.Replace(s) }
 
-// timelineCSV renders the CSV form: a header row and one row per event.
-func timelineCSV(_ Run, events []TimelineEvent, _ time.Time) ([]byte, error) {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	if err := w.Write([]string{"time", "who", "type", "summary", "details"}); err != nil {
-		return nil, err
+// csvTimeline writes the CSV form: a header row and one row per event.
+type csvTimeline struct{ w *csv.Writer }
+
+func newCSVTimeline(w io.Writer) eventWriter { return csvTimeline{csv.NewWriter(w)} }
+
+func (t csvTimeline) begin(Run, time.Time) error {
+	return t.w.Write([]string{"time", "who", "type", "summary", "details"})
+}
+
+func (t csvTimeline) event(e TimelineEvent) error {
+	row := []string{exportTime(e.EventAt), e.CreatorUserID, e.EventType, e.Summary, e.Details}
+	for i := range row {
+		row[i] = csvSafe(row[i])
 	}
-	for _, e := range events {
-		row := []string{exportTime(e.EventAt), e.CreatorUserID, e.EventType, e.Summary, e.Details}
-		for i := range row {
-			row[i] = csvSafe(row[i])
-		}
-		if err := w.Write(row); err != nil {
-			return nil, err
-		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return t.w.Write(row)
+}
+
+func (t csvTimeline) end() error {
+	t.w.Flush()
+	return t.w.Error()
 }
 
 // csvSafe defuses a cell a spreadsheet would run as a formula: one starting

@@ -67,6 +67,7 @@ type fixture struct {
 	d          *commands.Dispatcher // resolves @alice and @bob
 	bare       *commands.Dispatcher // resolves no usernames
 	alice, bob string               // user IDs
+	db         bot.Store            // the store under svc
 }
 
 // forEachStore runs fn against each kind of store, in parallel.
@@ -86,7 +87,7 @@ func newFixture(t *testing.T, kind string) *fixture {
 	var ticks atomic.Int64
 	clock := func() time.Time { return now.Add(time.Duration(ticks.Add(1)) * time.Millisecond) }
 	svc := bot.NewService(bot.Config{Store: db, Chat: fakeChat{}, Now: clock})
-	f := &fixture{svc: svc, alice: bot.NewID(), bob: bot.NewID()}
+	f := &fixture{svc: svc, alice: bot.NewID(), bob: bot.NewID(), db: db}
 	u := users{"alice": {ID: f.alice, Username: "alice"}, "bob": {ID: f.bob, Username: "bob"}}
 	f.d = commands.NewDispatcher(svc).WithUsers(u)
 	f.bare = commands.NewDispatcher(svc)

@@ -78,8 +78,11 @@ func (d *Dispatcher) timeline(_ context.Context, c *call) (Response, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#### Timeline of %s\n", d.runTitle(c.run))
 	if len(evs) > maxTimeline {
-		fmt.Fprintf(&b, "(%d earlier events not shown)\n", len(evs)-maxTimeline)
 		evs = evs[len(evs)-maxTimeline:]
+	}
+	// The run carries its newest events only: the total counts the rest.
+	if earlier := max(c.run.TimelineEventsTotal, len(c.run.TimelineEvents)) - len(evs); earlier > 0 {
+		fmt.Fprintf(&b, "(%d earlier events not shown)\n", earlier)
 	}
 	if len(evs) == 0 {
 		b.WriteString("No events yet.\n")

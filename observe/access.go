@@ -52,7 +52,7 @@ func (a *accessLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler { // the server's way to cut a response: logged, passed on
-				rl.Add(slog.String("error", "response aborted"))
+				rl.Add(slog.Bool("aborted", true)) // not "error": the handler may have logged its cause there
 				a.done(outer, r, rl, sw.status, time.Since(start))
 				panic(v)
 			}

@@ -35,6 +35,7 @@ var _ bot.Store = (*DB)(nil)
 type DB struct {
 	db      *sqlx.DB
 	dialect dialect
+	stmts   preparedStmts // prepared.go
 
 	// Now returns the current time; tests replace it. It stamps what the
 	// store itself dates, such as soft-deleted timeline events when the
@@ -48,6 +49,9 @@ type dialect struct {
 	name      string        // "postgres" or "sqlite"
 	goose     goose.Dialect // for migrations
 	forUpdate string        // row-lock suffix for a read-modify-write SELECT
+	// keyShare is the row-lock suffix of a SELECT of a run whose one item
+	// is then changed: shared by such changes, excluded by forUpdate.
+	keyShare string
 	// skipLocked is the suffix of a SELECT that claims rows no concurrent
 	// transaction holds (the jobs queue).
 	skipLocked string
@@ -68,6 +72,7 @@ var (
 		name:          "postgres",
 		goose:         goose.DialectPostgres,
 		forUpdate:     " FOR UPDATE",
+		keyShare:      " FOR KEY SHARE",
 		skipLocked:    " FOR UPDATE SKIP LOCKED",
 		maxConns:      16,
 		readIsolation: sql.LevelRepeatableRead,
@@ -158,7 +163,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		dsn    string
 	)
 	if target.Driver == "postgres" {
-		d, driver, dsn = postgresDialect, "postgres", url
+		if dsn, err = postgresDSN(url); err != nil {
+			return nil, err
+		}
+		d, driver = postgresDialect, "postgres"
 	} else {
 		if dsn, err = sqliteDSN(url); err != nil {
 			return nil, err
@@ -176,7 +184,27 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		x.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d.name, err)
 	}
-	return &DB{db: x, dialect: d, Now: time.Now}, nil
+	return &DB{db: x, dialect: d, Now: time.Now, stmts: preparedStmts{closed: make(chan struct{})}}, nil
+}
+
+// postgresDSN is url with lib/pq's binary_parameters on, unless url sets
+// it: a statement with parameters then costs one round trip to Postgres
+// (Parse, Bind and Execute sent together) instead of two (a Parse and
+// Describe first, to learn the parameters' types). Every query of the
+// store has parameters, so this halves the round trips of a request. The
+// parameters are still sent as text, but for []byte (bytea), which the
+// store does not use.
+func postgresDSN(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("database URL: %w", errors.Unwrap(err))
+	}
+	q := u.Query()
+	if !q.Has("binary_parameters") {
+		q.Set("binary_parameters", "yes")
+		u.RawQuery = q.Encode()
+	}
+	return u.String(), nil
 }
 
 // sqliteDSN turns an SQLite path into a modernc DSN, creating the file's
@@ -202,6 +230,7 @@ func sqliteDSN(url string) (string, error) {
 
 // Close closes the database's connections.
 func (db *DB) Close() error {
+	db.closePrepared()
 	return db.db.Close()
 }
 

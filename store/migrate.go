@@ -28,11 +28,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	opts := []goose.ProviderOption{
-		goose.WithDisableGlobalRegistry(true),
-		goose.WithLogger(goose.NopLogger()),
-	}
-	if db.dialect == postgresDialect {
+	opts := gooseOptions(db.dialect)
+	if db.dialect.name == postgresDialect.name {
 		locker, err := db.migrationLocker(ctx)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
@@ -47,6 +44,16 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// gooseOptions are the options of every goose provider of the store: no
+// global registry, no logs, and the migrations written in Go.
+func gooseOptions(d dialect) []goose.ProviderOption {
+	return []goose.ProviderOption{
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithLogger(goose.NopLogger()),
+		goose.WithGoMigrations(itemsMigration(d)),
+	}
 }
 
 // migrationLocker returns a Postgres advisory lock whose key is derived from

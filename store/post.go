@@ -115,7 +115,14 @@ func readPost(ctx context.Context, tx *sqlx.Tx, id string, force bool) (bot.Run,
 		Version  int64 `db:"version"`
 		Rendered int64 `db:"rendered_version"`
 	}
-	if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT version, rendered_version, `+runColumns+` FROM runs WHERE id = ?`), id); err != nil {
+	// The version (the run row's plus its items', see item.go) is read
+	// first, in one statement with the run row; the items after it, so
+	// that they show at least that version (Postgres reads each statement
+	// in its own snapshot here): the post is then never recorded to show
+	// a change it does not show.
+	if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT version + COALESCE((SELECT SUM(i.version)
+		FROM run_items i WHERE i.run_id = runs.id), 0) AS version, rendered_version, `+runColumns+`, `+participantsColumn(tx, "runs")+`
+		FROM runs WHERE id = ?`), id); err != nil {
 		return bot.Run{}, 0, false, notFound(err, "run %s not found", id)
 	}
 	r, err := row.run()
@@ -124,6 +131,9 @@ func readPost(ctx context.Context, tx *sqlx.Tx, id string, force bool) (bot.Run,
 	}
 	runs := []bot.Run{r}
 	if err := loadRunDetails(ctx, tx, runs, false); err != nil {
+		return bot.Run{}, 0, false, err
+	}
+	if err := loadItems(ctx, tx, runs); err != nil {
 		return bot.Run{}, 0, false, err
 	}
 	r = runs[0]

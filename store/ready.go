@@ -28,8 +28,7 @@ func (db *DB) Ready(ctx context.Context) error {
 	}
 	// No session locker: reading goose's version table takes no lock, and
 	// a migration in progress on another replica reads as pending.
-	p, err := goose.NewProvider(db.dialect.goose, db.db.DB, fsys,
-		goose.WithDisableGlobalRegistry(true), goose.WithLogger(goose.NopLogger()))
+	p, err := goose.NewProvider(db.dialect.goose, db.db.DB, fsys, gooseOptions(db.dialect)...)
 	if err != nil {
 		return fmt.Errorf("ready: %w", err)
 	}

@@ -11,8 +11,9 @@ import (
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
-// runRow is a row of runs; checklists and broadcast channels are JSON text.
-// Participants, status updates and timeline events have tables of their own.
+// runRow is a row of runs; checklists (their IDs and titles, see item.go)
+// and broadcast channels are JSON text. Checklist items, participants,
+// status updates and timeline events have tables of their own.
 type runRow struct {
 	ID                  string `db:"id"`
 	Name                string `db:"name"`
@@ -37,6 +38,20 @@ type runRow struct {
 	LastStatusUpdateAt  int64  `db:"last_status_update_at"`
 	PreviousReminder    int64  `db:"previous_reminder"`
 	WebhookStatusURL    string `db:"webhook_on_status_update_url"`
+	// Participants are the run's participants' IDs, joined by
+	// idSeparator: read with the row (participantsColumn), never written.
+	Participants string `db:"participants"`
+}
+
+// participantsColumn is the column of a SELECT of runs (alias: the table's
+// name or alias) that reads each run's participants into
+// runRow.Participants, in the same round trip as the row.
+func participantsColumn(tx *sqlx.Tx, alias string) string {
+	join := "group_concat(p.user_id, char(31))"
+	if tx.DriverName() == "postgres" {
+		join = "string_agg(p.user_id, chr(31))"
+	}
+	return `COALESCE((SELECT ` + join + ` FROM run_participants p WHERE p.run_id = ` + alias + `.id), '') AS participants`
 }
 
 const runColumns = `id, name, description, is_active, owner_user_id, reporter_user_id,
@@ -55,7 +70,7 @@ func newRunRow(r bot.Run) (runRow, error) {
 		Platform: r.Platform, WebhookStatusURL: r.WebhookOnStatusUpdateURL,
 	}
 	var err error
-	if row.Checklists, err = toJSON(r.Checklists); err != nil {
+	if row.Checklists, err = headsJSON(r.Checklists); err != nil {
 		return row, err
 	}
 	if row.BroadcastChannelIDs, err = toJSON(r.BroadcastChannelIDs); err != nil {
@@ -81,8 +96,12 @@ func (row runRow) run() (bot.Run, error) {
 	if row.IsActive {
 		r.CurrentStatus = bot.StatusInProgress
 	}
+	if row.Participants != "" {
+		r.ParticipantIDs = strings.Split(row.Participants, idSeparator)
+		slices.Sort(r.ParticipantIDs) // in Go: collations differ
+	}
 	var err error
-	if r.Checklists, err = checklistsFromJSON(row.Checklists); err != nil {
+	if r.Checklists, err = checklistsFromHeads(row.Checklists); err != nil {
 		return r, fmt.Errorf("run %s: %w", row.ID, err)
 	}
 	if r.BroadcastChannelIDs, err = fromJSON[string](row.BroadcastChannelIDs); err != nil {
@@ -133,7 +152,10 @@ func insertRun(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		:team_id, :channel_id, :create_at, :end_at, :delete_at, :active_stage, :active_stage_title,
 		:post_id, :playbook_id, :checklists, :broadcast_channel_ids, :last_status_update_at,
 		:previous_reminder, :checklist_post_id, :public, :platform, :webhook_on_status_update_url)`, row)
-	return conflict(err, "run %s already exists, or channel %s has a run", r.ID, r.ChannelID)
+	if err != nil {
+		return conflict(err, "run %s already exists, or channel %s has a run", r.ID, r.ChannelID)
+	}
+	return insertItems(ctx, tx, r.ID, r.Checklists)
 }
 
 // insertParticipants adds users to a run's participants; those already
@@ -148,8 +170,9 @@ func insertParticipants(ctx context.Context, tx *sqlx.Tx, runID string, userIDs 
 	return nil
 }
 
-// Run returns the run with its participants, status updates and undeleted
-// timeline events, oldest first. ENotFound.
+// Run returns the run with its participants and its newest status updates
+// and undeleted timeline events (bot.HistoryLimit of each at most, oldest
+// first) with their totals. ENotFound.
 func (db *DB) Run(ctx context.Context, id string) (bot.Run, error) {
 	var r bot.Run
 	err := db.read(ctx, func(tx *sqlx.Tx) error {
@@ -197,10 +220,11 @@ func (db *DB) RunState(ctx context.Context, id string) (bot.Run, error) {
 
 // findRun loads the run whose column ("id" or "channel_id", never user
 // input) is value, with its participants and, when history is set, its
-// status updates and timeline. lock is "" or the dialect's FOR UPDATE.
+// newest status updates and timeline events (loadRunDetails). lock is ""
+// or the dialect's FOR UPDATE.
 func findRun(ctx context.Context, tx *sqlx.Tx, column, value, lock string, history bool) (bot.Run, error) {
 	var row runRow
-	q := `SELECT ` + runColumns + ` FROM runs WHERE ` + column + ` = ?` + lock
+	q := `SELECT ` + runColumns + `, ` + participantsColumn(tx, "runs") + ` FROM runs WHERE ` + column + ` = ?` + lock
 	if err := tx.GetContext(ctx, &row, tx.Rebind(q), value); err != nil {
 		if column == "channel_id" {
 			return bot.Run{}, notFound(err, "no run has channel %s", value)
@@ -213,6 +237,9 @@ func findRun(ctx context.Context, tx *sqlx.Tx, column, value, lock string, histo
 	}
 	runs := []bot.Run{r}
 	if err := loadRunDetails(ctx, tx, runs, history); err != nil {
+		return bot.Run{}, err
+	}
+	if err := loadItems(ctx, tx, runs); err != nil {
 		return bot.Run{}, err
 	}
 	return runs[0], nil
@@ -249,13 +276,18 @@ func (db *DB) updateRun(ctx context.Context, id string, locked func(*sqlx.Tx) er
 				return fnErr
 			}
 		}
-		old := slices.Clone(r.ParticipantIDs)
+		before := cloneRun(r)
+		old := before.ParticipantIDs
 		var change bot.RunChange
 		if change, fnErr = fn(&r); fnErr != nil {
 			return fnErr
 		}
 		r.ID = id
-		if err := updateRunRow(ctx, tx, r); err != nil {
+		removed, err := writeItems(ctx, tx, id, before.Checklists, r.Checklists)
+		if err != nil {
+			return err
+		}
+		if err := updateRunRow(ctx, tx, r, removed); err != nil {
 			return err
 		}
 		var added []string
@@ -282,11 +314,17 @@ func (db *DB) updateRun(ctx context.Context, id string, locked func(*sqlx.Tx) er
 	return r, nil
 }
 
-func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
+// updateRunRow writes r's row, adding 1 and removed (the versions of its
+// removed items, see item.go) to its version.
+func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run, removed int64) error {
 	row, err := newRunRow(r)
 	if err != nil {
 		return err
 	}
+	arg := struct {
+		runRow
+		Removed int64 `db:"removed"`
+	}{row, removed}
 	_, err = tx.NamedExecContext(ctx, `UPDATE runs SET
 		name = :name, description = :description, is_active = :is_active,
 		owner_user_id = :owner_user_id, reporter_user_id = :reporter_user_id,
@@ -299,8 +337,8 @@ func updateRunRow(ctx context.Context, tx *sqlx.Tx, r bot.Run) error {
 		previous_reminder = :previous_reminder,
 		checklist_post_id = :checklist_post_id, public = :public, platform = :platform,
 		webhook_on_status_update_url = :webhook_on_status_update_url,
-		version = version + 1
-		WHERE id = :id`, row)
+		version = version + 1 + :removed
+		WHERE id = :id`, arg)
 	return conflict(err, "channel %s already has a run", r.ChannelID)
 }
 
@@ -419,7 +457,8 @@ func visibleCond(channelIDs []string) (string, []any) {
 }
 
 // ListRuns returns one page of a team's runs, with the total count. Each
-// run comes with everything Run returns.
+// run comes with its participants and the history f.Include names,
+// bounded as Run's.
 func (db *DB) ListRuns(ctx context.Context, f bot.RunFilter) (bot.RunList, error) {
 	var list bot.RunList
 	err := db.read(ctx, func(tx *sqlx.Tx) error {
@@ -458,7 +497,7 @@ func listRuns(ctx context.Context, tx *sqlx.Tx, f bot.RunFilter) (bot.RunList, e
 	// full. Reading whole rows while skipping OFFSET of them costs ten times
 	// as much on deep pages.
 	var rows []runRow
-	q := `SELECT ` + qualify("r.", runColumns) + ` FROM runs r JOIN (
+	q := `SELECT ` + qualify("r.", runColumns) + `, ` + participantsColumn(tx, "r") + ` FROM runs r JOIN (
 		SELECT id FROM runs WHERE ` + where + ` ORDER BY ` + order("") + ` LIMIT ? OFFSET ?
 		) page ON page.id = r.id ORDER BY ` + order("r.")
 	args = append(args, f.PerPage, f.Page*f.PerPage)
@@ -472,7 +511,10 @@ func listRuns(ctx context.Context, tx *sqlx.Tx, f bot.RunFilter) (bot.RunList, e
 		}
 		list.Items = append(list.Items, r)
 	}
-	if err := loadRunDetails(ctx, tx, list.Items, true); err != nil {
+	if err := loadRunParts(ctx, tx, list.Items, f.Include); err != nil {
+		return bot.RunList{}, err
+	}
+	if err := loadItems(ctx, tx, list.Items); err != nil {
 		return bot.RunList{}, err
 	}
 	return list, nil

@@ -64,6 +64,8 @@ func TestCreateRunAndGet(t *testing.T) {
 			}
 		}
 
+		want.TimelineEventsTotal = len(want.TimelineEvents)
+
 		got, err := db.Run(ctx, "run1")
 		if err != nil {
 			t.Fatal(err)
@@ -164,6 +166,7 @@ func TestUpdateRun(t *testing.T) {
 		want.TimelineEvents = []bot.TimelineEvent{e2, e3}
 		wantNoHistory := want
 		wantNoHistory.StatusUpdates, wantNoHistory.TimelineEvents = nil, nil
+		want.StatusUpdatesTotal, want.TimelineEventsTotal = 1, 2
 		if diff := cmp.Diff(wantNoHistory, got); diff != "" {
 			t.Errorf("UpdateRun result mismatch (-want +got):\n%s", diff)
 		}

@@ -84,18 +84,24 @@ func seedTasks10k(tb testing.TB, driver, url string) {
 	}
 	const cols = "id, name, description, is_active, public, owner_user_id, reporter_user_id, team_id, channel_id, " +
 		"create_at, end_at, active_stage, active_stage_title, playbook_id, checklists"
-	var rows [][]any
+	const itemCols = "run_id, checklist, position, id, title, state, state_modified, assignee_id, " +
+		"assignee_modified, command, command_last_run, description, due_date"
+	var rows, items [][]any
 	for i := range taskRuns + taskOtherRuns {
 		id, channel, active, public := taskRunOf(i)
 		team := taskTeam
 		if i >= taskRuns {
 			team = taskOtherTeam
 		}
+		// runs.checklists holds the checklists' IDs and titles; their
+		// items are rows of run_items.
 		var cs []bot.Checklist
 		for c := range 2 {
 			cl := bot.Checklist{ID: fmt.Sprintf("%s-c%d", id, c), Title: fmt.Sprintf("stage %d", c)}
 			for j := c * 3; j < c*3+3; j++ {
-				cl.Items = append(cl.Items, taskItem(i, j))
+				it := taskItem(i, j)
+				items = append(items, []any{id, c, j - c*3, it.ID, it.Title, it.State, it.StateModified,
+					it.AssigneeID, it.AssigneeModified, it.Command, it.CommandLastRun, it.Description, it.DueDate})
 			}
 			cs = append(cs, cl)
 		}
@@ -111,7 +117,10 @@ func seedTasks10k(tb testing.TB, driver, url string) {
 			taskBase + int64(i)*1000, endAt, 0, "stage 0", "playbook", string(checklists)})
 		if len(rows) == 500 || i == taskRuns+taskOtherRuns-1 {
 			insertTaskRows(tb, tx, "runs", cols, rows)
-			rows = rows[:0]
+			for batch := range slices.Chunk(items, 1000) {
+				insertTaskRows(tb, tx, "run_items", itemCols, batch)
+			}
+			rows, items = rows[:0], items[:0]
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
+	"github.com/playbooks-bot/playbooks/dialogs"
 	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
@@ -32,6 +33,52 @@ func BenchmarkSlashCommand(b *testing.B) {
 				lat = append(lat, time.Since(start))
 				if err != nil {
 					b.Fatal(err)
+				}
+			}
+			slices.Sort(lat)
+			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+			b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+			b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+		})
+	}
+}
+
+// BenchmarkDialogSubmission measures a dialog submission from Mattermost's
+// request to the bot's answer, on Postgres: the request as Mattermost forms
+// it (JSON with the signed state the dialog was opened with, every element
+// at its default or value) over HTTP to the bot, which verifies the state,
+// records it as used, runs the change and posts its result. Each
+// submission needs a freshly opened dialog (a state is used once): it is
+// opened by its slash command with the timer stopped. status_update posts a
+// status update (/playbook update); check_item checks an item off
+// (/playbook check). It reports the median and 99th percentile latencies
+// of the submission alone.
+func BenchmarkDialogSubmission(b *testing.B) {
+	s := startRun(b, storetest.Postgres)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name, text, callbackID string
+		values                 map[string]any
+	}{
+		{"status_update", "update", dialogs.StatusUpdate,
+			map[string]any{dialogs.StatusMessage: "Rolled back; errors are down.", dialogs.StatusReminder: "900"}},
+		{"check_item", "check", dialogs.CheckItem, map[string]any{dialogs.CheckItemItem: "0 0"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				s.slash(b, s.alice, s.channel, bc.text)
+				d := s.dialog(b, bc.callbackID)
+				b.StartTimer()
+				start := time.Now()
+				resp, err := s.mm.SubmitDialog(ctx, d, bc.values)
+				lat = append(lat, time.Since(start))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if resp.Error != "" || len(resp.Errors) > 0 {
+					b.Fatalf("submit %s: got errors %q %v, want none", bc.callbackID, resp.Error, resp.Errors)
 				}
 			}
 			slices.Sort(lat)

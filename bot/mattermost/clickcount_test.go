@@ -28,7 +28,7 @@ func TestClickStoreCalls(t *testing.T) {
 	}
 	calls := db.Take()
 	t.Logf("store calls of a click: %v", calls)
-	if calls["Run"] != 0 || calls["RunState"] != 1 || calls["UpdateRun"] != 1 {
-		t.Errorf("a click called the store %v, want RunState and UpdateRun once each and no Run", calls)
+	if calls["Run"] != 0 || calls["RunState"] != 1 || calls["UpdateItem"] != 1 || calls["UpdateRun"] != 0 {
+		t.Errorf("a click called the store %v, want RunState and UpdateItem (the item, not the run, locked) once each, and no Run or UpdateRun", calls)
 	}
 }

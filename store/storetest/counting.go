@@ -63,3 +63,9 @@ func (s *Counting) RefreshPost(ctx context.Context, id string, force bool, show 
 	s.count("RefreshPost")
 	return s.Store.RefreshPost(ctx, id, force, show)
 }
+
+// UpdateItem counts and updates an item of the run.
+func (s *Counting) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
+	s.count("UpdateItem")
+	return s.Store.UpdateItem(ctx, id, ref, fn)
+}
