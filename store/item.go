@@ -215,6 +215,16 @@ func insertItemRows(ctx context.Context, tx *sqlx.Tx, rows []itemRow) error {
 	return nil
 }
 
+// itemSet assigns an item row's content, in content's order.
+const itemSet = `title = ?, state = ?, state_modified = ?, assignee_id = ?, assignee_modified = ?,
+	command = ?, command_last_run = ?, description = ?, due_date = ?, id = ?`
+
+// content is the arguments of itemSet for it.
+func content(it bot.ChecklistItem) []any {
+	return []any{it.Title, it.State, it.StateModified, it.AssigneeID, it.AssigneeModified,
+		it.Command, it.CommandLastRun, it.Description, it.DueDate, it.ID}
+}
+
 // slot is where an item is: its checklist and its position in it.
 type slot struct{ checklist, position int }
 
@@ -295,13 +305,7 @@ func writeItems(ctx context.Context, tx *sqlx.Tx, runID string, old, cs []bot.Ch
 	// A moved item goes first to a negative position of its new
 	// checklist, free whatever the order of the moves, then all come back
 	// at once: no two rows ever share a slot (the primary key).
-	set := `title = ?, state = ?, state_modified = ?, assignee_id = ?, assignee_modified = ?,
-		command = ?, command_last_run = ?, description = ?, due_date = ?, id = ?`
-	content := func(it bot.ChecklistItem) []any {
-		return []any{it.Title, it.State, it.StateModified, it.AssigneeID, it.AssigneeModified,
-			it.Command, it.CommandLastRun, it.Description, it.DueDate, it.ID}
-	}
-	moveQ := tx.Rebind(`UPDATE run_items SET checklist = ?, position = ?, ` + set +
+	moveQ := tx.Rebind(`UPDATE run_items SET checklist = ?, position = ?, ` + itemSet +
 		` WHERE run_id = ? AND checklist = ? AND position = ?`)
 	for _, m := range moved {
 		args := append([]any{m.to.checklist, -1 - m.to.position}, content(m.it)...)
@@ -315,7 +319,7 @@ func writeItems(ctx context.Context, tx *sqlx.Tx, runID string, old, cs []bot.Ch
 			return 0, fmt.Errorf("move items: %w", err)
 		}
 	}
-	editQ := tx.Rebind(`UPDATE run_items SET ` + set + ` WHERE run_id = ? AND checklist = ? AND position = ?`)
+	editQ := tx.Rebind(`UPDATE run_items SET ` + itemSet + ` WHERE run_id = ? AND checklist = ? AND position = ?`)
 	for _, e := range edited {
 		if _, err := tx.ExecContext(ctx, editQ, append(content(e.it), runID, e.to.checklist, e.to.position)...); err != nil {
 			return 0, fmt.Errorf("update item %s: %w", e.it.ID, err)
@@ -372,12 +376,9 @@ func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn fun
 			return err
 		}
 		if found && it != was {
-			update := `UPDATE run_items SET title = ?, state = ?,
-				state_modified = ?, assignee_id = ?, assignee_modified = ?, command = ?,
-				command_last_run = ?, description = ?, due_date = ?, id = ?, version = version + 1
+			update := `UPDATE run_items SET ` + itemSet + `, version = version + 1
 				WHERE run_id = ? AND checklist = ? AND position = ?`
-			args := []any{it.Title, it.State, it.StateModified, it.AssigneeID, it.AssigneeModified, it.Command,
-				it.CommandLastRun, it.Description, it.DueDate, it.ID, id, at.checklist, at.position}
+			args := append(content(it), id, at.checklist, at.position)
 			// The usual change, an item and its one event, is one
 			// statement on Postgres: a round trip less for every click.
 			if e, ok := loneEvent(change); ok && db.dialect.name == postgresDialect.name {
