@@ -89,12 +89,21 @@ func (e *linkEnv) detailedRun(t *testing.T, name string) bot.Run {
 	r := e.createRun(t, e.createPlaybook(t, e.playbookBody("Outage")), name)
 	a := bot.Actor{UserID: e.userID, TeamIDs: []string{e.teamID}}
 	steps := []func() (bot.Run, error){
-		func() (bot.Run, error) { return e.svc.SetItemState(ctx, a, r.ID, 0, 0, bot.ItemClosed) },
-		func() (bot.Run, error) { return e.svc.SetItemState(ctx, a, r.ID, 0, 1, bot.ItemClosed) },
-		func() (bot.Run, error) { return e.svc.SetItemState(ctx, a, r.ID, 1, 0, bot.ItemInProgress) },
 		func() (bot.Run, error) {
-			r, _, err := e.svc.SetItemAssignee(ctx, a, r.ID, 1, 0, e.userID)
-			return r, err
+			ri, err := e.svc.SetItemState(ctx, a, r.ID, 0, 0, bot.ItemClosed)
+			return ri.Run, err
+		},
+		func() (bot.Run, error) {
+			ri, err := e.svc.SetItemState(ctx, a, r.ID, 0, 1, bot.ItemClosed)
+			return ri.Run, err
+		},
+		func() (bot.Run, error) {
+			ri, err := e.svc.SetItemState(ctx, a, r.ID, 1, 0, bot.ItemInProgress)
+			return ri.Run, err
+		},
+		func() (bot.Run, error) {
+			ri, _, err := e.svc.SetItemAssignee(ctx, a, r.ID, 1, 0, e.userID)
+			return ri.Run, err
 		},
 		func() (bot.Run, error) {
 			return e.svc.UpdateStatus(ctx, a, r.ID, "Database failed over; investigating.", 0)

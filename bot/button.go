@@ -35,7 +35,8 @@ var ErrOtherChannel = Errorf(EUnauthenticated, "this button does not belong to t
 // channel it was clicked in (else ErrOtherChannel, nothing changed), which
 // is checked on the run read under its lock for a change, so a click costs
 // one read of the run's state and no history. It returns the run as the
-// click left it: the dialog of ButtonUpdateStatus is opened from it.
+// click left it: the dialog of ButtonUpdateStatus is opened from it. After
+// ButtonToggleItem, the run carries no items (see RunItem).
 func (s *Service) Click(ctx context.Context, a Actor, c Click) (Run, error) {
 	inChannel := func(r *Run) error {
 		if r.ChannelID != c.ChannelID {
@@ -45,7 +46,8 @@ func (s *Service) Click(ctx context.Context, a Actor, c Click) (Run, error) {
 	}
 	switch c.Action {
 	case ButtonToggleItem:
-		return s.toggleItemByID(ctx, a, c.RunID, c.ItemID, inChannel)
+		ri, err := s.toggleItemByID(ctx, a, c.RunID, c.ItemID, inChannel)
+		return ri.Run, err
 	case ButtonSnooze:
 		return s.snoozeReminder(ctx, a, c.RunID, c.Snooze, inChannel)
 	case ButtonUpdateStatus:

@@ -22,6 +22,19 @@ func item(r *Run, checklist, it int) (*ChecklistItem, error) {
 	return &c.Items[it], nil
 }
 
+// itemOf returns the item of an item change, or the error item gives for
+// (checklist, it) when the store found none there (ri.Run then carries
+// all its items).
+func itemOf(ri *RunItem, checklist, it int) (*ChecklistItem, error) {
+	if ri.Found {
+		return &ri.Item, nil
+	}
+	if _, err := item(&ri.Run, checklist, it); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("run %s: the store found no item at checklist %d item %d, which its checklists hold", ri.Run.ID, checklist, it)
+}
+
 // list returns checklist index i of r, or an EInvalid error.
 func list(r *Run, i int) (*Checklist, error) {
 	if i < 0 || i >= len(r.Checklists) {
@@ -147,12 +160,12 @@ func (s *Service) DeleteItem(ctx context.Context, a Actor, id string, checklist,
 }
 
 // SetItemState sets an item's state: "" (open), in_progress or closed.
-func (s *Service) SetItemState(ctx context.Context, a Actor, id string, checklist, idx int, state string) (Run, error) {
+func (s *Service) SetItemState(ctx context.Context, a Actor, id string, checklist, idx int, state string) (RunItem, error) {
 	if !ValidItemState(state) {
-		return Run{}, FieldErrorf("new_state", "new_state must be \"\", in_progress or closed, got %q", state)
+		return RunItem{}, FieldErrorf("new_state", "new_state must be \"\", in_progress or closed, got %q", state)
 	}
-	return s.changeItem(ctx, a, id, ItemRef{Checklist: checklist, Item: idx}, func(r *Run) (RunChange, error) {
-		it, err := item(r, checklist, idx)
+	return s.changeItem(ctx, a, id, ItemRef{Checklist: checklist, Item: idx}, func(ri *RunItem) (RunChange, error) {
+		it, err := itemOf(ri, checklist, idx)
 		if err != nil {
 			return RunChange{}, err
 		}
@@ -160,20 +173,20 @@ func (s *Service) SetItemState(ctx context.Context, a Actor, id string, checklis
 			return RunChange{}, nil // already so: nothing changes, nothing to record
 		}
 		it.State, it.StateModified = state, s.now()
-		return one(s.event(r.ID, a, EventTaskStateChanged,
+		return one(s.event(ri.Run.ID, a, EventTaskStateChanged,
 			fmt.Sprintf("%s %s", it.Title, stateName(state)), it.ID)), nil
 	})
 }
 
 // ToggleItem closes an open or in-progress item and reopens a closed one,
 // as a click on the item's checkbox does.
-func (s *Service) ToggleItem(ctx context.Context, a Actor, id string, checklist, idx int) (Run, error) {
-	return s.changeItem(ctx, a, id, ItemRef{Checklist: checklist, Item: idx}, func(r *Run) (RunChange, error) {
-		it, err := item(r, checklist, idx)
+func (s *Service) ToggleItem(ctx context.Context, a Actor, id string, checklist, idx int) (RunItem, error) {
+	return s.changeItem(ctx, a, id, ItemRef{Checklist: checklist, Item: idx}, func(ri *RunItem) (RunChange, error) {
+		it, err := itemOf(ri, checklist, idx)
 		if err != nil {
 			return RunChange{}, err
 		}
-		return s.toggle(r, a, it), nil
+		return s.toggle(ri.Run.ID, a, it), nil
 	})
 }
 
@@ -181,42 +194,38 @@ func (s *Service) ToggleItem(ctx context.Context, a Actor, id string, checklist,
 // button drawn before items moved still toggles its own item. The item is
 // found under the run's lock, so a concurrent move cannot redirect the
 // click. ENotFound when the item was removed.
-func (s *Service) ToggleItemByID(ctx context.Context, a Actor, id, itemID string) (Run, error) {
+func (s *Service) ToggleItemByID(ctx context.Context, a Actor, id, itemID string) (RunItem, error) {
 	return s.toggleItemByID(ctx, a, id, itemID, nil)
 }
 
 // toggleItemByID is ToggleItemByID, which check, when not nil, vets the
 // locked run first.
-func (s *Service) toggleItemByID(ctx context.Context, a Actor, id, itemID string, check func(*Run) error) (Run, error) {
+func (s *Service) toggleItemByID(ctx context.Context, a Actor, id, itemID string, check func(*Run) error) (RunItem, error) {
 	if itemID == "" {
-		return Run{}, Errorf(ENotFound, "this item was removed from the checklist")
+		return RunItem{}, Errorf(ENotFound, "this item was removed from the checklist")
 	}
-	return s.changeItem(ctx, a, id, ItemRef{ItemID: itemID}, func(r *Run) (RunChange, error) {
+	return s.changeItem(ctx, a, id, ItemRef{ItemID: itemID}, func(ri *RunItem) (RunChange, error) {
 		if check != nil {
-			if err := check(r); err != nil {
+			if err := check(&ri.Run); err != nil {
 				return RunChange{}, err
 			}
 		}
-		for ci := range r.Checklists {
-			for ii := range r.Checklists[ci].Items {
-				if it := &r.Checklists[ci].Items[ii]; it.ID == itemID {
-					return s.toggle(r, a, it), nil
-				}
-			}
+		if !ri.Found {
+			return RunChange{}, Errorf(ENotFound, "this item was removed from the checklist")
 		}
-		return RunChange{}, Errorf(ENotFound, "this item was removed from the checklist")
+		return s.toggle(ri.Run.ID, a, &ri.Item), nil
 	})
 }
 
-// toggle flips an item of r between closed and open and returns the change
-// to record.
-func (s *Service) toggle(r *Run, a Actor, it *ChecklistItem) RunChange {
+// toggle flips an item of run runID between closed and open and returns
+// the change to record.
+func (s *Service) toggle(runID string, a Actor, it *ChecklistItem) RunChange {
 	state := ItemClosed
 	if it.State == ItemClosed {
 		state = ItemOpen
 	}
 	it.State, it.StateModified = state, s.now()
-	return one(s.event(r.ID, a, EventTaskStateChanged, fmt.Sprintf("%s %s", it.Title, stateName(state)), it.ID))
+	return one(s.event(runID, a, EventTaskStateChanged, fmt.Sprintf("%s %s", it.Title, stateName(state)), it.ID))
 }
 
 // stateName is a state as a person reads it in the timeline.
@@ -235,25 +244,25 @@ func stateName(state string) string {
 // run's channel is added to it first, and added reports it; when that
 // fails, nothing changes and the error says why (see admitToChannel for
 // this choice).
-func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, checklist, idx int, assigneeID string) (r Run, added bool, err error) {
+func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, checklist, idx int, assigneeID string) (ri RunItem, added bool, err error) {
 	if err := checkOwnID("id", id); err != nil {
-		return Run{}, false, err
+		return RunItem{}, false, err
 	}
 	name := ""
 	if assigneeID != "" {
 		if err := s.checkChatID("assignee_id", assigneeID); err != nil {
-			return Run{}, false, err
+			return RunItem{}, false, err
 		}
 		if added, err = s.admitToChannel(ctx, a, id, assigneeID, func(r *Run) error {
 			_, err := item(r, checklist, idx)
 			return err
 		}); err != nil {
-			return Run{}, false, err
+			return RunItem{}, false, err
 		}
 		name = s.usernameOfRun(ctx, id, assigneeID) // before the run is locked
 	}
-	r, err = s.changeItem(ctx, a, id, ItemRef{Checklist: checklist, Item: idx}, func(r *Run) (RunChange, error) {
-		it, err := item(r, checklist, idx)
+	ri, err = s.changeItem(ctx, a, id, ItemRef{Checklist: checklist, Item: idx}, func(ri *RunItem) (RunChange, error) {
+		it, err := itemOf(ri, checklist, idx)
 		if err != nil {
 			return RunChange{}, err
 		}
@@ -263,17 +272,17 @@ func (s *Service) SetItemAssignee(ctx context.Context, a Actor, id string, check
 		it.AssigneeID, it.AssigneeModified = assigneeID, s.now()
 		summary := fmt.Sprintf("%s unassigned", it.Title)
 		if assigneeID != "" {
-			r.ParticipantIDs = dedupe(append(r.ParticipantIDs, assigneeID))
+			ri.Run.ParticipantIDs = dedupe(append(ri.Run.ParticipantIDs, assigneeID))
 			summary = fmt.Sprintf("%s assigned to %s", it.Title, name)
 		}
-		e := s.event(r.ID, a, EventAssigneeChanged, summary, it.ID)
+		e := s.event(ri.Run.ID, a, EventAssigneeChanged, summary, it.ID)
 		e.SubjectUserID = assigneeID
 		return one(e), nil
 	})
 	if err != nil {
-		return Run{}, added, err
+		return RunItem{}, added, err
 	}
-	return r, added, nil
+	return ri, added, nil
 }
 
 // RunItemCommand executes an item's slash command in the run's channel and
@@ -303,16 +312,12 @@ func (s *Service) RunItemCommand(ctx context.Context, a Actor, id string, checkl
 	if itemID == "" {
 		ref = ItemRef{Checklist: checklist, Item: idx}
 	}
-	_, err = s.changeItem(ctx, a, id, ref, func(r *Run) (RunChange, error) {
-		for ci := range r.Checklists {
-			for ii := range r.Checklists[ci].Items {
-				if it := &r.Checklists[ci].Items[ii]; it.ID == itemID {
-					it.CommandLastRun = s.now()
-					return one(s.event(r.ID, a, EventRanSlashCommand, "Ran "+it.Command, it.ID)), nil
-				}
-			}
+	_, err = s.changeItem(ctx, a, id, ref, func(ri *RunItem) (RunChange, error) {
+		if !ri.Found || ri.Item.ID != itemID {
+			return RunChange{}, Errorf(ENotFound, "the item was removed while its command ran")
 		}
-		return RunChange{}, Errorf(ENotFound, "the item was removed while its command ran")
+		ri.Item.CommandLastRun = s.now()
+		return one(s.event(ri.Run.ID, a, EventRanSlashCommand, "Ran "+ri.Item.Command, itemID)), nil
 	})
 	return trigger, err
 }

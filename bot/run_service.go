@@ -363,7 +363,14 @@ func (s *Service) ChecklistAutocomplete(ctx context.Context, a Actor, channelID 
 // exceed before (see checkChecklists) is refused; this is the one check of
 // every write that grows a run.
 func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) (RunChange, error)) (Run, error) {
-	return s.changeVia(ctx, a, id, s.store.UpdateRun, func(r *Run) (RunChange, error) {
+	if err := s.mayChange(ctx, a, id); err != nil {
+		return Run{}, err
+	}
+	changed := false
+	r, err := s.store.UpdateRun(ctx, id, func(r *Run) (RunChange, error) {
+		if err := a.checkTeam(r.TeamID); err != nil {
+			return RunChange{}, err
+		}
 		before, err := measureChecklists(r.Checklists)
 		if err != nil {
 			return RunChange{}, err
@@ -375,53 +382,6 @@ func (s *Service) change(ctx context.Context, a Actor, id string, fn func(*Run) 
 		if err := checkChecklists("run", "", r.Checklists, &before); err != nil {
 			return RunChange{}, err
 		}
-		return c, nil
-	})
-}
-
-// changeItem is change for a change of one checklist item of the run, the
-// one ref names, and of nothing else but added participants: it locks that
-// item, not the run (Store.UpdateItem), so that people working distinct
-// items of one run do not wait on each other. Such a change cannot grow
-// the run's checklists past a limit (state, assignee and times are
-// measured at their largest already).
-func (s *Service) changeItem(ctx context.Context, a Actor, id string, ref ItemRef, fn func(*Run) (RunChange, error)) (Run, error) {
-	update := func(ctx context.Context, id string, fn func(*Run) (RunChange, error)) (Run, error) {
-		return s.store.UpdateItem(ctx, id, ref, fn)
-	}
-	return s.changeVia(ctx, a, id, update, fn)
-}
-
-// changeVia is what change and changeItem share: the actor's right to see
-// the run, checked before anything is locked; the change by update, whose
-// fn checks the actor's team on the run as locked; and the refresh of the
-// run's checklist post when fn recorded a change.
-func (s *Service) changeVia(ctx context.Context, a Actor, id string,
-	update func(context.Context, string, func(*Run) (RunChange, error)) (Run, error),
-	fn func(*Run) (RunChange, error)) (Run, error) {
-	if err := checkOwnID("id", id); err != nil {
-		return Run{}, err
-	}
-	if !a.Admin {
-		// Channel membership is asked of the chat platform before the run
-		// is locked: no network round trip while others wait.
-		r, err := s.store.RunState(ctx, id)
-		if err != nil {
-			return Run{}, err
-		}
-		if err := s.checkRun(ctx, a, r); err != nil {
-			return Run{}, err
-		}
-	}
-	changed := false
-	r, err := update(ctx, id, func(r *Run) (RunChange, error) {
-		if err := a.checkTeam(r.TeamID); err != nil {
-			return RunChange{}, err
-		}
-		c, err := fn(r)
-		if err != nil {
-			return RunChange{}, err
-		}
 		changed = len(c.Events) > 0
 		return c, nil
 	})
@@ -429,6 +389,54 @@ func (s *Service) changeVia(ctx context.Context, a Actor, id string,
 		s.show(ctx, r.ID)
 	}
 	return r, err
+}
+
+// changeItem is change for a change of one checklist item of the run, the
+// one ref names, and of nothing else but added participants: it locks that
+// item, not the run (Store.UpdateItem), so that people working distinct
+// items of one run do not wait on each other, and it reads that item, not
+// the run's others (see RunItem). Such a change cannot grow the run's
+// checklists past a limit (state, assignee and times are measured at
+// their largest already).
+func (s *Service) changeItem(ctx context.Context, a Actor, id string, ref ItemRef, fn func(*RunItem) (RunChange, error)) (RunItem, error) {
+	if err := s.mayChange(ctx, a, id); err != nil {
+		return RunItem{}, err
+	}
+	changed := false
+	ri, err := s.store.UpdateItem(ctx, id, ref, func(ri *RunItem) (RunChange, error) {
+		if err := a.checkTeam(ri.Run.TeamID); err != nil {
+			return RunChange{}, err
+		}
+		c, err := fn(ri)
+		if err != nil {
+			return RunChange{}, err
+		}
+		changed = len(c.Events) > 0
+		return c, nil
+	})
+	if err == nil && changed && ri.Run.ChannelID != "" {
+		s.show(ctx, ri.Run.ID)
+	}
+	return ri, err
+}
+
+// mayChange is the check change and changeItem make before anything is
+// locked: the actor's right to see the run (the actor's team on the run
+// is checked again on the run as locked). Channel membership is asked of
+// the chat platform here, so that no network round trip is made while
+// others wait on a lock.
+func (s *Service) mayChange(ctx context.Context, a Actor, id string) error {
+	if err := checkOwnID("id", id); err != nil {
+		return err
+	}
+	if a.Admin {
+		return nil
+	}
+	r, err := s.store.RunState(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.checkRun(ctx, a, r)
 }
 
 // event returns a new timeline event of the run, created now by the actor.

@@ -25,6 +25,19 @@ type ItemRef struct {
 	ItemID          string
 }
 
+// RunItem is one checklist item of a run, where it is, with the run: what
+// an item change (RunStore.UpdateItem) sees, changes and returns. So that
+// such a change costs the same however long the run's checklists, Run
+// carries its checklists' IDs and titles but not their items (Items empty),
+// unless ref named no item (Found false): Run then carries all its items,
+// as UpdateRun's fn sees them, so that the caller can say why.
+type RunItem struct {
+	Run                 Run
+	Checklist, Position int           // the item's indexes in the run, when Found
+	Item                ChecklistItem // the item as last saved, when Found
+	Found               bool
+}
+
 // PlaybookStore persists playbooks.
 type PlaybookStore interface {
 	// CreatePlaybook inserts p. EConflict if its ID exists.
@@ -71,12 +84,13 @@ type RunStore interface {
 	// of the run but added participants: the item ref names is locked,
 	// not the run, so that changes of distinct items of one run do not
 	// wait on each other, while changes of the run's structure (adding,
-	// moving, removing items) still exclude them. fn sees the whole run,
-	// with ref's item as last saved; when ref names no item, fn is called
-	// all the same, to say why (it must then change nothing). A change of
-	// anything else is refused with an error and nothing saved. It returns
-	// the run as fn left it. ENotFound.
-	UpdateItem(ctx context.Context, id string, ref ItemRef, fn func(*Run) (RunChange, error)) (Run, error)
+	// moving, removing items) still exclude them. fn sees the run's row
+	// and participants and ref's item as last saved, but not the run's
+	// other items (see RunItem); when ref names no item, fn is called all
+	// the same, to say why (it must then change nothing). A change of
+	// anything but ri.Item and added participants is refused with an
+	// error and nothing saved. It returns what fn left. ENotFound.
+	UpdateItem(ctx context.Context, id string, ref ItemRef, fn func(ri *RunItem) (RunChange, error)) (RunItem, error)
 	// RefreshPost brings the run's checklist post up to date: under a lock
 	// of the run's post, held across replicas and not the run's row lock
 	// (changes of the run do not wait for it), it reads the run (as

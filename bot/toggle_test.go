@@ -29,7 +29,14 @@ func TestToggleItemByID(t *testing.T) {
 			if _, err := svc.MoveItem(ctx, a, r.ID, 0, 2, 0); err != nil { // third is now at 0
 				t.Fatal(err)
 			}
-			got, err := svc.ToggleItemByID(ctx, a, r.ID, third)
+			ri, err := svc.ToggleItemByID(ctx, a, r.ID, third)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ri.Found || ri.Item.ID != third || ri.Item.State != bot.ItemClosed || ri.Checklist != 0 || ri.Position != 0 {
+				t.Errorf("toggled %+v, want the third item, closed, at 0 0", ri)
+			}
+			got, err := svc.Run(ctx, a, r.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -30,16 +30,16 @@ func (d *Dispatcher) checkItem(ctx context.Context, c *call) (Response, error) {
 
 // toggle checks or unchecks an item and announces it.
 func (d *Dispatcher) toggle(ctx context.Context, a bot.Actor, runID string, cl, it int) (Response, error) {
-	r, err := d.svc.ToggleItem(ctx, a, runID, cl, it)
+	ri, err := d.svc.ToggleItem(ctx, a, runID, cl, it)
 	if err != nil {
 		return Response{}, err
 	}
-	item := r.Checklists[cl].Items[it]
+	item := ri.Item
 	verb := "Checked"
 	if item.State != bot.ItemClosed {
 		verb = "Unchecked"
 	}
-	return Response{Text: fmt.Sprintf("%s **%s** (item %d %d, %s).", verb, item.Title, cl, it, r.Checklists[cl].Title),
+	return Response{Text: fmt.Sprintf("%s **%s** (item %d %d, %s).", verb, item.Title, cl, it, ri.Run.Checklists[cl].Title),
 		InChannel: true}, nil
 }
 
@@ -90,11 +90,11 @@ func (d *Dispatcher) assignItem(ctx context.Context, c *call) (Response, error) 
 	if err != nil {
 		return Response{}, err
 	}
-	r, added, err := d.svc.SetItemAssignee(ctx, c.Actor, c.run.ID, cl, it, user)
+	ri, added, err := d.svc.SetItemAssignee(ctx, c.Actor, c.run.ID, cl, it, user)
 	if err != nil {
 		return Response{}, err
 	}
-	item := r.Checklists[cl].Items[it]
+	item := ri.Item
 	name := d.userName(ctx, item.AssigneeID)
 	return Response{Text: fmt.Sprintf("Assigned **%s** to %s.", item.Title, name) + addedNote(name, added)}, nil
 }

@@ -52,7 +52,7 @@ func endRun(t *testing.T, e *env, _ *commands.Request) {
 
 func toggle(cl, it int) func(t *testing.T, e *env, _ *commands.Request) {
 	return func(t *testing.T, e *env, _ *commands.Request) {
-		must(t)(e.f.svc.ToggleItem(ctx, e.actor, e.run.ID, cl, it))
+		mustItem(t)(e.f.svc.ToggleItem(ctx, e.actor, e.run.ID, cl, it))
 	}
 }
 
@@ -213,7 +213,7 @@ func dispatchCases() []dispatchCase {
 			if _, _, err := e.f.svc.SetItemAssignee(ctx, e.actor, e.run.ID, 1, 0, e.f.bob); err != nil {
 				t.Fatal(err)
 			}
-			must(t)(e.f.svc.SetItemState(ctx, e.actor, e.run.ID, 1, 1, bot.ItemInProgress))
+			mustItem(t)(e.f.svc.SetItemState(ctx, e.actor, e.run.ID, 1, 1, bot.ItemInProgress))
 		}, want: "#### Checkout errors\n" +
 			"Status: **In progress** · Owner: @alice · Stage: **0 (Triage)**\n" +
 			"\n**0 Triage**: 1 of 2 done\n- `0 0` [x] Page on-call\n- `0 1` [ ] Open a bridge\n" +

@@ -169,6 +169,16 @@ func must(t *testing.T) func(bot.Run, error) {
 	}
 }
 
+// mustItem is must for an item change.
+func mustItem(t *testing.T) func(bot.RunItem, error) {
+	return func(_ bot.RunItem, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // checkGolden compares got with the golden file, or rewrites it with -update.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()

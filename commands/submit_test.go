@@ -186,7 +186,7 @@ func TestSubmit(t *testing.T) {
 func TestLookup(t *testing.T) {
 	forEachStore(t, func(t *testing.T, f *fixture) {
 		e := f.newEnv(t)
-		must(t)(f.svc.ToggleItem(ctx, e.actor, e.run.ID, 0, 0))
+		mustItem(t)(f.svc.ToggleItem(ctx, e.actor, e.run.ID, 0, 0))
 		other := e.startRun(t, "Other")
 		state := dialogs.RunState{RunID: e.run.ID}.String()
 		for _, tc := range []struct {

@@ -342,43 +342,35 @@ func deleteItemRows(ctx context.Context, tx *sqlx.Tx, where string, args ...any)
 	return sum, nil
 }
 
-// UpdateItem locks one item of the run, calls fn on the run and saves
-// the item and fn's change, in one transaction: see bot.RunStore. The
-// item is ref's: by ID when ref.ItemID is set, else at ref's indexes.
-func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
+// UpdateItem locks one item of the run, calls fn on it and saves the item
+// and fn's change, in one transaction: see bot.RunStore. The item is
+// ref's: by ID when ref.ItemID is set, else at ref's indexes.
+func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn func(*bot.RunItem) (bot.RunChange, error)) (bot.RunItem, error) {
 	var (
-		r     bot.Run
+		ri    bot.RunItem
 		fnErr error
 	)
 	err := db.write(ctx, func(tx *sqlx.Tx) error {
-		var (
-			at    slot
-			found bool
-			err   error
-		)
-		if r, err = db.runForItem(ctx, tx, id); err != nil {
+		r, err := db.runForItem(ctx, tx, id)
+		if err != nil {
 			return err
 		}
-		if at, found, err = db.itemsForItem(ctx, tx, &r, ref); err != nil {
+		if ri, err = db.itemForItem(ctx, tx, r, ref); err != nil {
 			return err
 		}
-		before := cloneRun(r)
+		before := ri
+		before.Run = cloneRun(ri.Run)
 		var change bot.RunChange
-		if change, fnErr = fn(&r); fnErr != nil {
+		if change, fnErr = fn(&ri); fnErr != nil {
 			return fnErr
 		}
-		r.ID = id
-		var it, was bot.ChecklistItem
-		if found {
-			it, was = r.Checklists[at.checklist].Items[at.position], before.Checklists[at.checklist].Items[at.position]
-		}
-		if err := onlyItemChanged(before, r, at, found); err != nil {
+		if err := onlyItemChanged(before, ri); err != nil {
 			return err
 		}
-		if found && it != was {
+		if it := ri.Item; ri.Found && it != before.Item {
 			update := `UPDATE run_items SET ` + itemSet + `, version = version + 1
 				WHERE run_id = ? AND checklist = ? AND position = ?`
-			args := append(content(it), id, at.checklist, at.position)
+			args := append(content(it), id, ri.Checklist, ri.Position)
 			// The usual change, an item and its one event, is one
 			// statement on Postgres: a round trip less for every click.
 			if e, ok := loneEvent(change); ok && db.dialect.name == postgresDialect.name {
@@ -394,24 +386,24 @@ func (db *DB) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn fun
 			}
 		}
 		var added []string
-		for _, u := range r.ParticipantIDs {
-			if !slices.Contains(before.ParticipantIDs, u) {
+		for _, u := range ri.Run.ParticipantIDs {
+			if !slices.Contains(before.Run.ParticipantIDs, u) {
 				added = append(added, u)
 			}
 		}
 		if err := insertParticipants(ctx, tx, id, added); err != nil {
 			return err
 		}
-		r.ParticipantIDs = slices.Compact(slices.Sorted(slices.Values(r.ParticipantIDs)))
+		ri.Run.ParticipantIDs = slices.Compact(slices.Sorted(slices.Values(ri.Run.ParticipantIDs)))
 		return db.saveChange(ctx, tx, id, change)
 	})
 	if fnErr != nil {
-		return bot.Run{}, fnErr
+		return bot.RunItem{}, fnErr
 	}
 	if err != nil {
-		return bot.Run{}, fmt.Errorf("update item of run %s: %w", id, err)
+		return bot.RunItem{}, fmt.Errorf("update item of run %s: %w", id, err)
 	}
-	return r, nil
+	return ri, nil
 }
 
 // runForItem reads the run's row, FOR KEY SHARE (see the top of this
@@ -429,12 +421,12 @@ func (db *DB) runForItem(ctx context.Context, tx *sqlx.Tx, id string) (bot.Run, 
 	return r, nil
 }
 
-// itemsForItem fills in r's items and locks ref's among them FOR UPDATE,
-// in one statement, and reports where that item is. The locked row is
-// its latest version, whatever the wait; the others are as the statement
-// began, which is as good as any moment during the change: no item moves
-// while the run is held FOR KEY SHARE.
-func (db *DB) itemsForItem(ctx context.Context, tx *sqlx.Tx, r *bot.Run, ref bot.ItemRef) (slot, bool, error) {
+// itemForItem locks ref's item of run r FOR UPDATE and returns it, as its
+// latest version whatever the wait, with r around it. When ref names no
+// item, it reads all of r's items instead, so that UpdateItem's fn can
+// say why (see bot.RunItem): no item moves while the run is held FOR KEY
+// SHARE.
+func (db *DB) itemForItem(ctx context.Context, tx *sqlx.Tx, r bot.Run, ref bot.ItemRef) (bot.RunItem, error) {
 	where, args := `checklist = ? AND position = ?`, []any{r.ID, ref.Checklist, ref.Item}
 	switch {
 	case ref.ItemID != "":
@@ -442,55 +434,23 @@ func (db *DB) itemsForItem(ctx context.Context, tx *sqlx.Tx, r *bot.Run, ref bot
 	case ref.Checklist < 0 || ref.Item < 0 || ref.Checklist > math.MaxInt32 || ref.Item > math.MaxInt32:
 		where, args = `1 = 0`, []any{r.ID} // no such item, nor a valid INTEGER
 	}
-	q := `WITH target AS (SELECT ` + itemRowColumns + ` FROM run_items
-		WHERE run_id = ? AND ` + where + db.dialect.forUpdate + `)
-		SELECT 1 = 1 AS target, ` + itemRowColumns + ` FROM target
-		UNION ALL
-		SELECT 1 = 0 AS target, ` + itemRowColumns + ` FROM run_items WHERE run_id = ?
-		ORDER BY target, checklist, position`
-	// Scanned by hand (see scanItems).
-	res, err := db.queryPrepared(ctx, tx, tx.Rebind(q), append(args, r.ID)...)
+	q := `SELECT ` + itemRowColumns + ` FROM run_items WHERE run_id = ? AND ` + where + db.dialect.forUpdate
+	rows, err := scanItems(db.queryPrepared(ctx, tx, tx.Rebind(q), args...))
 	if err != nil {
-		return slot{}, false, err
+		return bot.RunItem{}, err
 	}
-	defer res.Close()
-	var (
-		target itemRow
-		found  bool
-		all    = make([]bot.Run, 1)
-		items  []itemRow
-	)
-	for res.Next() {
-		var (
-			isTarget bool
-			row      itemRow
-		)
-		if err := res.Scan(append([]any{&isTarget}, row.fields()...)...); err != nil {
-			return slot{}, false, err
+	if len(rows) == 0 {
+		runs := []bot.Run{r}
+		if err := loadItems(ctx, tx, runs); err != nil {
+			return bot.RunItem{}, err
 		}
-		if isTarget {
-			target, found = row, true
-			continue
-		}
-		items = append(items, row)
+		return bot.RunItem{Run: runs[0]}, nil
 	}
-	if err := res.Err(); err != nil {
-		return slot{}, false, err
+	t := rows[0]
+	if t.Checklist >= len(r.Checklists) {
+		return bot.RunItem{}, fmt.Errorf("run %s: item %s is in checklist %d, but the run has %d checklists", r.ID, t.ID, t.Checklist, len(r.Checklists))
 	}
-	all[0] = *r
-	if err := fillItems(all, items); err != nil {
-		return slot{}, false, err
-	}
-	*r = all[0]
-	if !found {
-		return slot{ref.Checklist, ref.Item}, false, nil
-	}
-	at := slot{target.Checklist, target.Position}
-	if at.checklist >= len(r.Checklists) || at.position >= len(r.Checklists[at.checklist].Items) {
-		return slot{}, false, fmt.Errorf("run %s: item %s at checklist %d position %d is outside its checklists", r.ID, target.ID, at.checklist, at.position)
-	}
-	r.Checklists[at.checklist].Items[at.position] = target.item()
-	return at, true, nil
+	return bot.RunItem{Run: r, Checklist: t.Checklist, Position: t.Position, Item: t.item(), Found: true}, nil
 }
 
 // idSeparator joins IDs aggregated in one column: no ID holds it.
@@ -520,22 +480,23 @@ func cloneRun(r bot.Run) bot.Run {
 }
 
 // onlyItemChanged returns an error when after differs from before in more
-// than the item at (when found) and added participants: UpdateItem saves
+// than its item (when found) and added participants: UpdateItem saves
 // nothing else, so a caller changing more has a bug, refused rather than
 // half saved.
-func onlyItemChanged(before, after bot.Run, at slot, found bool) error {
-	b, a := cloneRun(before), cloneRun(after)
-	if found && len(a.Checklists) == len(b.Checklists) && len(a.Checklists[at.checklist].Items) == len(b.Checklists[at.checklist].Items) {
-		a.Checklists[at.checklist].Items[at.position] = bot.ChecklistItem{}
-		b.Checklists[at.checklist].Items[at.position] = bot.ChecklistItem{}
+func onlyItemChanged(before, after bot.RunItem) error {
+	b, a := before, after
+	b.Run, a.Run = cloneRun(before.Run), cloneRun(after.Run)
+	if b.Found {
+		a.Item, b.Item = bot.ChecklistItem{}, bot.ChecklistItem{}
 	}
-	a.ParticipantIDs, b.ParticipantIDs = nil, nil
+	a.Run.ParticipantIDs, b.Run.ParticipantIDs = nil, nil
 	if !reflect.DeepEqual(a, b) {
-		return fmt.Errorf("update item of run %s: the change touches more than its item (found: %v, checklist %d, item %d)", before.ID, found, at.checklist, at.position)
+		return fmt.Errorf("update item of run %s: the change touches more than its item (found: %v, checklist %d, item %d)",
+			before.Run.ID, before.Found, before.Checklist, before.Position)
 	}
-	for _, u := range before.ParticipantIDs {
-		if !slices.Contains(after.ParticipantIDs, u) {
-			return fmt.Errorf("update item of run %s: the change removes participant %s", before.ID, u)
+	for _, u := range before.Run.ParticipantIDs {
+		if !slices.Contains(after.Run.ParticipantIDs, u) {
+			return fmt.Errorf("update item of run %s: the change removes participant %s", before.Run.ID, u)
 		}
 	}
 	return nil

@@ -34,17 +34,20 @@ func BenchmarkItemUpdate(b *testing.B) {
 					b.ResetTimer()
 					for n := range b.N {
 						c, i := n/16%4, n%16
-						fn := func(r *bot.Run) (bot.RunChange, error) {
-							it := &r.Checklists[c].Items[i]
+						toggle := func(it *bot.ChecklistItem) (bot.RunChange, error) {
 							it.State = map[bool]string{true: bot.ItemClosed, false: bot.ItemOpen}[it.State != bot.ItemClosed]
 							return bot.RunChange{Events: []bot.TimelineEvent{testEvent(fmt.Sprintf("%s-e%d", id, n), 5, 5)}}, nil
 						}
 						t0 := time.Now()
 						var err error
 						if how == "UpdateItem" {
-							_, err = db.UpdateItem(ctx, id, bot.ItemRef{Checklist: c, Item: i}, fn)
+							_, err = db.UpdateItem(ctx, id, bot.ItemRef{Checklist: c, Item: i}, func(ri *bot.RunItem) (bot.RunChange, error) {
+								return toggle(&ri.Item)
+							})
 						} else {
-							_, err = db.UpdateRun(ctx, id, fn)
+							_, err = db.UpdateRun(ctx, id, func(r *bot.Run) (bot.RunChange, error) {
+								return toggle(&r.Checklists[c].Items[i])
+							})
 						}
 						if err != nil {
 							b.Fatal(err)

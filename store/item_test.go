@@ -35,10 +35,12 @@ func busyRun(id string, lists, perList int) bot.Run {
 
 // closeItem is an UpdateItem callback closing the item at (c, i) with an
 // event named id.
-func closeItem(c, i int, id string) func(*bot.Run) (bot.RunChange, error) {
-	return func(r *bot.Run) (bot.RunChange, error) {
-		it := &r.Checklists[c].Items[i]
-		it.State, it.StateModified = bot.ItemClosed, 5
+func closeItem(c, i int, id string) func(*bot.RunItem) (bot.RunChange, error) {
+	return func(ri *bot.RunItem) (bot.RunChange, error) {
+		if !ri.Found || ri.Checklist != c || ri.Position != i {
+			return bot.RunChange{}, fmt.Errorf("UpdateItem gave item %s at %d %d (found %v), want the one at %d %d", ri.Item.ID, ri.Checklist, ri.Position, ri.Found, c, i)
+		}
+		ri.Item.State, ri.Item.StateModified = bot.ItemClosed, 5
 		return bot.RunChange{Events: []bot.TimelineEvent{testEvent(id, 5, 5)}}, nil
 	}
 }
@@ -60,19 +62,15 @@ func TestUpdateItemConcurrently(t *testing.T) {
 			wg.Go(func() {
 				<-start
 				id := fmt.Sprintf("c%d-i%d", n/perList, n%perList)
-				_, errs[n] = db.UpdateItem(ctx, "run1", bot.ItemRef{ItemID: id}, func(r *bot.Run) (bot.RunChange, error) {
-					for ci := range r.Checklists {
-						for ii := range r.Checklists[ci].Items {
-							if it := &r.Checklists[ci].Items[ii]; it.ID == id {
-								if it.State == bot.ItemClosed {
-									return bot.RunChange{}, fmt.Errorf("item %s closed twice", id)
-								}
-								it.State = bot.ItemClosed
-								return bot.RunChange{Events: []bot.TimelineEvent{testEvent("e-"+id, 5, 5)}}, nil
-							}
-						}
+				_, errs[n] = db.UpdateItem(ctx, "run1", bot.ItemRef{ItemID: id}, func(ri *bot.RunItem) (bot.RunChange, error) {
+					switch {
+					case !ri.Found || ri.Item.ID != id:
+						return bot.RunChange{}, fmt.Errorf("item %s not found", id)
+					case ri.Item.State == bot.ItemClosed:
+						return bot.RunChange{}, fmt.Errorf("item %s closed twice", id)
 					}
-					return bot.RunChange{}, fmt.Errorf("item %s not found", id)
+					ri.Item.State = bot.ItemClosed
+					return bot.RunChange{Events: []bot.TimelineEvent{testEvent("e-"+id, 5, 5)}}, nil
 				})
 			})
 		}
@@ -132,10 +130,10 @@ func TestUpdateItemLocks(t *testing.T) {
 	inside, release := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
 	go func() {
-		_, err := db.UpdateItem(ctx, "run1", bot.ItemRef{Checklist: 0, Item: 0}, func(r *bot.Run) (bot.RunChange, error) {
+		_, err := db.UpdateItem(ctx, "run1", bot.ItemRef{Checklist: 0, Item: 0}, func(ri *bot.RunItem) (bot.RunChange, error) {
 			close(inside)
 			<-release
-			return closeItem(0, 0, "e-first")(r)
+			return closeItem(0, 0, "e-first")(ri)
 		})
 		first <- err
 	}()
@@ -162,8 +160,8 @@ func TestUpdateItemLocks(t *testing.T) {
 	var sawSame, sawMove string
 	same, move := make(chan error, 1), make(chan error, 1)
 	go func() {
-		_, err := db.UpdateItem(ctx, "run1", bot.ItemRef{Checklist: 0, Item: 0}, func(r *bot.Run) (bot.RunChange, error) {
-			sawSame = r.Checklists[0].Items[0].State
+		_, err := db.UpdateItem(ctx, "run1", bot.ItemRef{Checklist: 0, Item: 0}, func(ri *bot.RunItem) (bot.RunChange, error) {
+			sawSame = ri.Item.State
 			return bot.RunChange{}, nil
 		})
 		same <- err
@@ -212,17 +210,20 @@ func TestUpdateItemRefusesMore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, fn := range map[string]func(*bot.Run){
-			"name":         func(r *bot.Run) { r.Name = "Renamed" },
-			"other item":   func(r *bot.Run) { r.Checklists[1].Items[2].State = bot.ItemClosed },
-			"remove item":  func(r *bot.Run) { r.Checklists[0].Items = r.Checklists[0].Items[:2] },
-			"participant":  func(r *bot.Run) { r.ParticipantIDs = nil },
-			"checklist":    func(r *bot.Run) { r.Checklists[0].Title = "Other" },
-			"active stage": func(r *bot.Run) { r.ActiveStage = 1 },
+		for name, fn := range map[string]func(*bot.RunItem){
+			"name":         func(ri *bot.RunItem) { ri.Run.Name = "Renamed" },
+			"run id":       func(ri *bot.RunItem) { ri.Run.ID = "run2" },
+			"position":     func(ri *bot.RunItem) { ri.Position = 2 },
+			"checklist":    func(ri *bot.RunItem) { ri.Checklist = 1 },
+			"found":        func(ri *bot.RunItem) { ri.Found = false },
+			"add item":     func(ri *bot.RunItem) { ri.Run.Checklists[0].Items = []bot.ChecklistItem{{Title: "New"}} },
+			"participant":  func(ri *bot.RunItem) { ri.Run.ParticipantIDs = nil },
+			"title":        func(ri *bot.RunItem) { ri.Run.Checklists[0].Title = "Other" },
+			"active stage": func(ri *bot.RunItem) { ri.Run.ActiveStage = 1 },
 		} {
-			_, err := db.UpdateItem(ctx, "run1", bot.ItemRef{Checklist: 0, Item: 1}, func(r *bot.Run) (bot.RunChange, error) {
-				r.Checklists[0].Items[1].State = bot.ItemClosed
-				fn(r)
+			_, err := db.UpdateItem(ctx, "run1", bot.ItemRef{Checklist: 0, Item: 1}, func(ri *bot.RunItem) (bot.RunChange, error) {
+				ri.Item.State = bot.ItemClosed
+				fn(ri)
 				return bot.RunChange{Events: []bot.TimelineEvent{testEvent("e-"+name, 1, 1)}}, nil
 			})
 			if err == nil {
@@ -237,28 +238,47 @@ func TestUpdateItemRefusesMore(t *testing.T) {
 			t.Errorf("refused updates changed the run (-before +after):\n%s", diff)
 		}
 
-		// Added participants are saved; an unknown item reaches the callback
-		// (to say why), and nothing is saved.
-		r, err := db.UpdateItem(ctx, "run1", bot.ItemRef{ItemID: "c1-i2"}, func(r *bot.Run) (bot.RunChange, error) {
-			r.Checklists[1].Items[2].AssigneeID = "u9"
-			r.ParticipantIDs = append(r.ParticipantIDs, "u9")
+		// Added participants are saved, and the callback sees the item
+		// where it is, in a run without its other items.
+		ri, err := db.UpdateItem(ctx, "run1", bot.ItemRef{ItemID: "c1-i2"}, func(ri *bot.RunItem) (bot.RunChange, error) {
+			if !ri.Found || ri.Checklist != 1 || ri.Position != 2 || ri.Item.ID != "c1-i2" {
+				return bot.RunChange{}, fmt.Errorf("callback got %+v, want item c1-i2 at 1 2", ri)
+			}
+			ri.Item.AssigneeID = "u9"
+			ri.Run.ParticipantIDs = append(ri.Run.ParticipantIDs, "u9")
 			return bot.RunChange{}, nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Contains(r.ParticipantIDs, "u9") || r.Checklists[1].Items[2].AssigneeID != "u9" {
-			t.Errorf("assignee update returned %v, %+v", r.ParticipantIDs, r.Checklists[1].Items[2])
+		if !slices.Contains(ri.Run.ParticipantIDs, "u9") || ri.Item.AssigneeID != "u9" {
+			t.Errorf("assignee update returned %v, %+v", ri.Run.ParticipantIDs, ri.Item)
 		}
+		if len(ri.Run.Checklists) != 2 || ri.Run.Checklists[1].Title != before.Checklists[1].Title ||
+			len(ri.Run.Checklists[0].Items)+len(ri.Run.Checklists[1].Items) != 0 {
+			t.Errorf("run around the item: %+v, want its 2 checklists' titles and no items", ri.Run.Checklists)
+		}
+
+		// An unknown item reaches the callback, with all the run's items so
+		// that it can say why; nothing is saved, nor may it change.
 		for _, ref := range []bot.ItemRef{{Checklist: 5}, {Checklist: math.MaxInt64, Item: math.MinInt64}, {ItemID: "gone"}} {
 			called := false
-			_, err = db.UpdateItem(ctx, "run1", ref, func(r *bot.Run) (bot.RunChange, error) {
+			_, err = db.UpdateItem(ctx, "run1", ref, func(ri *bot.RunItem) (bot.RunChange, error) {
 				called = true
+				if ri.Found || len(ri.Run.Checklists) != 2 || len(ri.Run.Checklists[1].Items) != 3 {
+					return bot.RunChange{}, fmt.Errorf("callback got %+v, want not found and all the run's items", ri)
+				}
 				return bot.RunChange{}, bot.FieldErrorf("checklist", "no such item")
 			})
 			if !called || bot.ErrorCode(err) != bot.EInvalid {
 				t.Errorf("unknown item %+v: callback called %v, error %v; want called and EInvalid", ref, called, err)
 			}
+		}
+		if _, err = db.UpdateItem(ctx, "run1", bot.ItemRef{ItemID: "gone"}, func(ri *bot.RunItem) (bot.RunChange, error) {
+			ri.Item.State = bot.ItemClosed
+			return bot.RunChange{Events: []bot.TimelineEvent{testEvent("e-gone", 1, 1)}}, nil
+		}); err == nil {
+			t.Error("UpdateItem saved a change of an item it did not find")
 		}
 		got, err := db.RunState(ctx, "run1")
 		if err != nil {

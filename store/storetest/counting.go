@@ -65,7 +65,7 @@ func (s *Counting) RefreshPost(ctx context.Context, id string, force bool, show 
 }
 
 // UpdateItem counts and updates an item of the run.
-func (s *Counting) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
+func (s *Counting) UpdateItem(ctx context.Context, id string, ref bot.ItemRef, fn func(*bot.RunItem) (bot.RunChange, error)) (bot.RunItem, error) {
 	s.count("UpdateItem")
 	return s.Store.UpdateItem(ctx, id, ref, fn)
 }
