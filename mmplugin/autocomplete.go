@@ -24,7 +24,9 @@ func Autocomplete() *model.AutocompleteData {
 			if a.List != "" {
 				sub.AddDynamicListArgument(a.Help, ListURL(a.List), !a.Optional)
 			} else {
-				sub.AddNamedTextArgument("", a.Help, a.Usage, "", !a.Optional)
+				// Mattermost refuses an optional positional text argument
+				// (model.AutocompleteData.IsValid); the hint says it is.
+				sub.AddTextArgument(a.Help, textHint(a), "")
 			}
 		}
 		root.AddCommand(sub)
@@ -36,4 +38,13 @@ func Autocomplete() *model.AutocompleteData {
 // plugin.
 func ListURL(list string) string {
 	return PluginListPrefix[1:] + list
+}
+
+// textHint is the hint of a free-text argument: its usage, in brackets
+// when optional.
+func textHint(a commands.Arg) string {
+	if a.Optional {
+		return "[" + a.Usage + "]"
+	}
+	return a.Usage
 }
