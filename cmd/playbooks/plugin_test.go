@@ -276,7 +276,8 @@ func TestPluginMode(t *testing.T) {
 			exec := func(userID, text string) *model.CommandResponse {
 				t.Helper()
 				resp, appErr := e.plugin.ExecuteCommand(&plugin.Context{}, &model.CommandArgs{
-					Command: "/playbook " + text, UserId: userID, TeamId: team.Id, ChannelId: r.ChannelID, TriggerId: "trigger-" + text,
+					Command: "/playbook " + text, UserId: userID, TeamId: team.Id, ChannelId: r.ChannelID,
+					TriggerId: e.site.mm.IssueTrigger(userID, r.ChannelID),
 				})
 				if appErr != nil || resp == nil {
 					t.Fatalf("/playbook %s: %v", text, appErr)
@@ -288,6 +289,15 @@ func TestPluginMode(t *testing.T) {
 			}
 			if resp := exec(alice.Id, "info"); !strings.Contains(resp.Text, "`0 1` [x] Open a bridge") {
 				t.Errorf("/playbook info answered %q, want item 0 1 checked", resp.Text)
+			}
+			// A dialog opens with the command's trigger, and submits to the
+			// bot's own URL, never a /plugins one.
+			n := len(e.site.mm.Dialogs())
+			if resp := exec(alice.Id, "check"); resp.Text != "" {
+				t.Errorf("/playbook check (the picker) answered %+v, want nothing posted", resp)
+			}
+			if d, ok := e.site.mm.LastDialog(); !ok || len(e.site.mm.Dialogs()) != n+1 || d.URL != e.site.public+"/mattermost/dialog" {
+				t.Errorf("/playbook check opened %+v, want the picker submitting to %s/mattermost/dialog", d, e.site.public)
 			}
 			if resp := exec(bob.Id, "check 0 0"); resp.ResponseType != model.CommandResponseTypeEphemeral || strings.Contains(resp.Text, "Checked") {
 				t.Errorf("bob's /playbook check in a private run's channel answered %+v, want a refusal", resp)
