@@ -105,8 +105,9 @@ var allowed = map[string]rule{
 		thirdParty: []string{"github.com/mattermost/mattermost/server/public/model", "github.com/standard-webhooks/standard-webhooks/libraries"},
 	},
 	"mmplugin/companion": {
-		repo:       []string{"bot", "commands", "dialogs", "mmplugin"},
-		thirdParty: []string{"github.com/mattermost/mattermost/server/public/model", "github.com/mattermost/mattermost/server/public/plugin"},
+		repo:           []string{"bot", "commands", "dialogs", "mmplugin"},
+		thirdParty:     []string{"github.com/mattermost/mattermost/server/public/model", "github.com/mattermost/mattermost/server/public/plugin"},
+		testThirdParty: []string{"github.com/stretchr/testify/mock"},
 	},
 	"cmd/playbooks-plugin": {
 		repo:       []string{"bot", "commands", "dialogs", "mmplugin", "mmplugin/companion"},

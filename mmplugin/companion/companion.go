@@ -230,8 +230,13 @@ func (p *Plugin) list(w http.ResponseWriter, r *http.Request, userID string) {
 		return
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg := botError(resp)
+		p.API.LogWarn("the bot refused an autocomplete list", "list", name, "status", resp.StatusCode, "error", msg)
+		writeError(w, resp.StatusCode, msg, "")
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, io.LimitReader(resp.Body, mmplugin.MaxBody))
 }
 
