@@ -210,8 +210,9 @@ already runs, keep its secret instead (or move the old one to PLAYBOOKS_SECRET_P
 so that the buttons already posted keep working). PLAYBOOKS_MATTERMOST_PLUGIN_SECRET is
 the plugin's Shared secret above: the two must be equal. No command tokens are needed:
 the plugin's /playbook is in every team. With several teams, run setup --plugin for each
-(it adds the bot to the team) and keep the first run's secrets: the plugin has one
-Shared secret for all teams.
+(it adds the bot to the team) and keep the first run's PLAYBOOKS_SECRET and Shared
+secret (the plugin has one for all teams), but the last run's bot token: each run
+revokes the bot tokens earlier runs issued.
 
 %sPLAYBOOKS_MATTERMOST_URL=%s
 PLAYBOOKS_MATTERMOST_BOT_TOKEN=%s

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -39,16 +40,30 @@ type pluginEnv struct {
 
 func newPluginEnv(t *testing.T, dbURL string) *pluginEnv {
 	t.Helper()
-	e := &pluginEnv{site: newMMSite(t), secret: "plugin-secret-0123456789abcdef-0123456789"}
+	e := &pluginEnv{site: newMMSite(t)}
 	e.bob = e.site.mm.AddUser("bob", e.site.team.Id)
-	env := printedEnv(t, e.site.setup(t, "acme"))
-	delete(env, "PLAYBOOKS_MATTERMOST_COMMAND_TOKENS") // plugin mode alone: no custom slash command
-	env["PLAYBOOKS_MATTERMOST_PLUGIN_SECRET"] = e.secret
+	// Set up as an admin does: setup --plugin, its environment for serve
+	// and its Shared secret for the plugin's settings.
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"mattermost", "setup", "--plugin", "--url", e.site.mm.URL, "--token", e.site.mm.AddToken(e.site.admin.Id),
+		"--team", "acme", "--public-url", e.site.public}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatalf("mattermost setup --plugin: %v", err)
+	}
+	env := map[string]string{}
+	for _, m := range envLine.FindAllStringSubmatch(out.String(), -1) {
+		env[m[1]] = m[2]
+	}
+	shared := regexp.MustCompile(`(?m)^Shared secret: +(\S+)$`).FindStringSubmatch(out.String())
+	if shared == nil || env["PLAYBOOKS_MATTERMOST_PLUGIN_SECRET"] != shared[1] || env["PLAYBOOKS_MATTERMOST_COMMAND_TOKENS"] != "" {
+		t.Fatalf("setup --plugin printed no Shared secret equal to PLAYBOOKS_MATTERMOST_PLUGIN_SECRET, or command tokens:\n%s", out.String())
+	}
+	e.secret = shared[1]
 	env["PLAYBOOKS_DATABASE_URL"] = dbURL
 	e.srv = startServer(t, env)
 
 	e.api = &plugintest.API{}
 	e.api.On("LoadPluginConfiguration", mock.Anything).Run(func(args mock.Arguments) {
+		// The Bot server URL is where this test's server listens.
 		b, _ := json.Marshal(map[string]string{"BotURL": e.srv.URL, "Secret": e.secret})
 		if err := json.Unmarshal(b, args.Get(0)); err != nil {
 			t.Error(err)
