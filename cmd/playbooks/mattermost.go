@@ -143,21 +143,28 @@ func printSetup(w io.Writer, c mattermost.SetupConfig, public *url.URL, res matt
 		fmt.Fprintf(w, "Revoked: %d bot access token(s) an earlier setup issued; a running serve must restart with the new one below.\n", res.Revoked)
 	}
 	printNotes(w, res)
+	printServeEnv(w, c, public, res, secret, `With several teams, list every team's
+command token in PLAYBOOKS_MATTERMOST_COMMAND_TOKENS, comma-separated.`,
+		"PLAYBOOKS_MATTERMOST_COMMAND_TOKENS="+res.CommandToken)
+}
+
+// printServeEnv prints the environment serve needs, after a paragraph that
+// ends with more, with line for the way Mattermost's commands reach it.
+func printServeEnv(w io.Writer, c mattermost.SetupConfig, public *url.URL, res mattermost.SetupResult, secret, more, line string) {
 	listen, note := listenFor(public)
 	fmt.Fprintf(w, `
 Start the server with this environment. PLAYBOOKS_SECRET is new and random: if a server
 already runs, keep its secret instead (or move the old one to PLAYBOOKS_SECRET_PREVIOUS,
-so that the buttons already posted keep working). With several teams, list every team's
-command token in PLAYBOOKS_MATTERMOST_COMMAND_TOKENS, comma-separated.
+so that the buttons already posted keep working). %s
 
 %sPLAYBOOKS_MATTERMOST_URL=%s
 PLAYBOOKS_MATTERMOST_BOT_TOKEN=%s
-PLAYBOOKS_MATTERMOST_COMMAND_TOKENS=%s
+%s
 PLAYBOOKS_PUBLIC_URL=%s
 PLAYBOOKS_LISTEN=%s
 PLAYBOOKS_SECRET=%s
 # PLAYBOOKS_DATABASE_URL=postgres://USER:PASSWORD@HOST/DB (default: the SQLite file ./data/playbooks.db)
-`, note, strings.TrimRight(c.SiteURL, "/"), res.BotToken, res.CommandToken, strings.TrimRight(c.PublicURL, "/"), listen, secret)
+`, more, note, strings.TrimRight(c.SiteURL, "/"), res.BotToken, line, strings.TrimRight(c.PublicURL, "/"), listen, secret)
 }
 
 // printNotes prints setup's warnings and where the bot's confirmations go.
@@ -203,23 +210,10 @@ then paste these settings into System Console > Plugins > Playbooks and enable t
 Bot server URL: %s
 Shared secret:  %s
 `, botURL, pluginSecret)
-	listen, note := listenFor(public)
-	fmt.Fprintf(w, `
-Start the server with this environment. PLAYBOOKS_SECRET is new and random: if a server
-already runs, keep its secret instead (or move the old one to PLAYBOOKS_SECRET_PREVIOUS,
-so that the buttons already posted keep working). PLAYBOOKS_MATTERMOST_PLUGIN_SECRET is
+	printServeEnv(w, c, public, res, secret, `PLAYBOOKS_MATTERMOST_PLUGIN_SECRET is
 the plugin's Shared secret above: the two must be equal. No command tokens are needed:
 the plugin's /playbook is in every team. With several teams, run setup --plugin for each
 (it adds the bot to the team) and keep the first run's PLAYBOOKS_SECRET and Shared
 secret (the plugin has one for all teams), but the last run's bot token: each run
-revokes the bot tokens earlier runs issued.
-
-%sPLAYBOOKS_MATTERMOST_URL=%s
-PLAYBOOKS_MATTERMOST_BOT_TOKEN=%s
-PLAYBOOKS_MATTERMOST_PLUGIN_SECRET=%s
-PLAYBOOKS_PUBLIC_URL=%s
-PLAYBOOKS_LISTEN=%s
-PLAYBOOKS_SECRET=%s
-# PLAYBOOKS_DATABASE_URL=postgres://USER:PASSWORD@HOST/DB (default: the SQLite file ./data/playbooks.db)
-`, note, strings.TrimRight(c.SiteURL, "/"), res.BotToken, pluginSecret, botURL, listen, secret)
+revokes the bot tokens earlier runs issued.`, "PLAYBOOKS_MATTERMOST_PLUGIN_SECRET="+pluginSecret)
 }
