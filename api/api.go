@@ -35,6 +35,11 @@ type Config struct {
 	// OAuthTokenTTL is the lifetime of the access tokens POST /oauth/token
 	// issues; DefaultOAuthTokenTTL when 0.
 	OAuthTokenTTL time.Duration
+	// Delegated, when set, authenticates the requests a trusted
+	// intermediary makes for a user (the companion Mattermost plugin):
+	// claimed reports whether r says it comes from one, and when it does,
+	// Delegated's answer alone decides; no bearer token is looked at.
+	Delegated func(r *http.Request) (a bot.Actor, claimed bool, err error)
 }
 
 // New returns the handler of the REST API. It panics when cfg.Service is
@@ -43,7 +48,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Service == nil {
 		panic("api.New: Config.Service is required")
 	}
-	s := &server{svc: cfg.Service, log: cfg.Logger, throttle: newThrottle(cfg.AuthThrottle), tokenTTL: cfg.OAuthTokenTTL,
+	s := &server{svc: cfg.Service, log: cfg.Logger, throttle: newThrottle(cfg.AuthThrottle), tokenTTL: cfg.OAuthTokenTTL, delegated: cfg.Delegated,
 		proxies: &throttle{trusted: cfg.AuthThrottle.TrustedProxies}}
 	if s.tokenTTL <= 0 {
 		s.tokenTTL = DefaultOAuthTokenTTL
@@ -61,10 +66,11 @@ func New(cfg Config) http.Handler {
 
 // server holds the dependencies of the handlers.
 type server struct {
-	svc      *bot.Service
-	log      *slog.Logger
-	router   *mux.Router
-	throttle *throttle // nil: no throttling
+	svc       *bot.Service
+	log       *slog.Logger
+	delegated func(*http.Request) (bot.Actor, bool, error) // nil: none
+	router    *mux.Router
+	throttle  *throttle // nil: no throttling
 	// proxies finds the client address the audit log records (audit.go),
 	// behind the trusted proxies whether throttling is on or off; only its
 	// clientAddr is used.

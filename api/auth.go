@@ -35,8 +35,14 @@ func (s *server) authenticate(r *http.Request) (bot.Actor, error) {
 	return a, err
 }
 
-// bearer returns the actor of the request's bearer token.
+// bearer returns the actor of the request's bearer token, or of the
+// intermediary's request (Config.Delegated) when it claims to be one.
 func (s *server) bearer(r *http.Request) (bot.Actor, error) {
+	if s.delegated != nil {
+		if a, claimed, err := s.delegated(r); claimed {
+			return a, err
+		}
+	}
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	if h == "" {
 		return bot.Actor{}, bot.Errorf(bot.EUnauthenticated, "missing bearer token: send Authorization: Bearer <token>")

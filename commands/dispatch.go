@@ -156,7 +156,7 @@ func checkArgCount(cmd Command, args []string) error {
 
 // argName is the name of argument i of cmd, as its usage spells it.
 func argName(cmd Command, i int) string {
-	f := strings.Fields(strings.NewReplacer("[", "", "]", "").Replace(cmd.Usage))
+	f := strings.Fields(strings.NewReplacer("[", "", "]", "").Replace(cmd.Usage()))
 	if i < len(f) {
 		return f[i]
 	}
@@ -179,7 +179,7 @@ func (d *Dispatcher) fail(ctx context.Context, c *call, err error) Response {
 
 // usageNote recalls the numbering for the commands that take indexes.
 func usageNote(cmd Command) string {
-	if strings.Contains(cmd.Usage, "<checklist>") {
+	if strings.Contains(cmd.Usage(), "<checklist>") {
 		return "\n" + indexNote
 	}
 	return ""

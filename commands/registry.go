@@ -6,20 +6,57 @@ import (
 )
 
 // Command is one /playbook subcommand. The registry (Commands) drives
-// dispatch, the help text and the autocomplete hint, so they cannot drift.
+// dispatch, the help text and the autocomplete (the hint of a custom slash
+// command, the Mattermost plugin's full autocomplete data), so they cannot
+// drift.
 type Command struct {
-	Name  string // what follows /playbook, e.g. "check"
-	Usage string // its arguments, e.g. "[<checklist> <item>]"; "" when none
-	Help  string // one sentence
+	Name string // what follows /playbook, e.g. "check"
+	Args []Arg  // its arguments, in order
+	Help string // one sentence
 
 	needsRun bool // runs against the run of the request's channel
 	min, max int  // argument counts; max < 0 means any number
 	handle   handler
 }
 
+// Arg is one argument of a command, as its usage spells it and as
+// autocomplete offers it.
+type Arg struct {
+	Usage    string // as typed, e.g. "<checklist> <item>" (may be several words), "next|prev"
+	Help     string // what to give, shown by autocomplete
+	Optional bool
+	// List names the suggestions autocomplete offers (see
+	// Dispatcher.Suggest); "" for free text.
+	List string
+}
+
+// The suggestion lists an Arg may name.
+const (
+	ListItems      = "items"      // "<checklist> <item>" pairs of the channel's run, with their titles
+	ListChecklists = "checklists" // checklist indexes of the channel's run
+	ListStages     = "stages"     // next and prev, with the stage each leads to
+	ListUsers      = "users"      // @usernames of the channel's run: its owner and participants
+)
+
+// Lists are the suggestion lists Args may name.
+func Lists() []string { return []string{ListItems, ListChecklists, ListStages, ListUsers} }
+
+// Usage is the command's arguments, e.g. "[<checklist> <item>]"; "" when
+// it takes none.
+func (c Command) Usage() string {
+	parts := make([]string, len(c.Args))
+	for i, a := range c.Args {
+		parts[i] = a.Usage
+		if a.Optional {
+			parts[i] = "[" + a.Usage + "]"
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
 // UsageLine is the command as typed, e.g. "/playbook check [<checklist> <item>]".
 func (c Command) UsageLine() string {
-	return strings.TrimSpace("/playbook " + c.Name + " " + c.Usage)
+	return strings.TrimSpace("/playbook " + c.Name + " " + c.Usage())
 }
 
 // handler answers one command. c.run is set when the command needs a run.
@@ -38,19 +75,23 @@ func registry() []Command {
 			needsRun: true, handle: (*Dispatcher).restartRun},
 		{Name: "update", Help: "Post a status update and set a reminder for the next one.",
 			needsRun: true, handle: (*Dispatcher).updateStatus},
-		{Name: "check", Usage: "[<checklist> <item>]",
+		{Name: "check", Args: []Arg{itemArg(true)},
 			Help:     "Check an open item or uncheck a checked one; without arguments, pick the item from a list.",
 			needsRun: true, max: 2, handle: (*Dispatcher).checkItem},
-		{Name: "checkadd", Usage: "<checklist> [<title>]",
+		{Name: "checkadd", Args: []Arg{
+			{Usage: "<checklist>", Help: "The checklist to add the item to", List: ListChecklists},
+			{Usage: "<title>", Help: "The new item's title; without it, a dialog asks", Optional: true}},
 			Help:     "Add an item to a checklist; without a title, a dialog asks for it.",
 			needsRun: true, min: 1, max: -1, handle: (*Dispatcher).addItem},
-		{Name: "checkremove", Usage: "<checklist> <item>", Help: "Remove an item from a checklist.",
+		{Name: "checkremove", Args: []Arg{itemArg(false)}, Help: "Remove an item from a checklist.",
 			needsRun: true, min: 2, max: 2, handle: (*Dispatcher).removeItem},
-		{Name: "assign", Usage: "<checklist> <item> <@user|user-id>", Help: "Assign an item to someone.",
+		{Name: "assign", Args: []Arg{itemArg(false), userArg(false, "Who to assign it to")}, Help: "Assign an item to someone.",
 			needsRun: true, min: 3, max: 3, handle: (*Dispatcher).assignItem},
-		{Name: "owner", Usage: "[<@user|user-id>]", Help: "Show the run's owner, or hand the run to someone else.",
+		{Name: "owner", Args: []Arg{userArg(true, "The new owner; without it, the current owner is shown")},
+			Help:     "Show the run's owner, or hand the run to someone else.",
 			needsRun: true, max: 1, handle: (*Dispatcher).owner},
-		{Name: "stage", Usage: "next|prev", Help: "Move the run to its next or previous stage.",
+		{Name: "stage", Args: []Arg{{Usage: "next|prev", Help: "Where to move the run", List: ListStages}},
+			Help:     "Move the run to its next or previous stage.",
 			needsRun: true, min: 1, max: 1, handle: (*Dispatcher).stage},
 		{Name: "info", Help: "Show the run: owner, status, stage and numbered checklists.",
 			needsRun: true, handle: (*Dispatcher).info},
@@ -67,6 +108,21 @@ func registry() []Command {
 		{Name: "help", Help: "Show this help.",
 			handle: (*Dispatcher).help},
 	}
+}
+
+// itemArg is the "<checklist> <item>" argument of the commands about one
+// item.
+func itemArg(optional bool) Arg {
+	help := "The item"
+	if optional {
+		help = "The item; without it, pick it from a list"
+	}
+	return Arg{Usage: "<checklist> <item>", Help: help, Optional: optional, List: ListItems}
+}
+
+// userArg is a user argument.
+func userArg(optional bool, help string) Arg {
+	return Arg{Usage: "<@user|user-id>", Help: help, Optional: optional, List: ListUsers}
 }
 
 // Commands returns the registry: every subcommand with its name, argument

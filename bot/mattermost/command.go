@@ -28,33 +28,45 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid command token", http.StatusUnauthorized)
 		return
 	}
-	userID, teamID, channelID := f.Get("user_id"), f.Get("team_id"), f.Get("channel_id")
+	writeAnswer(w, h.execute(r, f.Get("user_id"), f.Get("team_id"), f.Get("channel_id"), f.Get("trigger_id"), f.Get("text")))
+}
+
+// execute runs a /playbook command for the user in a team's channel, as
+// the slash command's request (command) or the plugin (pluginCommand)
+// gives it: one path for both. It returns Mattermost's answer; nil for
+// none (a dialog was opened), which is answered {}.
+func (h *Handler) execute(r *http.Request, userID, teamID, channelID, triggerID, text string) *model.CommandResponse {
 	if userID == "" || teamID == "" || channelID == "" {
-		writeCommand(w, commands.Response{Text: "This request lacks user_id, team_id or channel_id; it did not come from Mattermost."})
-		return
+		return commandResponse(commands.Response{Text: "This request lacks user_id, team_id or channel_id; it did not come from Mattermost."})
 	}
 	if !ValidID(userID) || !ValidID(teamID) || !ValidID(channelID) {
-		writeCommand(w, commands.Response{Text: "This request's user_id, team_id or channel_id is not a Mattermost ID; it did not come from Mattermost."})
-		return
+		return commandResponse(commands.Response{Text: "This request's user_id, team_id or channel_id is not a Mattermost ID; it did not come from Mattermost."})
 	}
 	resp := h.disp.Dispatch(r.Context(), commands.Request{
 		Platform: Platform, Actor: actor(userID, teamID), TeamID: teamID, ChannelID: channelID,
-		Text: strings.TrimSpace(f.Get("text")),
+		Text: strings.TrimSpace(text),
 	})
 	if resp.Dialog != nil {
 		d := *resp.Dialog
-		err := h.client.OpenDialog(r.Context(), DialogTrigger{UserID: userID, ChannelID: channelID, TriggerID: f.Get("trigger_id")}, d)
+		err := h.client.OpenDialog(r.Context(), DialogTrigger{UserID: userID, ChannelID: channelID, TriggerID: triggerID}, d)
 		if err != nil {
 			msg := h.userMessage(r, err, "user_id", userID, "channel_id", channelID, "callback_id", d.CallbackID)
-			writeCommand(w, commands.Response{Text: "The dialog could not be opened: " + msg})
-			return
+			return commandResponse(commands.Response{Text: "The dialog could not be opened: " + msg})
 		}
 		if resp.Text == "" {
-			chatkit.WriteJSON(w, http.StatusOK, struct{}{})
-			return
+			return nil
 		}
 	}
-	writeCommand(w, resp)
+	return commandResponse(resp)
+}
+
+// writeAnswer writes execute's answer, with status 200.
+func writeAnswer(w http.ResponseWriter, resp *model.CommandResponse) {
+	if resp == nil {
+		chatkit.WriteJSON(w, http.StatusOK, struct{}{})
+		return
+	}
+	chatkit.WriteJSON(w, http.StatusOK, resp)
 }
 
 // commandToken returns the token of a slash command request: from the
@@ -66,12 +78,13 @@ func commandToken(r *http.Request) string {
 	return r.PostForm.Get("token")
 }
 
-// writeCommand answers a slash command with resp's text, ephemeral unless
-// resp.InChannel (then it becomes a post of the user who typed it).
-func writeCommand(w http.ResponseWriter, resp commands.Response) {
+// commandResponse is the answer to a slash command of resp's text,
+// ephemeral unless resp.InChannel (then it becomes a post of the user who
+// typed it).
+func commandResponse(resp commands.Response) *model.CommandResponse {
 	typ := model.CommandResponseTypeEphemeral
 	if resp.InChannel {
 		typ = model.CommandResponseTypeInChannel
 	}
-	chatkit.WriteJSON(w, http.StatusOK, model.CommandResponse{ResponseType: typ, Text: resp.Text})
+	return &model.CommandResponse{ResponseType: typ, Text: resp.Text}
 }

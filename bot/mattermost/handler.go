@@ -17,16 +17,21 @@ import (
 	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/dialogs"
+	"github.com/playbooks-bot/playbooks/mmplugin"
 )
 
 // HandlerConfig is what a Handler needs. Client, Dispatcher and Service
-// are required, and at least one command token.
+// are required, and at least one command token or a Plugin verifier.
 type HandlerConfig struct {
 	commands.HandlerBase
 	Client *Client
 	// CommandTokens are the tokens of the /playbook slash commands
 	// registered in Mattermost, one per team; any of them is accepted.
 	CommandTokens []string
+	// Plugin, when set, verifies the requests of the companion plugin
+	// (plugin mode): commands and autocomplete lists it forwards for the
+	// users Mattermost names. Without it, those are refused.
+	Plugin *mmplugin.Verifier
 }
 
 // Handler serves what Mattermost sends the bot: slash commands, dialog
@@ -40,6 +45,7 @@ type Handler struct {
 	svc    *bot.Service
 	signer *dialogs.Signer
 	tokens [][sha256.Size]byte
+	plugin *mmplugin.Verifier
 	log    *slog.Logger
 	mux    *http.ServeMux
 }
@@ -55,7 +61,7 @@ func NewHandler(c HandlerConfig) (*Handler, error) {
 	if c.Client == nil || c.Dispatcher == nil || c.Service == nil {
 		return nil, errors.New("mattermost: a handler needs a client, a dispatcher and a service")
 	}
-	h := &Handler{client: c.Client, disp: c.Dispatcher, svc: c.Service, signer: c.Signer, log: c.Logger}
+	h := &Handler{client: c.Client, disp: c.Dispatcher, svc: c.Service, signer: c.Signer, log: c.Logger, plugin: c.Plugin}
 	if h.signer == nil {
 		h.signer = c.Client.signer
 	}
@@ -67,8 +73,8 @@ func NewHandler(c HandlerConfig) (*Handler, error) {
 			h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
 		}
 	}
-	if len(h.tokens) == 0 {
-		return nil, errors.New("mattermost: a handler needs at least one slash command token")
+	if len(h.tokens) == 0 && h.plugin == nil {
+		return nil, errors.New("mattermost: a handler needs at least one slash command token, or the plugin's verifier")
 	}
 	h.mux = h.routes()
 	return h, nil

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/playbooks-bot/playbooks/mmplugin"
 )
 
 // Paths Handler serves. Setup registers CommandPath as the slash command's
@@ -25,5 +27,10 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.Handle("POST "+DialogPath, h.guard(model.SubmitDialogResponse{Error: "internal error"}, h.dialogSubmission))
 	mux.Handle("POST "+ActionsPath, h.guard(
 		model.PostActionIntegrationResponse{EphemeralText: "internal error"}, h.action))
+	// The companion plugin's calls (mmplugin): refused unless plugin mode
+	// is on.
+	mux.Handle("POST "+mmplugin.CommandPath, h.guard(
+		model.CommandResponse{ResponseType: model.CommandResponseTypeEphemeral, Text: "internal error"}, h.pluginCommand))
+	mux.Handle("GET "+mmplugin.ListPath+"{list}", h.guard([]model.AutocompleteListItem{}, h.pluginList))
 	return mux
 }

@@ -20,7 +20,11 @@ type SetupConfig struct {
 	Team        string // the team's name or ID
 	PublicURL   string // where Mattermost reaches this bot, e.g. https://playbooks.example.com
 	BotUsername string // "playbooks" when empty
-	HTTPClient  *http.Client
+	// Plugin is plugin mode: the companion plugin registers /playbook, so
+	// setup registers no command and deletes the custom /playbook command
+	// an earlier setup registered (two /playbook commands would collide).
+	Plugin     bool
+	HTTPClient *http.Client
 }
 
 // SetupResult is what the server needs to talk to Mattermost.
@@ -29,9 +33,12 @@ type SetupResult struct {
 	BotUserID    string
 	BotUsername  string
 	BotToken     string
-	CommandToken string
-	CommandURL   string
+	CommandToken string   // empty in plugin mode
+	CommandURL   string   // empty in plugin mode
 	Created      []string // what was created, as opposed to reused
+	// Removed is what was deleted: in plugin mode, the custom /playbook
+	// command of an earlier setup.
+	Removed []string
 	// Revoked counts the bot tokens an earlier setup issued that this one
 	// revoked: they stop working at once.
 	Revoked int
@@ -49,6 +56,9 @@ type SetupResult struct {
 // bot's other tokens alone.
 const TokenDescription = "playbooks server"
 
+// commandTrigger is the slash command's trigger, /playbook.
+const commandTrigger = "playbook"
+
 // permissionEphemeral is the permission POST /posts/ephemeral needs.
 const permissionEphemeral = "create_post_ephemeral"
 
@@ -58,7 +68,9 @@ const permissionEphemeral = "create_post_ephemeral"
 // the bot and the command are reused, and only a new bot token is issued
 // (Mattermost never shows an existing one again); the tokens earlier runs
 // issued are then revoked, so that no forgotten token stays valid. It also
-// reports whether the bot may post ephemeral messages.
+// reports whether the bot may post ephemeral messages. In plugin mode
+// (c.Plugin) it registers no command and deletes the team's custom
+// /playbook command instead, if it has one.
 func Setup(ctx context.Context, c SetupConfig) (SetupResult, error) {
 	if c.SiteURL == "" || c.AdminToken == "" || c.Team == "" || c.PublicURL == "" {
 		return SetupResult{}, errors.New("setup needs --url, --token, --team and --public-url")
@@ -125,16 +137,29 @@ func Setup(ctx context.Context, c SetupConfig) (SetupResult, error) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("could not read the bot's roles to check %s: %v", permissionEphemeral, err))
 	}
 
-	res.CommandURL = strings.TrimRight(c.PublicURL, "/") + "/mattermost/command"
-	cmd := &model.Command{
-		TeamId: team.Id, Trigger: "playbook", Method: model.CommandMethodPost, URL: res.CommandURL,
-		DisplayName: "Playbooks", Description: "Run incident playbooks",
-		AutoComplete: true, AutoCompleteDesc: "Run and drive incident playbooks",
-		AutoCompleteHint: commands.AutocompleteHint(), Username: c.BotUsername,
-	}
 	existing, _, err := cl.ListCommands(ctx, team.Id, true)
 	if err != nil {
 		return res, fmt.Errorf("list slash commands of team %s: %w", team.Name, err)
+	}
+	if c.Plugin {
+		for _, e := range existing {
+			if e.Trigger != commandTrigger || e.DeleteAt != 0 || e.PluginId != "" {
+				continue
+			}
+			if _, err := cl.DeleteCommand(ctx, e.Id); err != nil {
+				return res, fmt.Errorf("delete the custom /playbook command %s (the plugin registers its own): %w", e.Id, err)
+			}
+			res.Removed = append(res.Removed, fmt.Sprintf("custom /playbook slash command %s (-> %s)", e.Id, e.URL))
+		}
+		return res, nil
+	}
+
+	res.CommandURL = strings.TrimRight(c.PublicURL, "/") + "/mattermost/command"
+	cmd := &model.Command{
+		TeamId: team.Id, Trigger: commandTrigger, Method: model.CommandMethodPost, URL: res.CommandURL,
+		DisplayName: "Playbooks", Description: "Run incident playbooks",
+		AutoComplete: true, AutoCompleteDesc: "Run and drive incident playbooks",
+		AutoCompleteHint: commands.AutocompleteHint(), Username: c.BotUsername,
 	}
 	for _, e := range existing {
 		if e.Trigger == cmd.Trigger && e.DeleteAt == 0 {

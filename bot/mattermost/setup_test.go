@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mattermost/mattermost/server/public/model"
@@ -121,5 +122,80 @@ func TestSetupEphemeralPermission(t *testing.T) {
 	mm.GrantRole(model.SystemUserRoleId, mmtest.PermissionEphemeral)
 	if res, err = mattermost.Setup(context.Background(), cfg); err != nil || !res.EphemeralAllowed {
 		t.Errorf("after the grant: EphemeralAllowed %v, %v; want true", res.EphemeralAllowed, err)
+	}
+}
+
+// TestSetupPlugin checks setup in plugin mode: it does what setup does
+// (bot, team membership, a new token revoking the earlier one) but
+// registers no command, and deletes the custom /playbook command an
+// earlier setup registered, since the plugin registers its own; other
+// commands, and other teams' /playbook, are left alone.
+func TestSetupPlugin(t *testing.T) {
+	mm := mmtest.New(t)
+	team, other := mm.AddTeam("acme"), mm.AddTeam("other")
+	admin := mm.AddAdmin("root", team.Id, other.Id)
+	ctx := context.Background()
+	cfg := mattermost.SetupConfig{SiteURL: mm.URL, AdminToken: mm.AddToken(admin.Id), Team: "acme", PublicURL: "https://bot.example/"}
+	mm.RegisterCommand(team.Id, "deploy", "https://ci.example/deploy")
+	mm.RegisterCommand(other.Id, "playbook", "https://bot.example/mattermost/command")
+
+	first, err := mattermost.Setup(ctx, cfg) // not in plugin mode
+	if err != nil {
+		t.Fatal(err)
+	}
+	var playbook *model.Command
+	for _, c := range mm.Commands(team.Id) {
+		if c.Trigger == "playbook" {
+			playbook = c
+		}
+	}
+	if playbook == nil {
+		t.Fatalf("the first setup registered no /playbook: %+v", mm.Commands(team.Id))
+	}
+
+	cfg.Plugin = true
+	res, err := mattermost.Setup(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BotUserID != first.BotUserID || res.TeamID != team.Id || res.BotToken == "" || res.BotToken == first.BotToken ||
+		res.Revoked != 1 || res.CommandToken != "" || res.CommandURL != "" || len(res.Warnings) != 0 {
+		t.Errorf("plugin setup %+v, first %+v: want the same bot, a new token revoking the first, no command", res, first)
+	}
+	if !slices.Equal(res.Created, []string{"bot access token"}) {
+		t.Errorf("plugin setup created %v, want only a token", res.Created)
+	}
+	if len(res.Removed) != 1 || !strings.Contains(res.Removed[0], playbook.Id) || !strings.Contains(res.Removed[0], "/playbook") {
+		t.Errorf("plugin setup removed %q, want the /playbook command %s", res.Removed, playbook.Id)
+	}
+	for _, c := range mm.Commands(team.Id) {
+		switch {
+		case c.Trigger == "playbook" && c.DeleteAt == 0:
+			t.Errorf("a /playbook command is left after the plugin setup: %+v", c)
+		case c.Trigger == "deploy" && c.DeleteAt != 0:
+			t.Errorf("the plugin setup deleted another command: %+v", c)
+		}
+	}
+	if n := len(mm.Commands(team.Id)); n != 2 {
+		t.Errorf("%d commands of the team, deleted included; want 2 (/deploy and the deleted /playbook): none created", n)
+	}
+	if cmds := mm.Commands(other.Id); len(cmds) != 1 || cmds[0].DeleteAt != 0 {
+		t.Errorf("another team's /playbook: %+v, want it untouched", cmds)
+	}
+	api := model.NewAPIv4Client(mm.URL)
+	api.SetToken(res.BotToken)
+	if me, _, err := api.GetMe(ctx, ""); err != nil || me.Id != first.BotUserID {
+		t.Errorf("the plugin setup's token does not act for the bot: %v", err)
+	}
+
+	again, err := mattermost.Setup(ctx, cfg)
+	if err != nil || len(again.Removed) != 0 || len(mm.Commands(team.Id)) != 2 {
+		t.Errorf("a second plugin setup: removed %q, %v, commands %+v; want nothing removed or created", again.Removed, err, mm.Commands(team.Id))
+	}
+
+	fresh := mm.AddTeam("fresh")
+	cfg.Team = "fresh"
+	if res, err := mattermost.Setup(ctx, cfg); err != nil || len(res.Removed) != 0 || len(mm.Commands(fresh.Id)) != 0 {
+		t.Errorf("plugin setup of a team without commands: %+v, %v, commands %+v; want none", res, err, mm.Commands(fresh.Id))
 	}
 }

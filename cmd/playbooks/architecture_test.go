@@ -66,7 +66,7 @@ var allowed = map[string]rule{
 		repo: []string{"bot"},
 	},
 	"bot/mattermost": {
-		repo:           []string{"bot", "bot/chatkit", "commands", "dialogs"},
+		repo:           []string{"bot", "bot/chatkit", "commands", "dialogs", "mmplugin"},
 		thirdParty:     []string{"github.com/mattermost/"},
 		testRepo:       []string{"bot/chattest", "bot/mattermost/mmtest", "store", "store/storetest"},
 		testThirdParty: []string{"github.com/google/go-cmp"},
@@ -90,12 +90,28 @@ var allowed = map[string]rule{
 		testThirdParty: []string{"github.com/prometheus/common/", "github.com/prometheus/client_model", "github.com/google/go-cmp"},
 	},
 	"cmd/playbooks": {
-		repo:       []string{"api", "bot", "bot/chatkit", "bot/mattermost", "bot/slack", "commands", "dialogs", "observe", "store", "webhook"},
+		repo:       []string{"api", "bot", "bot/chatkit", "bot/mattermost", "bot/slack", "commands", "dialogs", "mmplugin", "observe", "store", "webhook"},
 		thirdParty: []string{"github.com/peterbourgon/ff/v4"},
-		testRepo:   []string{"bot/mattermost/mmtest", "bot/slack/slacktest", "browsertest", "store/storetest"},
+		testRepo:   []string{"bot/mattermost/mmtest", "bot/slack/slacktest", "browsertest", "mmplugin/companion", "store/storetest"},
 		testThirdParty: []string{"github.com/lib/pq", "github.com/mattermost/mattermost/server/public/model",
+			"github.com/mattermost/mattermost/server/public/plugin", "github.com/stretchr/testify/mock",
 			"github.com/standard-webhooks/standard-webhooks/libraries", "mvdan.cc/sh/", "github.com/prometheus/common/",
 			"github.com/prometheus/client_model", "golang.org/x/oauth2"},
+	},
+	// The companion Mattermost plugin: the contract both sides share, the
+	// plugin, its executable.
+	"mmplugin": {
+		repo:       []string{"bot", "commands", "dialogs"},
+		thirdParty: []string{"github.com/mattermost/mattermost/server/public/model", "github.com/standard-webhooks/standard-webhooks/libraries"},
+	},
+	"mmplugin/companion": {
+		repo:           []string{"bot", "commands", "dialogs", "mmplugin"},
+		thirdParty:     []string{"github.com/mattermost/mattermost/server/public/model", "github.com/mattermost/mattermost/server/public/plugin"},
+		testThirdParty: []string{"github.com/stretchr/testify/mock"},
+	},
+	"cmd/playbooks-plugin": {
+		repo:       []string{"bot", "commands", "dialogs", "mmplugin", "mmplugin/companion"},
+		thirdParty: []string{"github.com/mattermost/mattermost/server/public/plugin"},
 	},
 	// Test fakes: production packages of their own, for tests only.
 	"bot/chattest":          {repo: []string{"bot"}},

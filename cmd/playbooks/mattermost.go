@@ -31,13 +31,17 @@ func (c *cli) mattermostCommand() *ff.Command {
 		"PLAYBOOKS_PUBLIC_URL": "public-url", "PLAYBOOKS_MATTERMOST_BOT_USERNAME": "bot-username",
 	}
 	c.bind(fs, append(settingsNamed("PLAYBOOKS_MATTERMOST_URL", "PLAYBOOKS_PUBLIC_URL"), mattermostSetupSettings...), flagNames)
+	plugin := fs.BoolLong("plugin", "plugin mode: register no /playbook command (the companion plugin does) and delete the one an "+
+		"earlier setup registered; print the plugin's settings and a PLAYBOOKS_MATTERMOST_PLUGIN_SECRET (see README, Mattermost plugin mode)")
 	setup := &ff.Command{
 		Name:      "setup",
 		Usage:     "playbooks mattermost setup --url URL --token ADMIN_TOKEN --team TEAM --public-url BOT_URL [flags]",
 		ShortHelp: "create the bot account and register /playbook in a team; print serve's environment",
 		LongHelp: `Creates (or reuses) the bot account and the /playbook slash command in a team,
 and prints the environment serve needs. Run again, it issues a new bot token
-and revokes the ones earlier runs issued.
+and revokes the ones earlier runs issued. With --plugin, the companion
+Mattermost plugin registers /playbook instead: setup deletes the custom
+/playbook command, if any, and prints the plugin's two settings.
 
 ` + envHelp,
 		Flags: fs,
@@ -59,7 +63,7 @@ and revokes the ones earlier runs issued.
 		return mattermostSetup(ctx, mattermost.SetupConfig{
 			SiteURL: get("PLAYBOOKS_MATTERMOST_URL"), AdminToken: get("PLAYBOOKS_MATTERMOST_ADMIN_TOKEN"),
 			Team: get("PLAYBOOKS_MATTERMOST_TEAM"), PublicURL: get("PLAYBOOKS_PUBLIC_URL"),
-			BotUsername: get("PLAYBOOKS_MATTERMOST_BOT_USERNAME"),
+			BotUsername: get("PLAYBOOKS_MATTERMOST_BOT_USERNAME"), Plugin: *plugin,
 		}, c.stdout)
 	}
 	mm := &ff.Command{
@@ -91,6 +95,14 @@ func mattermostSetup(ctx context.Context, c mattermost.SetupConfig, stdout io.Wr
 	res, err := mattermost.Setup(ctx, c)
 	if err != nil {
 		return fmt.Errorf("mattermost setup: %w", err)
+	}
+	if c.Plugin {
+		pluginSecret, err := newSecret()
+		if err != nil {
+			return err
+		}
+		printPluginSetup(stdout, c, public, res, secret, pluginSecret)
+		return nil
 	}
 	printSetup(stdout, c, public, res, secret)
 	return nil
@@ -130,6 +142,33 @@ func printSetup(w io.Writer, c mattermost.SetupConfig, public *url.URL, res matt
 	if res.Revoked > 0 {
 		fmt.Fprintf(w, "Revoked: %d bot access token(s) an earlier setup issued; a running serve must restart with the new one below.\n", res.Revoked)
 	}
+	printNotes(w, res)
+	printServeEnv(w, c, public, res, secret, `With several teams, list every team's
+command token in PLAYBOOKS_MATTERMOST_COMMAND_TOKENS, comma-separated.`,
+		"PLAYBOOKS_MATTERMOST_COMMAND_TOKENS="+res.CommandToken)
+}
+
+// printServeEnv prints the environment serve needs, after a paragraph that
+// ends with more, with line for the way Mattermost's commands reach it.
+func printServeEnv(w io.Writer, c mattermost.SetupConfig, public *url.URL, res mattermost.SetupResult, secret, more, line string) {
+	listen, note := listenFor(public)
+	fmt.Fprintf(w, `
+Start the server with this environment. PLAYBOOKS_SECRET is new and random: if a server
+already runs, keep its secret instead (or move the old one to PLAYBOOKS_SECRET_PREVIOUS,
+so that the buttons already posted keep working). %s
+
+%sPLAYBOOKS_MATTERMOST_URL=%s
+PLAYBOOKS_MATTERMOST_BOT_TOKEN=%s
+%s
+PLAYBOOKS_PUBLIC_URL=%s
+PLAYBOOKS_LISTEN=%s
+PLAYBOOKS_SECRET=%s
+# PLAYBOOKS_DATABASE_URL=postgres://USER:PASSWORD@HOST/DB (default: the SQLite file ./data/playbooks.db)
+`, more, note, strings.TrimRight(c.SiteURL, "/"), res.BotToken, line, strings.TrimRight(c.PublicURL, "/"), listen, secret)
+}
+
+// printNotes prints setup's warnings and where the bot's confirmations go.
+func printNotes(w io.Writer, res mattermost.SetupResult) {
 	for _, warning := range res.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", warning)
 	}
@@ -144,19 +183,37 @@ role (PUT /api/v4/roles/{id}/patch); Team Edition has no role for bots alone, so
 it to every user.
 `, res.BotUsername)
 	}
-	listen, note := listenFor(public)
-	fmt.Fprintf(w, `
-Start the server with this environment. PLAYBOOKS_SECRET is new and random: if a server
-already runs, keep its secret instead (or move the old one to PLAYBOOKS_SECRET_PREVIOUS,
-so that the buttons already posted keep working). With several teams, list every team's
-command token in PLAYBOOKS_MATTERMOST_COMMAND_TOKENS, comma-separated.
+}
 
-%sPLAYBOOKS_MATTERMOST_URL=%s
-PLAYBOOKS_MATTERMOST_BOT_TOKEN=%s
-PLAYBOOKS_MATTERMOST_COMMAND_TOKENS=%s
-PLAYBOOKS_PUBLIC_URL=%s
-PLAYBOOKS_LISTEN=%s
-PLAYBOOKS_SECRET=%s
-# PLAYBOOKS_DATABASE_URL=postgres://USER:PASSWORD@HOST/DB (default: the SQLite file ./data/playbooks.db)
-`, note, strings.TrimRight(c.SiteURL, "/"), res.BotToken, res.CommandToken, strings.TrimRight(c.PublicURL, "/"), listen, secret)
+// printPluginSetup prints what setup --plugin did, the two settings of the
+// companion plugin, and the environment serve needs in plugin mode: the
+// plugin secret instead of command tokens.
+func printPluginSetup(w io.Writer, c mattermost.SetupConfig, public *url.URL, res mattermost.SetupResult, secret, pluginSecret string) {
+	created, removed := "nothing new (all reused)", "nothing"
+	if len(res.Created) > 0 {
+		created = strings.Join(res.Created, ", ")
+	}
+	if len(res.Removed) > 0 {
+		removed = strings.Join(res.Removed, ", ") + " (the plugin registers /playbook itself)"
+	}
+	fmt.Fprintf(w, "Mattermost is ready for the Playbooks plugin: team %s, bot user %s, no custom /playbook command\nCreated: %s\nRemoved: %s\n",
+		res.TeamID, res.BotUserID, created, removed)
+	if res.Revoked > 0 {
+		fmt.Fprintf(w, "Revoked: %d bot access token(s) an earlier setup issued; a running serve must restart with the new one below.\n", res.Revoked)
+	}
+	printNotes(w, res)
+	botURL := strings.TrimRight(c.PublicURL, "/")
+	fmt.Fprintf(w, `
+Install the plugin bundle (scripts/plugin-bundle builds it; see README, "Mattermost plugin mode"),
+then paste these settings into System Console > Plugins > Playbooks and enable the plugin:
+
+Bot server URL: %s
+Shared secret:  %s
+`, botURL, pluginSecret)
+	printServeEnv(w, c, public, res, secret, `PLAYBOOKS_MATTERMOST_PLUGIN_SECRET is
+the plugin's Shared secret above: the two must be equal. No command tokens are needed:
+the plugin's /playbook is in every team. With several teams, run setup --plugin for each
+(it adds the bot to the team) and keep the first run's PLAYBOOKS_SECRET and Shared
+secret (the plugin has one for all teams), but the last run's bot token: each run
+revokes the bot tokens earlier runs issued.`, "PLAYBOOKS_MATTERMOST_PLUGIN_SECRET="+pluginSecret)
 }

@@ -275,3 +275,74 @@ func TestSetupPrintsServeEnvironment(t *testing.T) {
 		t.Errorf("https public URL: want the default port and a note on the TLS proxy:\n%s", httpsOut)
 	}
 }
+
+// TestSetupPluginPrintsSettings runs `mattermost setup --plugin` after a
+// plain setup, as an admin moving to the companion plugin would: the
+// /playbook command the first registered is deleted and none is created;
+// it prints the plugin's two settings, and an environment serve accepts,
+// in plugin mode, whose PLAYBOOKS_MATTERMOST_PLUGIN_SECRET is the printed
+// Shared secret, without command tokens.
+func TestSetupPluginPrintsSettings(t *testing.T) {
+	s := newMMSite(t)
+	plain := printedEnv(t, s.setup(t, "acme"))
+	var cmdID string
+	for _, c := range s.mm.Commands(s.team.Id) {
+		cmdID = c.Id
+	}
+	setupPlugin := func() string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"mattermost", "setup", "--plugin", "--url", s.mm.URL, "--token", s.mm.AddToken(s.admin.Id),
+			"--team", "acme", "--public-url", s.public + "/"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+			t.Fatalf("mattermost setup --plugin: %v", err)
+		}
+		return out.String()
+	}
+	out := setupPlugin()
+
+	cmds := s.mm.Commands(s.team.Id)
+	if len(cmds) != 1 || cmds[0].Id != cmdID || cmds[0].DeleteAt == 0 {
+		t.Errorf("commands after setup --plugin: %+v, want only the first setup's /playbook, deleted", cmds)
+	}
+	if !strings.Contains(out, "Removed: custom /playbook slash command "+cmdID) {
+		t.Errorf("setup --plugin does not say it removed /playbook %s:\n%s", cmdID, out)
+	}
+	botURL := regexp.MustCompile(`(?m)^Bot server URL: (\S+)$`).FindStringSubmatch(out)
+	shared := regexp.MustCompile(`(?m)^Shared secret: +(\S+)$`).FindStringSubmatch(out)
+	if botURL == nil || botURL[1] != s.public || shared == nil || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(shared[1]) {
+		t.Fatalf("setup --plugin printed no plugin settings (Bot server URL %s, a Shared secret of 32 random bytes in hex):\n%s", s.public, out)
+	}
+	if !strings.Contains(out, "System Console > Plugins > Playbooks") || !strings.Contains(out, `README, "Mattermost plugin mode"`) {
+		t.Errorf("setup --plugin does not say where the settings go or where the bundle is explained:\n%s", out)
+	}
+	if strings.Contains(out, "COMMAND_TOKENS") {
+		t.Errorf("setup --plugin prints command tokens:\n%s", out)
+	}
+	env := map[string]string{}
+	for _, m := range envLine.FindAllStringSubmatch(out, -1) {
+		env[m[1]] = m[2]
+	}
+	if env["PLAYBOOKS_MATTERMOST_PLUGIN_SECRET"] != shared[1] {
+		t.Errorf("PLAYBOOKS_MATTERMOST_PLUGIN_SECRET=%q, the Shared secret %q: want them equal", env["PLAYBOOKS_MATTERMOST_PLUGIN_SECRET"], shared[1])
+	}
+	if env["PLAYBOOKS_SECRET"] == shared[1] || env["PLAYBOOKS_SECRET"] == plain["PLAYBOOKS_SECRET"] {
+		t.Errorf("PLAYBOOKS_SECRET %q: want a new secret of its own", env["PLAYBOOKS_SECRET"])
+	}
+	c, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("the printed environment is refused: %v\n%s", err, out)
+	}
+	m, _ := c.Chats[mattermost.Platform].(mattermostConfig)
+	if m.PluginSecret != shared[1] || len(m.CommandTokens) != 0 || m.URL != s.mm.URL || m.PublicURL != s.public ||
+		m.BotToken == "" || m.BotToken == plain["PLAYBOOKS_MATTERMOST_BOT_TOKEN"] {
+		t.Errorf("config from the printed environment: %+v", m)
+	}
+
+	again := setupPlugin()
+	if !strings.Contains(again, "Removed: nothing\n") || len(s.mm.Commands(s.team.Id)) != 1 {
+		t.Errorf("a second setup --plugin: commands %+v, output:\n%s", s.mm.Commands(s.team.Id), again)
+	}
+	if regexp.MustCompile(`(?m)^Shared secret: +(\S+)$`).FindStringSubmatch(again)[1] == shared[1] {
+		t.Error("two setups printed the same Shared secret: it is not random")
+	}
+}

@@ -66,7 +66,13 @@ type started struct {
 	chat    bot.Chat
 	auth    bot.ExternalAuth
 	handler func(svc *bot.Service) (http.Handler, error)
+	// delegated, when not nil, makes the REST API's authentication of an
+	// intermediary's requests (api.Config.Delegated); nil from it for none.
+	delegated func(svc *bot.Service) (delegatedAuth, error)
 }
+
+// delegatedAuth is api.Config.Delegated.
+type delegatedAuth = func(r *http.Request) (bot.Actor, bool, error)
 
 // loadPlatforms reads every registered platform's configuration into
 // c.Chats, keyed by platform name; unconfigured platforms have no key.

@@ -98,14 +98,21 @@ func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (
 	sc.Chat = sc.Platforms[names[0]]
 	svc := bot.NewService(sc)
 
+	var delegated delegatedAuth
 	for i, p := range configured {
 		h, err := chats[i].handler(svc)
 		if err != nil {
 			return nil, nil, "", err
 		}
 		mux.Handle(p.prefix, h)
+		if chats[i].delegated != nil && delegated == nil {
+			if delegated, err = chats[i].delegated(svc); err != nil {
+				return nil, nil, "", err
+			}
+		}
 	}
-	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle, OAuthTokenTTL: cfg.OAuthTokenTTL}))
+	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle, OAuthTokenTTL: cfg.OAuthTokenTTL,
+		Delegated: delegated}))
 	return outer, svc, strings.Join(names, ","), nil
 }
 

@@ -346,6 +346,26 @@ func (s *Server) updateCommand(w http.ResponseWriter, r *http.Request, me string
 	writeJSON(w, http.StatusOK, old)
 }
 
+// deleteCommand deletes a custom command as Mattermost 10 does: it is
+// marked deleted (DeleteAt), so that it is listed no more, its trigger is
+// free again, and deleting it again is a 404, as for an unknown ID.
+func (s *Server) deleteCommand(w http.ResponseWriter, r *http.Request, me string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.isAdmin(me) {
+		forbidden(w)
+		return
+	}
+	i := slices.IndexFunc(s.commands, func(c *model.Command) bool { return c.Id == r.PathValue("id") && c.DeleteAt == 0 })
+	if i < 0 {
+		appError(w, http.StatusNotFound, "app.command.getcommand.app_error", "Unable to get the command.")
+		return
+	}
+	now := s.millis()
+	s.commands[i].DeleteAt, s.commands[i].UpdateAt = now, now
+	writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+}
+
 // validCommand checks a command's team, trigger, URL and method, and that
 // no other command of the team (but the one of ID self) has its trigger.
 func (s *Server) validCommand(w http.ResponseWriter, c *model.Command, self string) bool {

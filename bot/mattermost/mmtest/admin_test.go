@@ -2,6 +2,7 @@ package mmtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"testing"
@@ -140,5 +141,60 @@ func TestRoles(t *testing.T) {
 	}
 	if _, resp, _ := api.GetRoleByName(ctx, "no_such_role"); status(resp) != http.StatusNotFound {
 		t.Errorf("unknown role: %d, want 404", status(resp))
+	}
+}
+
+// TestDeleteCommand checks DELETE /commands/{id} as Mattermost 10 answers
+// it: 200 {"status":"OK"} for an admin; the command is then marked deleted,
+// no longer listed and its trigger free again; an unknown or already
+// deleted ID is a 404; a user who is no admin gets 403 and deletes nothing.
+func TestDeleteCommand(t *testing.T) {
+	ctx := context.Background()
+	mm := mmtest.New(t)
+	team := mm.AddTeam("acme")
+	admin := client(mm, mm.AddToken(mm.AddAdmin("root", team.Id).Id))
+	alice := client(mm, mm.AddToken(mm.AddUser("alice", team.Id).Id))
+	cmd, _, err := admin.CreateCommand(ctx, &model.Command{TeamId: team.Id, Trigger: "playbook",
+		Method: model.CommandMethodPost, URL: "https://bot.example/mattermost/command"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if resp, err := alice.DeleteCommand(ctx, cmd.Id); err == nil || status(resp) != http.StatusForbidden {
+		t.Errorf("a user deleting a command: %d %v, want 403", status(resp), err)
+	}
+	if cmds := mm.Commands(team.Id); len(cmds) != 1 || cmds[0].DeleteAt != 0 {
+		t.Fatalf("after a refused delete: %+v, want the command intact", cmds)
+	}
+
+	// The raw answer, as the wire has it.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, mm.URL+"/api/v4/commands/"+cmd.Id, nil)
+	req.Header.Set("Authorization", "Bearer "+admin.AuthToken)
+	raw, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]string
+	err = json.NewDecoder(raw.Body).Decode(&body)
+	raw.Body.Close()
+	if raw.StatusCode != http.StatusOK || err != nil || body["status"] != "OK" {
+		t.Errorf("delete: %d %v %v, want 200 {\"status\":\"OK\"}", raw.StatusCode, body, err)
+	}
+	cmds := mm.Commands(team.Id)
+	if len(cmds) != 1 || cmds[0].DeleteAt == 0 {
+		t.Errorf("after the delete: %+v, want the command kept, marked deleted", cmds)
+	}
+	if listed, _, err := admin.ListCommands(ctx, team.Id, true); err != nil || len(listed) != 0 {
+		t.Errorf("list after the delete: %+v %v, want none", listed, err)
+	}
+	if resp, err := admin.DeleteCommand(ctx, cmd.Id); err == nil || status(resp) != http.StatusNotFound {
+		t.Errorf("deleting it again: %d %v, want 404", status(resp), err)
+	}
+	if resp, err := admin.DeleteCommand(ctx, model.NewId()); err == nil || status(resp) != http.StatusNotFound {
+		t.Errorf("deleting an unknown command: %d %v, want 404", status(resp), err)
+	}
+	if _, _, err := admin.CreateCommand(ctx, &model.Command{TeamId: team.Id, Trigger: "playbook",
+		Method: model.CommandMethodPost, URL: "https://bot.example/mattermost/command"}); err != nil {
+		t.Errorf("the deleted command's trigger is not free again: %v", err)
 	}
 }

@@ -40,6 +40,7 @@ func (s *Server) routes() http.Handler {
 	api("GET /commands", s.listCommands)
 	api("POST /commands", s.createCommand)
 	api("PUT /commands/{id}", s.updateCommand)
+	api("DELETE /commands/{id}", s.deleteCommand)
 	api("POST /channels/direct", s.createDirectChannel)
 	api("GET /users/{id}/tokens", s.listTokens)
 	api("POST /users/tokens/revoke", s.revokeToken)
