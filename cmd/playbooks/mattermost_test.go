@@ -20,7 +20,7 @@ import (
 
 // freeAddr returns a loopback address nothing listens on, for a server
 // whose own URL must be known before it starts (Mattermost calls it back).
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ type mmSite struct {
 	public       string
 }
 
-func newMMSite(t *testing.T) *mmSite {
+func newMMSite(t testing.TB) *mmSite {
 	mm := mmtest.New(t)
 	s := &mmSite{mm: mm, team: mm.AddTeam("acme"), public: "http://" + freeAddr(t)}
 	s.admin = mm.AddAdmin("root", s.team.Id)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"github.com/stretchr/testify/mock"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
 	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/mmplugin"
 	"github.com/playbooks-bot/playbooks/mmplugin/companion"
@@ -38,7 +40,12 @@ type pluginEnv struct {
 	cmd    *model.Command // what the plugin registered
 }
 
-func newPluginEnv(t *testing.T, dbURL string) *pluginEnv {
+func newPluginEnv(t testing.TB, dbURL string) *pluginEnv { return newPluginEnvWith(t, dbURL, false) }
+
+// newPluginEnvWith is newPluginEnv; with slashCommand, the team also has
+// the custom /playbook command of a plain setup, and the bot its token:
+// both ways in at once, for comparing them.
+func newPluginEnvWith(t testing.TB, dbURL string, slashCommand bool) *pluginEnv {
 	t.Helper()
 	e := &pluginEnv{site: newMMSite(t)}
 	e.bob = e.site.mm.AddUser("bob", e.site.team.Id)
@@ -58,6 +65,9 @@ func newPluginEnv(t *testing.T, dbURL string) *pluginEnv {
 		t.Fatalf("setup --plugin printed no Shared secret equal to PLAYBOOKS_MATTERMOST_PLUGIN_SECRET, or command tokens:\n%s", out.String())
 	}
 	e.secret = shared[1]
+	if slashCommand {
+		env["PLAYBOOKS_MATTERMOST_COMMAND_TOKENS"] = e.site.mm.RegisterCommand(e.site.team.Id, "playbook", e.site.public+"/mattermost/command")
+	}
 	env["PLAYBOOKS_DATABASE_URL"] = dbURL
 	e.srv = startServer(t, env)
 
@@ -95,7 +105,7 @@ func newPluginEnv(t *testing.T, dbURL string) *pluginEnv {
 // serve sends a request to the plugin as Mattermost routes one to
 // /plugins/playbooks/<path>: the path without that prefix, and
 // Mattermost-User-Id set to the user it authenticated ("" for none).
-func (e *pluginEnv) serve(t *testing.T, userID, method, path string, body any) *httptest.ResponseRecorder {
+func (e *pluginEnv) serve(t testing.TB, userID, method, path string, body any) *httptest.ResponseRecorder {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -363,6 +373,78 @@ func TestPluginMode(t *testing.T) {
 			if code := do(replay); code != 401 {
 				t.Errorf("the same signed request again: %d, want 401", code)
 			}
+		})
+	}
+}
+
+// BenchmarkPluginPath measures what plugin mode adds: /playbook info
+// through the plugin's ExecuteCommand against the same command as
+// Mattermost's slash command request, and GET /runs through the plugin's
+// REST proxy against the bot's REST API with a Mattermost token, on
+// Postgres (the plugin path also records each request's message ID, to
+// refuse replays). The plugin here is called in process, as Mattermost's
+// RPC would call it; what it adds is one signed HTTP hop.
+//
+//	go test ./cmd/playbooks -run '^$' -bench PluginPath -benchtime 500x
+func BenchmarkPluginPath(b *testing.B) {
+	e := newPluginEnvWith(b, testDatabaseURLs(b)["postgres"], true)
+	alice, team := e.site.alice, e.site.team
+	w := e.serve(b, alice.Id, "POST", "/api/v0/playbooks", map[string]any{
+		"title": "Bench", "team_id": team.Id, "create_public_playbook_run": false,
+		"checklists": []any{map[string]any{"title": "All", "items": []any{map[string]any{"title": "Step"}}}},
+	})
+	var pb struct{ ID string }
+	if w.Code != 201 || json.Unmarshal(w.Body.Bytes(), &pb) != nil {
+		b.Fatalf("create playbook: %d %s", w.Code, w.Body)
+	}
+	w = e.serve(b, alice.Id, "POST", "/api/v0/runs", map[string]any{"name": "Bench run", "owner_user_id": alice.Id, "team_id": team.Id, "playbook_id": pb.ID})
+	var r bot.Run
+	if w.Code != 201 || json.Unmarshal(w.Body.Bytes(), &r) != nil {
+		b.Fatalf("create run: %d %s", w.Code, w.Body)
+	}
+	token := e.site.mm.AddToken(alice.Id)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		do   func() error
+	}{
+		{"info/slash-command", func() error {
+			_, err := e.site.mm.SlashCommand(ctx, mmtest.Slash{UserID: alice.Id, ChannelID: r.ChannelID, Text: "info"})
+			return err
+		}},
+		{"info/plugin", func() error {
+			resp, appErr := e.plugin.ExecuteCommand(&plugin.Context{}, &model.CommandArgs{Command: "/playbook info", UserId: alice.Id, TeamId: team.Id, ChannelId: r.ChannelID})
+			if appErr != nil || !strings.Contains(resp.Text, "Bench run") {
+				return fmt.Errorf("/playbook info: %v %+v", appErr, resp)
+			}
+			return nil
+		}},
+		{"runs/rest-token", func() error {
+			if code := call(b, "GET", e.srv.URL+"/plugins/playbooks/api/v0/runs?team_id="+team.Id, token, nil, nil); code != 200 {
+				return fmt.Errorf("GET runs: %d", code)
+			}
+			return nil
+		}},
+		{"runs/plugin", func() error {
+			if w := e.serve(b, alice.Id, "GET", "/api/v0/runs?team_id="+team.Id, nil); w.Code != 200 {
+				return fmt.Errorf("GET runs via the plugin: %d", w.Code)
+			}
+			return nil
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				err := bc.do()
+				lat = append(lat, time.Since(start))
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 		})
 	}
 }
