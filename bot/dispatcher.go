@@ -557,7 +557,7 @@ func (d *Dispatcher) reminderFired(j Job) {
 // transaction failed after the post, the record is written until it lands.
 func (d *Dispatcher) reminder(work context.Context, h *heldJob) {
 	j := h.job
-	out, err := d.svc.remind(h.ctx, j, func() error { return d.untilDue(h) })
+	out, sent, err := d.svc.remind(h.ctx, j, func() error { return d.untilDue(h) })
 	if out != reminderNotSent {
 		d.reminderFired(j)
 	}
@@ -566,7 +566,7 @@ func (d *Dispatcher) reminder(work context.Context, h *heldJob) {
 		return
 	case out == reminderPosted:
 		d.log.Warn("reminder posted but not recorded: recording it", "job_id", j.ID, "run_id", j.RunID, "error", err)
-		if d.record(work, j, "record reminder", func(ctx context.Context) error { return d.svc.recordReminder(ctx, j) }) {
+		if d.record(work, j, "record reminder", func(ctx context.Context) error { return d.svc.recordReminder(ctx, sent) }) {
 			now := d.now().UnixMilli()
 			d.record(work, j, "complete job", func(ctx context.Context) error { return d.store.CompleteJob(ctx, j.ID, d.owner, now) })
 		}

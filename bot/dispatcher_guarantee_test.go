@@ -460,3 +460,83 @@ func TestReminderLeaseShorter(t *testing.T) {
 		t.Errorf("webhook claimed for %d ms, want 30 000", l)
 	}
 }
+
+// runOutageStore is outageStore whose run writes fail too while it is
+// down: UpdateRun, and CompleteRunJob once its callback (which posts the
+// reminder) has run, as a transaction does when Postgres stops under it.
+type runOutageStore struct{ *outageStore }
+
+func (s runOutageStore) UpdateRun(ctx context.Context, id string, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
+	if err := s.fail(); err != nil {
+		return bot.Run{}, err
+	}
+	return s.DB.UpdateRun(ctx, id, fn)
+}
+
+func (s runOutageStore) CompleteRunJob(ctx context.Context, runID, jobID, owner string, now int64, fn func(*bot.Run) (bot.RunChange, error)) (bot.Run, error) {
+	return s.DB.CompleteRunJob(ctx, runID, jobID, owner, now, func(r *bot.Run) (bot.RunChange, error) {
+		c, err := fn(r)
+		if err == nil {
+			err = s.fail()
+		}
+		return c, err
+	})
+}
+
+// TestReminderRecordedAsPosted: when the database goes away between a
+// reminder's post and its record, the record written once it is back
+// says when the reminder was posted, not when the record landed: the
+// timeline must not show a reminder after a status update made meanwhile
+// (the fault suite's "reminder after a newer status update").
+func TestReminderRecordedAsPosted(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := runOutageStore{&outageStore{DB: storetest.Open(t, kind)}}
+			var (
+				mu  sync.Mutex
+				now = time.UnixMilli(1_800_000_000_000)
+			)
+			clock := func() time.Time {
+				mu.Lock()
+				defer mu.Unlock()
+				return now
+			}
+			posted := now.UnixMilli()
+			chat := &hookChat{postingChat: newPostingChat(), onReminder: func(bot.Run) { db.setDown(true) }}
+			svc := bot.NewService(bot.Config{Store: db, Chat: chat, Now: clock})
+			r := testRun(0)
+			j := reminderJob()
+			if err := db.CreateRun(ctx, r, nil, j); err != nil {
+				t.Fatal(err)
+			}
+			runUntil(t, bot.DispatcherConfig{Service: svc, Poll: 10 * time.Millisecond, Now: clock})
+			eventually(t, "the record of the reminder refused during the outage", func() bool { return db.refusedWrites() >= 3 })
+			mu.Lock()
+			now = now.Add(10 * time.Second) // the outage lasted 10 s
+			mu.Unlock()
+			db.setDown(false)
+			eventually(t, "the reminder recorded", func() bool {
+				got, err := db.DB.Run(ctx, r.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range got.TimelineEvents {
+					if e.EventType == bot.EventReminderSent {
+						if e.CreateAt != posted || e.EventAt != posted {
+							t.Errorf("reminder recorded at create %d, event %d; want both %d, when it was posted", e.CreateAt, e.EventAt, posted)
+						}
+						return true
+					}
+				}
+				return false
+			})
+			chat.mu.Lock()
+			defer chat.mu.Unlock()
+			if n := len(chat.posts[r.ChannelID]); n != 1 {
+				t.Errorf("reminder posted %d times, want 1", n)
+			}
+		})
+	}
+}

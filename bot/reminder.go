@@ -95,39 +95,44 @@ const (
 // (a newer update or a snooze cancelled it). An error means the reminder is
 // to be retried.
 func (s *Service) SendReminder(ctx context.Context, j Job) error {
-	out, err := s.remind(ctx, j, nil)
+	out, sent, err := s.remind(ctx, j, nil)
 	if out == reminderPosted {
-		return s.recordReminder(ctx, j)
+		return s.recordReminder(ctx, sent)
 	}
 	return err
 }
 
 // remind makes one attempt at the reminder job j; see SendReminder.
 // untilDue, when not nil, is called after the first look at the run and
-// before the run is locked, and its error ends the attempt.
-func (s *Service) remind(ctx context.Context, j Job, untilDue func() error) (reminderOutcome, error) {
+// before the run is locked, and its error ends the attempt. For
+// reminderPosted, it returns the timeline event the failed transaction
+// was to record, for recordReminder.
+func (s *Service) remind(ctx context.Context, j Job, untilDue func() error) (reminderOutcome, TimelineEvent, error) {
 	var p ReminderJob
 	if err := json.Unmarshal([]byte(j.Payload), &p); err != nil {
-		return reminderNotSent, Errorf(EInvalid, "reminder job %s has an invalid payload: %v", j.ID, err)
+		return reminderNotSent, TimelineEvent{}, Errorf(EInvalid, "reminder job %s has an invalid payload: %v", j.ID, err)
 	}
 	// A first look without the lock: a stale reminder takes no write lock,
 	// and the owner's name is looked up before the lock is taken.
 	pre, err := s.store.RunState(ctx, j.RunID)
 	if ErrorCode(err) == ENotFound {
-		return reminderNotSent, nil // the run is gone: nobody to remind
+		return reminderNotSent, TimelineEvent{}, nil // the run is gone: nobody to remind
 	} else if err != nil {
-		return reminderNotSent, err
+		return reminderNotSent, TimelineEvent{}, err
 	}
 	if reminderStale(&pre, p) {
-		return reminderNotSent, nil
+		return reminderNotSent, TimelineEvent{}, nil
 	}
 	owner := s.username(ctx, pre.Platform, pre.OwnerUserID)
 	if untilDue != nil {
 		if err := untilDue(); err != nil {
-			return reminderNotSent, err
+			return reminderNotSent, TimelineEvent{}, err
 		}
 	}
-	posted := false
+	var (
+		posted bool
+		sent   TimelineEvent // what records the post
+	)
 	decide := func(r *Run) (RunChange, error) {
 		if reminderStale(r, p) {
 			return RunChange{}, errStaleReminder
@@ -150,8 +155,8 @@ func (s *Service) remind(ctx context.Context, j Job, untilDue func() error) (rem
 				return RunChange{}, fmt.Errorf("post reminder of run %s in channel %s: %w", r.ID, r.ChannelID, err)
 			}
 		}
-		posted = true
-		return one(s.reminderEvent(j.ID, r, owner)), nil
+		posted, sent = true, s.reminderEvent(j.ID, r, owner)
+		return one(sent), nil
 	}
 	if j.ClaimedBy != "" {
 		_, err = s.store.CompleteRunJob(ctx, j.RunID, j.ID, j.ClaimedBy, s.now(), decide)
@@ -160,13 +165,13 @@ func (s *Service) remind(ctx context.Context, j Job, untilDue func() error) (rem
 	}
 	switch {
 	case err == nil:
-		return reminderRecorded, nil
+		return reminderRecorded, sent, nil
 	case posted:
-		return reminderPosted, fmt.Errorf("record reminder of run %s: %w", j.RunID, err)
+		return reminderPosted, sent, fmt.Errorf("record reminder of run %s: %w", j.RunID, err)
 	case errors.Is(err, errStaleReminder), ErrorCode(err) == ENotFound:
-		return reminderNotSent, nil
+		return reminderNotSent, TimelineEvent{}, nil
 	}
-	return reminderNotSent, err
+	return reminderNotSent, TimelineEvent{}, err
 }
 
 // reminderStale reports whether a reminder set as p is no longer due on r.
@@ -184,17 +189,20 @@ func (s *Service) reminderEvent(jobID string, r *Run, owner string) TimelineEven
 	return e
 }
 
-// recordReminder records on the run's timeline the reminder j, posted but
-// not recorded; done already (the event exists) or a run gone count as
-// recorded.
-func (s *Service) recordReminder(ctx context.Context, j Job) error {
-	_, err := s.store.UpdateRun(ctx, j.RunID, func(r *Run) (RunChange, error) {
-		return one(s.reminderEvent(j.ID, r, s.username(ctx, r.Platform, r.OwnerUserID))), nil
+// recordReminder records on its run's timeline sent, the event of a
+// reminder posted but not recorded, as it was made when the reminder was
+// posted: a record that lands after an outage says when the reminder went
+// out, not when the database came back (on the timeline, a status update
+// made meanwhile comes after it). Done already (the event exists) or a run
+// gone count as recorded.
+func (s *Service) recordReminder(ctx context.Context, sent TimelineEvent) error {
+	_, err := s.store.UpdateRun(ctx, sent.RunID, func(*Run) (RunChange, error) {
+		return one(sent), nil
 	})
 	if code := ErrorCode(err); err == nil || code == EConflict || code == ENotFound {
 		return nil
 	}
-	return fmt.Errorf("record reminder of run %s: %w", j.RunID, err)
+	return fmt.Errorf("record reminder of run %s: %w", sent.RunID, err)
 }
 
 // SnoozeOptions are the delays a reminder can be snoozed by, as the chat
