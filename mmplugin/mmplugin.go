@@ -23,6 +23,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,6 +71,20 @@ const (
 	HeaderTeamIDs = "X-Playbooks-Plugin-Team-Ids" // comma-separated
 	HeaderAdmin   = "X-Playbooks-Plugin-Admin"    // "true" for a system admin
 )
+
+// SignedHeaders are the headers Sign sets: the identity and the
+// signature. The plugin forwards no client's own.
+var SignedHeaders = []string{HeaderUserID, HeaderTeamIDs, HeaderAdmin,
+	standardwebhooks.HeaderWebhookID, standardwebhooks.HeaderWebhookTimestamp, standardwebhooks.HeaderWebhookSignature}
+
+// WriteError answers a request of either side with the REST API's error
+// body, {"error": msg, "details": details}, which the plugin shows to the
+// user.
+func WriteError(w http.ResponseWriter, status int, msg, details string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg, "details": details})
+}
 
 // MinSecretLen is the shortest secret the plugin and the bot accept.
 const MinSecretLen = 32

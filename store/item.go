@@ -484,8 +484,7 @@ func cloneRun(r bot.Run) bot.Run {
 // nothing else, so a caller changing more has a bug, refused rather than
 // half saved.
 func onlyItemChanged(before, after bot.RunItem) error {
-	b, a := before, after
-	b.Run, a.Run = cloneRun(before.Run), cloneRun(after.Run)
+	b, a := before, after // copies: only their fields are set below
 	if b.Found {
 		a.Item, b.Item = bot.ChecklistItem{}, bot.ChecklistItem{}
 	}

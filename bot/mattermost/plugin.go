@@ -20,7 +20,7 @@ func (h *Handler) pluginCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	var req mmplugin.CommandRequest
 	if err := decodeJSON(w, r, &req); err != nil {
-		writePluginError(w, http.StatusBadRequest, "malformed command request", err.Error())
+		mmplugin.WriteError(w, http.StatusBadRequest, "malformed command request", err.Error())
 		return
 	}
 	writeAnswer(w, h.execute(r, id.UserID, req.TeamID, req.ChannelID, req.TriggerID, req.Text))
@@ -39,17 +39,17 @@ func (h *Handler) pluginList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	channelID, teamID := q.Get("channel_id"), q.Get("team_id")
 	if !ValidID(channelID) || !ValidID(teamID) {
-		writePluginError(w, http.StatusBadRequest, "channel_id and team_id must be Mattermost IDs", "")
+		mmplugin.WriteError(w, http.StatusBadRequest, "channel_id and team_id must be Mattermost IDs", "")
 		return
 	}
 	got, err := h.disp.Suggest(r.Context(), actor(id.UserID, teamID), channelID, r.PathValue("list"))
 	if bot.ErrorCode(err) == bot.EInvalid {
-		writePluginError(w, http.StatusNotFound, bot.ErrorMessage(err), "")
+		mmplugin.WriteError(w, http.StatusNotFound, bot.ErrorMessage(err), "")
 		return
 	}
 	if err != nil {
 		msg := h.userMessage(r, err, "user_id", id.UserID, "channel_id", channelID)
-		writePluginError(w, http.StatusInternalServerError, msg, "")
+		mmplugin.WriteError(w, http.StatusInternalServerError, msg, "")
 		return
 	}
 	items := make([]model.AutocompleteListItem, len(got))
@@ -65,7 +65,7 @@ func (h *Handler) pluginList(w http.ResponseWriter, r *http.Request) {
 // handler has a Verifier (PLAYBOOKS_MATTERMOST_PLUGIN_SECRET).
 func (h *Handler) pluginIdentity(w http.ResponseWriter, r *http.Request) (mmplugin.Identity, bool) {
 	if h.plugin == nil {
-		writePluginError(w, http.StatusUnauthorized, "plugin requests are not accepted",
+		mmplugin.WriteError(w, http.StatusUnauthorized, "plugin requests are not accepted",
 			"this bot has no PLAYBOOKS_MATTERMOST_PLUGIN_SECRET (see README, Mattermost plugin mode)")
 		return mmplugin.Identity{}, false
 	}
@@ -79,14 +79,8 @@ func (h *Handler) pluginIdentity(w http.ResponseWriter, r *http.Request) (mmplug
 			}
 		}
 		h.log.WarnContext(r.Context(), "plugin request refused", "path", r.URL.Path, "remote_addr", r.RemoteAddr, "error", err)
-		writePluginError(w, code, bot.ErrorMessage(err), "")
+		mmplugin.WriteError(w, code, bot.ErrorMessage(err), "")
 		return mmplugin.Identity{}, false
 	}
 	return id, true
-}
-
-// writePluginError answers a plugin request with the REST API's error
-// body, which the plugin shows to the user.
-func writePluginError(w http.ResponseWriter, status int, msg, details string) {
-	chatkit.WriteJSON(w, status, map[string]string{"error": msg, "details": details})
 }

@@ -207,14 +207,14 @@ func (p *Plugin) ServeHTTP(c *plugin.Context, w http.ResponseWriter, r *http.Req
 	userID := r.Header.Get("Mattermost-User-Id")
 	switch {
 	case userID == "":
-		writeError(w, http.StatusUnauthorized, "not logged in to Mattermost",
+		mmplugin.WriteError(w, http.StatusUnauthorized, "not logged in to Mattermost",
 			"send a Mattermost session or personal access token: Authorization: Bearer <token>")
 	case strings.HasPrefix(r.URL.Path, mmplugin.PluginAPIPrefix):
 		p.proxyAPI(w, r, userID)
 	case strings.HasPrefix(r.URL.Path, mmplugin.PluginListPrefix) && r.Method == http.MethodGet:
 		p.list(w, r, userID)
 	default:
-		writeError(w, http.StatusNotFound, "no such route", r.URL.Path)
+		mmplugin.WriteError(w, http.StatusNotFound, "no such route", r.URL.Path)
 	}
 }
 
@@ -226,14 +226,14 @@ func (p *Plugin) list(w http.ResponseWriter, r *http.Request, userID string) {
 	resp, err := p.call(r.Context(), http.MethodGet, mmplugin.ListPath+url.PathEscape(name)+"?"+q.Encode(), nil, mmplugin.Identity{UserID: userID})
 	if err != nil {
 		p.API.LogError("fetch an autocomplete list from the bot", "list", name, "error", err.Error())
-		writeError(w, http.StatusBadGateway, err.Error(), "")
+		mmplugin.WriteError(w, http.StatusBadGateway, err.Error(), "")
 		return
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg := botError(resp)
 		p.API.LogWarn("the bot refused an autocomplete list", "list", name, "status", resp.StatusCode, "error", msg)
-		writeError(w, resp.StatusCode, msg, "")
+		mmplugin.WriteError(w, resp.StatusCode, msg, "")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -259,32 +259,31 @@ func (p *Plugin) identity(userID string) (mmplugin.Identity, error) {
 	return id, nil
 }
 
-// stripped are the request headers the proxy never forwards: the user's
-// Mattermost credentials, and any identity or signature the client made up.
-var stripped = []string{"Authorization", "Cookie", "Mattermost-User-Id", "X-Csrf-Token",
-	mmplugin.HeaderUserID, mmplugin.HeaderTeamIDs, mmplugin.HeaderAdmin, "Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}
+// credentials are the request headers of the user's Mattermost
+// credentials, which the proxy never forwards.
+var credentials = []string{"Authorization", "Cookie", "Mattermost-User-Id", "X-Csrf-Token"}
 
 // proxyAPI forwards a REST API request to the bot's same path, signed for
 // the user, and relays the answer as it is.
 func (p *Plugin) proxyAPI(w http.ResponseWriter, r *http.Request, userID string) {
 	cfg, err := p.config()
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "the Playbooks plugin is not configured", err.Error())
+		mmplugin.WriteError(w, http.StatusServiceUnavailable, "the Playbooks plugin is not configured", err.Error())
 		return
 	}
 	id, err := p.identity(userID)
 	if err != nil {
 		p.API.LogError("proxy a REST request", "error", err.Error())
-		writeError(w, http.StatusInternalServerError, "internal error", "")
+		mmplugin.WriteError(w, http.StatusInternalServerError, "internal error", "")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, mmplugin.MaxBody+1))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "could not read the request body", err.Error())
+		mmplugin.WriteError(w, http.StatusBadRequest, "could not read the request body", err.Error())
 		return
 	}
 	if len(body) > mmplugin.MaxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, "request body too large", fmt.Sprintf("at most %d bytes", mmplugin.MaxBody))
+		mmplugin.WriteError(w, http.StatusRequestEntityTooLarge, "request body too large", fmt.Sprintf("at most %d bytes", mmplugin.MaxBody))
 		return
 	}
 	// The bot serves the REST API at the plugin's own path.
@@ -298,17 +297,16 @@ func (p *Plugin) proxyAPI(w http.ResponseWriter, r *http.Request, userID string)
 	}
 	if err != nil {
 		p.API.LogError("sign a REST request", "error", err.Error())
-		writeError(w, http.StatusInternalServerError, "internal error", "")
+		mmplugin.WriteError(w, http.StatusInternalServerError, "internal error", "")
 		return
 	}
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			for _, h := range stripped {
+			for _, h := range credentials {
 				pr.Out.Header.Del(h)
 			}
 			pr.Out.URL, pr.Out.Host = signed.URL, signed.URL.Host
-			for _, h := range []string{mmplugin.HeaderUserID, mmplugin.HeaderTeamIDs, mmplugin.HeaderAdmin,
-				"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"} {
+			for _, h := range mmplugin.SignedHeaders { // ours, never the client's
 				pr.Out.Header.Set(h, signed.Header.Get(h))
 			}
 			pr.Out.Body, pr.Out.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
@@ -319,15 +317,8 @@ func (p *Plugin) proxyAPI(w http.ResponseWriter, r *http.Request, userID string)
 				return
 			}
 			p.API.LogError("proxy a REST request to the bot", "error", err.Error())
-			writeError(w, http.StatusBadGateway, "the Playbooks bot cannot be reached", "")
+			mmplugin.WriteError(w, http.StatusBadGateway, "the Playbooks bot cannot be reached", "")
 		},
 	}
 	proxy.ServeHTTP(w, r)
-}
-
-// writeError answers with the REST API's error body.
-func writeError(w http.ResponseWriter, status int, msg, details string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg, "details": details})
 }
