@@ -365,6 +365,38 @@ func TestPluginMode(t *testing.T) {
 			if code := do(direct(strings.Repeat("w", 40), true)); code != 401 {
 				t.Errorf("request signed with another secret: %d, want 401", code)
 			}
+			// Bad input from a plugin that signs correctly: a clear 400 with
+			// the error body, and nothing run.
+			bad := func(method, path, body string) (int, string) {
+				t.Helper()
+				req, err := http.NewRequestWithContext(ctx, method, e.srv.URL+path, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := mmplugin.Sign(req, []byte(body), e.secret, mmplugin.Identity{UserID: alice.Id}, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var eb struct{ Error string }
+				_ = json.NewDecoder(resp.Body).Decode(&eb)
+				return resp.StatusCode, eb.Error
+			}
+			if code, msg := bad("POST", mmplugin.CommandPath, `check 0 0`); code != 400 || !strings.Contains(msg, "malformed command request") {
+				t.Errorf("a command request that is not JSON: %d %q, want 400 malformed command request", code, msg)
+			}
+			if code, msg := bad("GET", mmplugin.ListPath+"items?channel_id=nope&team_id="+team.Id, ""); code != 400 || !strings.Contains(msg, "must be Mattermost IDs") {
+				t.Errorf("a list for a channel that is no ID: %d %q, want 400", code, msg)
+			}
+			var after bot.Run
+			if code := call(t, "GET", e.srv.URL+"/plugins/playbooks/api/v0/runs/"+r.ID, e.site.mm.AddToken(alice.Id), nil, &after); code != 200 ||
+				after.Checklists[0].Items[0].State == bot.ItemClosed {
+				t.Errorf("after the bad requests: %d, item 0 0 %q, want it still open", code, after.Checklists[0].Items[0].State)
+			}
+
 			signed := direct(e.secret, true)
 			replay := signed.Clone(ctx)
 			if code := do(signed); code != 200 {

@@ -129,3 +129,38 @@ func TestUnusable(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyRefuses checks the requests the plugin answers itself, without
+// a call to the bot: no Mattermost user, a route it does not serve, a body
+// over mmplugin.MaxBody.
+func TestProxyRefuses(t *testing.T) {
+	u := &model.User{Id: model.NewId()}
+	team := &model.Team{Id: model.NewId()}
+	calls := 0
+	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }))
+	defer bot.Close()
+	p := newPlugin(t, bot.URL, secret, u, team)
+	for _, c := range []struct {
+		name, user, method, path string
+		body                     string
+		want                     int
+	}{
+		{"no user", "", "GET", "/api/v0/runs", "", http.StatusUnauthorized},
+		{"unknown route", u.Id, "GET", "/elsewhere", "", http.StatusNotFound},
+		{"body too large", u.Id, "POST", "/api/v0/runs", strings.Repeat("x", mmplugin.MaxBody+1), http.StatusRequestEntityTooLarge},
+	} {
+		r := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
+		if c.user != "" {
+			r.Header.Set("Mattermost-User-Id", c.user)
+		}
+		w := httptest.NewRecorder()
+		p.ServeHTTP(&plugin.Context{}, w, r)
+		var eb struct{ Error string }
+		if w.Code != c.want || json.Unmarshal(w.Body.Bytes(), &eb) != nil || eb.Error == "" {
+			t.Errorf("%s: %d %s, want %d with the error body", c.name, w.Code, w.Body, c.want)
+		}
+	}
+	if calls != 0 {
+		t.Errorf("the bot was called %d times, want none", calls)
+	}
+}
