@@ -8,6 +8,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each edge translates them once: REST to a status code, slash
@@ -32,6 +33,11 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// RetryAfter, when positive, is how long whoever refused (a chat
+	// platform's rate limit: Slack's 429 and its Retry-After) asked to be
+	// left alone before the same call is tried again. Work that is retried
+	// (a job, a post refresh) waits at least this long; see RetryAfter.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
@@ -71,4 +77,29 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// RateLimitedf returns an EUnavailable *Error saying that a platform
+// refused a call for now, to be tried again no sooner than after.
+func RateLimitedf(after time.Duration, format string, args ...any) *Error {
+	return &Error{Code: EUnavailable, Message: fmt.Sprintf(format, args...), RetryAfter: after}
+}
+
+// RetryAfter returns the RetryAfter of the first *Error in err's tree (in
+// the order errors.As walks it) that has one, and 0 when none does: how
+// long to wait, at least, before trying again what failed with err.
+func RetryAfter(err error) time.Duration {
+	switch e := err.(type) {
+	case *Error:
+		return max(e.RetryAfter, 0)
+	case interface{ Unwrap() error }:
+		return RetryAfter(e.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			if d := RetryAfter(x); d > 0 {
+				return d
+			}
+		}
+	}
+	return 0
 }

@@ -198,8 +198,16 @@ var notFoundErrors = map[string]bool{
 }
 
 // apiError translates a failed Web API call: errors meaning "not found" to
-// ENotFound, the rest to internal errors. Slack's error stays in the chain.
+// ENotFound, a rate limit (HTTP 429) to EUnavailable with Slack's
+// Retry-After (bot.RetryAfter), the rest to internal errors. Slack's error
+// stays in the chain.
 func apiError(err error, method, what string) error {
+	var rl *slackgo.RateLimitedError
+	if errors.As(err, &rl) {
+		after := max(rl.RetryAfter, time.Second)
+		return fmt.Errorf("slack: %s %s: %w (%w)", method, what, bot.RateLimitedf(after,
+			"Slack is limiting how often the bot may call it (%s); try again in %s", method, after), err)
+	}
 	if slackErr(err) != "" && notFoundErrors[slackErr(err)] {
 		return fmt.Errorf("slack: %s: %w (%w)", method, bot.Errorf(bot.ENotFound, "%s not found on Slack", what), err)
 	}
