@@ -135,7 +135,7 @@ func (s *Service) CreateRunOnce(ctx context.Context, a Actor, k IdempotencyKey, 
 	var posts []Job
 	if r.ChannelID != "" && pb.AnnouncementChannelEnabled {
 		msg := fmt.Sprintf("#### New run: %s\nStarted by %s, owned by %s, from playbook %s.",
-			r.Name, s.username(ctx, platform, a.UserID), s.username(ctx, platform, owner), pb.Title)
+			r.Name, s.mention(ctx, platform, a.UserID), s.mention(ctx, platform, owner), pb.Title)
 		if posts, err = s.postJobs(r, msg, now, pb.AnnouncementChannelID); err != nil {
 			return Run{}, err
 		}
@@ -557,7 +557,7 @@ func (s *Service) UpdateStatusOnce(ctx context.Context, a Actor, k IdempotencyKe
 	}
 	// Named before the run is locked: no chat round trip while others
 	// wait on the run.
-	by := s.usernameOfRun(ctx, id, a.UserID)
+	by := s.mentionOfRun(ctx, id, a.UserID)
 	var posts []Job
 	r, err := s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		now := s.now()

@@ -72,6 +72,25 @@ func (s *Service) username(ctx context.Context, platform, userID string) string 
 	return userID
 }
 
+// mention is how a chat message of the platform names a user so that they
+// are notified (Chat.Mention): "@name" on Mattermost, "<@U…>" on Slack.
+// Text that is not a chat message (a timeline event) names users with
+// username instead.
+func (s *Service) mention(ctx context.Context, platform, userID string) string {
+	return s.chatFor(platform).Mention(ctx, userID)
+}
+
+// mentionOfRun is mention on the platform of the run runID.
+func (s *Service) mentionOfRun(ctx context.Context, runID, userID string) string {
+	platform := ""
+	if len(s.platforms) > 1 {
+		if r, err := s.store.RunState(ctx, runID); err == nil {
+			platform = r.Platform
+		}
+	}
+	return s.mention(ctx, platform, userID)
+}
+
 // usernameOfRun is username on the platform of the run runID.
 func (s *Service) usernameOfRun(ctx context.Context, runID, userID string) string {
 	platform := ""

@@ -133,6 +133,19 @@ func (c *Client) User(ctx context.Context, userID string) (bot.User, error) {
 	return bot.User{ID: u.Id, Username: u.Username, SystemAdmin: u.IsSystemAdmin()}, nil
 }
 
+// Mention names a user so that Mattermost notifies them: @username. A user
+// Mattermost cannot name (unknown, or unreachable) is shown by ID, in code.
+func (c *Client) Mention(ctx context.Context, userID string) string {
+	u, err := c.User(ctx, userID)
+	if err != nil || u.Username == "" {
+		if err != nil {
+			c.log.WarnContext(ctx, "look up a user to mention", "user_id", userID, "error", err)
+		}
+		return "`" + userID + "`"
+	}
+	return "@" + u.Username
+}
+
 // UserByName returns a Mattermost user by username, with or without the
 // leading "@". ENotFound.
 func (c *Client) UserByName(ctx context.Context, name string) (bot.User, error) {
