@@ -41,7 +41,27 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, me string) {
 	s.storePost(&p)
 	ch.TotalMsgCount++
 	ch.LastPostAt = now
-	writeJSON(w, http.StatusCreated, &p)
+	writeJSON(w, http.StatusCreated, asRead(&p))
+}
+
+// asRead returns a copy of p as Mattermost lets anyone read a post, the
+// bot's own token included: with every action's integration (its URL and
+// context) stripped (model.Post.StripActionIntegrations, applied by every
+// API answer that carries a post: GET, the answers to POST and PATCH,
+// lists, websocket events). The stored post keeps them, for clicks.
+func asRead(p *model.Post) *model.Post {
+	out := decodePost(mustJSON(p)) // a deep copy: the stored post keeps its integrations
+	out.StripActionIntegrations()
+	return out
+}
+
+// mustJSON encodes v, which must encode.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // validPost checks a post as a real server does, answering 400 if not.
@@ -98,7 +118,7 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request, me string) {
 	}
 	p := decodePost(b)
 	if _, ok := s.channel(w, p.ChannelId, me); ok {
-		writeJSON(w, http.StatusOK, p)
+		writeJSON(w, http.StatusOK, asRead(p))
 	}
 }
 
@@ -140,7 +160,7 @@ func (s *Server) patchPost(w http.ResponseWriter, r *http.Request, me string) {
 		return
 	}
 	s.storePost(p)
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, asRead(p))
 }
 
 // markEdited sets next.EditAt as Mattermost's UpdatePost (app/post.go, the
@@ -215,7 +235,7 @@ func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request, me stri
 		Message: body.Post.Message, Source: "api"})
 	p := body.Post
 	p.Id, p.UserId, p.CreateAt, p.Type = model.NewId(), me, s.millis(), model.PostTypeEphemeral
-	writeJSON(w, http.StatusCreated, p)
+	writeJSON(w, http.StatusCreated, asRead(p))
 }
 
 // createDirectChannel answers POST /channels/direct ([user_id, user_id]) as

@@ -6,7 +6,9 @@
 // submissions and button clicks exactly as a Mattermost 10.12 server forms
 // them, records every request it sends (Sent), and, like DoActionRequest,
 // adds the user's session token to those whose URL is a plugin route on
-// the site's hostname (SessionLeaks).
+// the site's hostname (SessionLeaks). Like StripActionIntegrations, every
+// answer that carries a post has its buttons' integrations (URL and
+// context) stripped, whoever asks; the stored post keeps them for clicks.
 //
 // It keeps no system messages (joins, header changes) and knows only the
 // permissions the bot's calls need: channel membership, team membership,
