@@ -62,7 +62,7 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		msg := h.userMessage(r, err, "user_id", req.UserId, "run_id", st.RunID)
-		chatkit.WriteJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: msg})
+		chatkit.WriteJSON(w, http.StatusOK, ephemeralAnswer(msg))
 		return
 	}
 	chatkit.WriteJSON(w, http.StatusOK, struct{}{})
@@ -130,5 +130,5 @@ func (h *Handler) refreshStalePost(r *http.Request, req model.PostActionIntegrat
 func (h *Handler) refuseAction(w http.ResponseWriter, r *http.Request, req model.PostActionIntegrationRequest, text string) {
 	h.log.WarnContext(r.Context(), "button click with an invalid context refused",
 		"user_id", req.UserId, "channel_id", req.ChannelId, "post_id", req.PostId, "remote_addr", r.RemoteAddr)
-	chatkit.WriteJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: text})
+	chatkit.WriteJSON(w, http.StatusOK, ephemeralAnswer(text))
 }

@@ -80,11 +80,21 @@ func commandToken(r *http.Request) string {
 
 // commandResponse is the answer to a slash command of resp's text,
 // ephemeral unless resp.InChannel (then it becomes a post of the user who
-// typed it).
+// typed it). It sets skip_slack_parsing: the text is Markdown, to be shown
+// as written, and Mattermost otherwise converts what looks like Slack
+// markup in it, code spans included ("<@user|user-id>" in a usage line
+// becomes "[user-id](@user)").
 func commandResponse(resp commands.Response) *model.CommandResponse {
 	typ := model.CommandResponseTypeEphemeral
 	if resp.InChannel {
 		typ = model.CommandResponseTypeInChannel
 	}
-	return &model.CommandResponse{ResponseType: typ, Text: resp.Text}
+	return &model.CommandResponse{ResponseType: typ, Text: resp.Text, SkipSlackParsing: true}
+}
+
+// ephemeralAnswer is the answer to a button click that shows text to the
+// clicking user alone, as written (see commandResponse: Mattermost
+// converts an ephemeral_text's Slack links unless skip_slack_parsing).
+func ephemeralAnswer(text string) model.PostActionIntegrationResponse {
+	return model.PostActionIntegrationResponse{EphemeralText: text, SkipSlackParsing: true}
 }

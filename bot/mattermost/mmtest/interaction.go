@@ -141,7 +141,9 @@ func (s *Server) ActionRequest(userID, postID, actionID string) (string, model.P
 
 // Click clicks a post's button as userID and applies the answer as
 // Mattermost does: "update" rewrites the post, "ephemeral_text" is shown
-// to the user. A status other than 200 is a *StatusError with no body.
+// to the user, its Slack links made Markdown links unless the answer sets
+// skip_slack_parsing (DoPostActionWithCookie). A status other than 200 is
+// a *StatusError with no body.
 func (s *Server) Click(ctx context.Context, userID, postID, actionID string) (*model.PostActionIntegrationResponse, error) {
 	url, req, err := s.ActionRequest(userID, postID, actionID)
 	if err != nil {
@@ -157,8 +159,12 @@ func (s *Server) Click(ctx context.Context, userID, postID, actionID string) (*m
 		s.applyActionUpdate(postID, resp.Update)
 	}
 	if resp.EphemeralText != "" {
+		msg := resp.EphemeralText
+		if !resp.SkipSlackParsing {
+			msg = model.ParseSlackLinksToMarkdown(msg)
+		}
 		s.ephemerals = append(s.ephemerals, Ephemeral{UserID: userID, ChannelID: req.ChannelId,
-			Message: resp.EphemeralText, Source: "action"})
+			Message: msg, Source: "action"})
 	}
 	return resp, nil
 }

@@ -335,7 +335,7 @@ func (s *Server) openDialog(w http.ResponseWriter, r *http.Request, me string) {
 	unknown := as1012(&req.Dialog)
 	for _, e := range req.Dialog.Elements {
 		if ds, ok := unknown[e.Name]; ok {
-			s.t.Logf("mmtest: dialog %s: element %q: invalid data source %q, allowed are 'users' or 'channels' (Mattermost 10.12 logs this and sends the select with no options)",
+			s.warn("dialog %s: element %q: invalid data source %q, allowed are 'users' or 'channels' (Mattermost 10.12 logs this and sends the select with no options)",
 				req.Dialog.CallbackId, e.Name, ds)
 		}
 	}

@@ -78,6 +78,7 @@ type Server struct {
 	responseURLs map[string]trigger
 	requests     []Request
 	sent         []SentRequest
+	warnings     []string
 }
 
 // Fault is what SetPostFault's function makes of one post write: the
@@ -158,6 +159,9 @@ type Ephemeral struct {
 	Message   string
 	// Source is "api" (POST /posts/ephemeral), "command" or "action".
 	Source string
+	// Props are the post's props, for a command's answer: Mattermost adds
+	// from_webhook and override_icon_url.
+	Props model.StringInterface
 }
 
 // OpenedDialog is a dialog the bot opened, for the user and in the channel
@@ -193,10 +197,12 @@ type SentRequest struct {
 	Header http.Header
 }
 
-// trigger is an issued trigger ID (or response URL): who, where, when.
+// trigger is an issued trigger ID (or response URL): who, where, when,
+// and for a response URL the command it answers.
 type trigger struct {
 	userID, channelID, teamID string
 	issued                    time.Time
+	commandID                 string
 }
 
 // AddTeam creates a team.
