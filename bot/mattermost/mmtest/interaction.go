@@ -17,8 +17,16 @@ import (
 // refuses to submit when a required element has no value, or when a select
 // or radio has a value the user could not have picked: one not among its
 // options (a select whose data source 10.12 does not know has none), or not
-// a valid ID for a users or channels select.
+// a valid ID for a users or channels select. The value of a dynamic select
+// (11.0) can only be one a lookup offered, which only the server knows:
+// use Server.SubmitDialog for such a dialog.
 func DialogSubmission(d OpenedDialog, values map[string]any) (model.SubmitDialogRequest, error) {
+	return dialogSubmission(d, values, nil)
+}
+
+// dialogSubmission is DialogSubmission, with dynamic saying whether the
+// value of a dynamic select could be picked (nil: none could).
+func dialogSubmission(d OpenedDialog, values map[string]any, dynamic func(model.DialogElement, any) error) (model.SubmitDialogRequest, error) {
 	sub := map[string]any{}
 	for _, e := range d.Dialog.Elements {
 		switch {
@@ -39,7 +47,16 @@ func DialogSubmission(d OpenedDialog, values map[string]any) (model.SubmitDialog
 			}
 			continue
 		}
-		if err := pickable(e, v); err != nil {
+		var err error
+		switch {
+		case e.Type == "select" && e.DataSource == "dynamic" && e.DataSourceURL != "" && dynamic == nil:
+			err = fmt.Errorf("%s: the value of a dynamic select comes from a lookup: submit with Server.SubmitDialog", e.Name)
+		case e.Type == "select" && e.DataSource == "dynamic" && e.DataSourceURL != "":
+			err = dynamic(e, v)
+		default:
+			err = pickable(e, v)
+		}
+		if err != nil {
 			return model.SubmitDialogRequest{}, fmt.Errorf("mmtest: dialog %s: %w", d.Dialog.CallbackId, err)
 		}
 	}
@@ -77,11 +94,12 @@ func pickable(e model.DialogElement, v any) error {
 }
 
 // SubmitDialog submits d with values to its URL, as Mattermost does: JSON,
-// with no authentication (but see postJSON). The answer must have status
+// with no authentication (but see postJSON). The values are checked as
+// DialogSubmission does; a dynamic select's must be one a Lookup offered. The answer must have status
 // 200, else it is a *StatusError with no body; {"errors"} or {"error"} in
 // it would keep the dialog open.
 func (s *Server) SubmitDialog(ctx context.Context, d OpenedDialog, values map[string]any) (*model.SubmitDialogResponse, error) {
-	req, err := DialogSubmission(d, values)
+	req, err := dialogSubmission(d, values, func(e model.DialogElement, v any) error { return s.dynamicValue(d, e, v) })
 	if err != nil {
 		return nil, err
 	}

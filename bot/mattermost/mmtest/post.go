@@ -311,10 +311,12 @@ func (s *Server) DirectPosts(userID, otherUserID string) []*model.Post {
 
 // openDialog opens a dialog for the user of a trigger ID. The trigger is
 // the credential: unknown or older than TriggerTTL gets 400, as does a
-// dialog that fails Mattermost's own validation. A select whose data source
-// Mattermost 10.12 does not know (such as "dynamic", from 11.0) is logged
-// and reaches the user as 10.12 sends it: with no options and no URL, an
-// empty list.
+// dialog that fails Mattermost's own validation. On 10.12 a select whose
+// data source it does not know (such as "dynamic", from 11.0) is logged as
+// a warning and reaches the user as 10.12 sends it: with no options and no
+// URL, an empty list. On 11.0 a dynamic select needs a valid
+// data_source_url and no static options, and reaches the user as sent:
+// its options are looked up (Lookup).
 func (s *Server) openDialog(w http.ResponseWriter, r *http.Request, me string) {
 	var req model.OpenDialogRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -332,7 +334,10 @@ func (s *Server) openDialog(w http.ResponseWriter, r *http.Request, me string) {
 		appError(w, http.StatusBadRequest, "interactive_message.decode_trigger_id.expired", "Trigger ID for interactive dialog is expired. Maximum time is 30s.")
 		return
 	}
-	unknown := as1012(&req.Dialog)
+	unknown := map[string]string{}
+	if !s.dynamicSelects() {
+		unknown = as1012(&req.Dialog)
+	}
 	for _, e := range req.Dialog.Elements {
 		if ds, ok := unknown[e.Name]; ok {
 			s.warn("dialog %s: element %q: invalid data source %q, allowed are 'users' or 'channels' (Mattermost 10.12 logs this and sends the select with no options)",

@@ -49,6 +49,8 @@ type Server struct {
 	http *http.Client
 	now  func() time.Time
 	t    testing.TB
+	// version is the Mattermost version played (WithVersion).
+	version string
 
 	// postFault, when set, is asked before each post write (POST /posts,
 	// PUT /posts/{id}/patch) is handled; see SetPostFault.
@@ -79,6 +81,7 @@ type Server struct {
 	requests     []Request
 	sent         []SentRequest
 	warnings     []string
+	offered      map[string]map[string]bool // values lookups offered, by offeredKey
 }
 
 // Fault is what SetPostFault's function makes of one post write: the
@@ -139,7 +142,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		teamMembers: map[string]map[string]bool{}, channels: map[string]*model.Channel{},
 		members: map[string]map[string]bool{}, posts: map[string][]byte{},
 		history: map[string][][]byte{}, bots: map[string]*model.Bot{}, triggers: map[string]trigger{}, responseURLs: map[string]trigger{},
-		roles: defaultRoles(),
+		roles: defaultRoles(), version: Version1012, offered: map[string]map[string]bool{},
 	}
 	for _, o := range opts {
 		o(s)
