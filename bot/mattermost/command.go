@@ -33,9 +33,19 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 
 // execute runs a /playbook command for the user in a team's channel, as
 // the slash command's request (command) or the plugin (pluginCommand)
-// gives it: one path for both. It returns Mattermost's answer; nil for
-// none (a dialog was opened), which is answered {}.
+// gives it: one path for both. It returns Mattermost's answer, with the
+// bot's avatar as its icon (Client.iconURL); nil for none (a dialog was
+// opened), which is answered {}.
 func (h *Handler) execute(r *http.Request, userID, teamID, channelID, triggerID, text string) *model.CommandResponse {
+	resp := h.run(r, userID, teamID, channelID, triggerID, text)
+	if resp != nil {
+		resp.IconURL = h.client.iconURL(r.Context())
+	}
+	return resp
+}
+
+// run is execute, without the icon.
+func (h *Handler) run(r *http.Request, userID, teamID, channelID, triggerID, text string) *model.CommandResponse {
 	if userID == "" || teamID == "" || channelID == "" {
 		return commandResponse(commands.Response{Text: "This request lacks user_id, team_id or channel_id; it did not come from Mattermost."})
 	}
