@@ -17,6 +17,7 @@ const (
 	CommandPath = "/mattermost/command"
 	DialogPath  = "/mattermost/dialog"
 	ActionsPath = "/mattermost/actions"
+	LookupPath  = "/mattermost/lookup"
 )
 
 // routes registers every route of Handler. Each answers a panic with
@@ -26,6 +27,7 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.Handle("POST "+CommandPath, h.guard(
 		*commandResponse(commands.Response{Text: "internal error"}), h.command))
 	mux.Handle("POST "+DialogPath, h.guard(model.SubmitDialogResponse{Error: "internal error"}, h.dialogSubmission))
+	mux.Handle("POST "+LookupPath, h.guard(model.LookupDialogResponse{Items: []model.DialogSelectOption{}}, h.lookup))
 	mux.Handle("POST "+ActionsPath, h.guard(
 		ephemeralAnswer("internal error"), h.action))
 	// The companion plugin's calls (mmplugin): refused unless plugin mode
