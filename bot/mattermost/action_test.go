@@ -112,7 +112,14 @@ func TestStalePostRenewed(t *testing.T) {
 		t.Fatal(err)
 	}
 	versions := len(s.mm.PostHistory(s.postID))
-	resp, err := s.mm.SendAction(ctx, rotated, req)
+	forged := req
+	forged.ChannelId = s.townSquare.Id // a click that names the post from elsewhere
+	resp, err := s.mm.SendAction(ctx, rotated, forged)
+	refusedClick(t, "forged click naming the stale post from another channel", resp, err)
+	if got := len(s.mm.PostHistory(s.postID)); got != versions {
+		t.Fatalf("a click from another channel rewrote the post (%d versions, want %d)", got, versions)
+	}
+	resp, err = s.mm.SendAction(ctx, rotated, req)
 	refusedClick(t, "click on a post signed with the old secret", resp, err)
 	if !strings.Contains(resp.EphemeralText, "click again") {
 		t.Errorf("refusal %q, want it to say the post has new buttons", resp.EphemeralText)
