@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/mattermost/mattermost/server/public/model"
 )
@@ -241,4 +242,22 @@ func (s *Server) postJSON(ctx context.Context, userID, url string, v, out any) e
 		return fmt.Errorf("mmtest: undecodable answer from %s: %w: %s", url, err, b)
 	}
 	return nil
+}
+
+// StatusError is a response of the bot (or of this server's REST API) with
+// a status other than 200. For a dialog submission or a button click Body
+// is empty: Mattermost drops the body of such an answer, and the user sees
+// only a generic integration error.
+type StatusError struct {
+	Status int
+	Body   string
+}
+
+// Error says the status and the body, or what the user sees when the body
+// was dropped.
+func (e *StatusError) Error() string {
+	if e.Body == "" {
+		return fmt.Sprintf("status %d: the user sees only Mattermost's generic integration error", e.Status)
+	}
+	return fmt.Sprintf("status %d: %s", e.Status, strings.TrimSpace(e.Body))
 }

@@ -18,7 +18,6 @@ package mmtest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -589,24 +588,6 @@ func (s *Server) canRead(userID string, ch *model.Channel) bool {
 		return true
 	}
 	return ch.Type == model.ChannelTypeOpen && s.teamMembers[ch.TeamId][userID]
-}
-
-// StatusError is a response of the bot (or of this server's REST API) with
-// a status other than 200. For a dialog submission or a button click Body
-// is empty: Mattermost drops the body of such an answer, and the user sees
-// only a generic integration error.
-type StatusError struct {
-	Status int
-	Body   string
-}
-
-// Error says the status and the body, or what the user sees when the body
-// was dropped.
-func (e *StatusError) Error() string {
-	if e.Body == "" {
-		return fmt.Sprintf("status %d: the user sees only Mattermost's generic integration error", e.Status)
-	}
-	return fmt.Sprintf("status %d: %s", e.Status, strings.TrimSpace(e.Body))
 }
 
 // clone returns a deep copy of v through JSON, so that callers cannot
