@@ -14,7 +14,8 @@
 // the user it was opened for, the channel it was opened in, its callback ID
 // and a 15-minute expiry, and is single use (a handled submission is
 // remembered in the database, for every replica); a button's to the run and
-// item (or reminder action) it was rendered for. Every dialog and button
+// item (or reminder action) it was rendered for; a dynamic select's lookup
+// URL (Mattermost 11+) to the user, dialog, channel and select. Every dialog and button
 // URL is one of the bot's own /mattermost/ paths, never a /plugins/ URL, to
 // which Mattermost would add the user's session token when the bot shares
 // its hostname.
@@ -78,6 +79,10 @@ type Client struct {
 
 	selfMu sync.Mutex
 	selfID string // the bot's user ID, once known
+
+	infoMu       sync.Mutex
+	info         *serverInfo // what the bot read of the server, once (server)
+	infoFailedAt time.Time   // when reading it last failed
 }
 
 var (

@@ -6,7 +6,9 @@
 // submissions and button clicks exactly as a Mattermost 10.12 server forms
 // them, records every request it sends (Sent), and, like DoActionRequest,
 // adds the user's session token to those whose URL is a plugin route on
-// the site's hostname (SessionLeaks).
+// the site's hostname (SessionLeaks). Like StripActionIntegrations, every
+// answer that carries a post has its buttons' integrations (URL and
+// context) stripped, whoever asks; the stored post keeps them for clicks.
 //
 // It keeps no system messages (joins, header changes) and knows only the
 // permissions the bot's calls need: channel membership, team membership,
@@ -16,7 +18,6 @@ package mmtest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -47,6 +48,8 @@ type Server struct {
 	http *http.Client
 	now  func() time.Time
 	t    testing.TB
+	// version is the Mattermost version played (WithVersion).
+	version string
 
 	// postFault, when set, is asked before each post write (POST /posts,
 	// PUT /posts/{id}/patch) is handled; see SetPostFault.
@@ -76,6 +79,8 @@ type Server struct {
 	responseURLs map[string]trigger
 	requests     []Request
 	sent         []SentRequest
+	warnings     []string
+	offered      map[string]map[string]bool // values lookups offered, by offeredKey
 }
 
 // Fault is what SetPostFault's function makes of one post write: the
@@ -136,7 +141,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		teamMembers: map[string]map[string]bool{}, channels: map[string]*model.Channel{},
 		members: map[string]map[string]bool{}, posts: map[string][]byte{},
 		history: map[string][][]byte{}, bots: map[string]*model.Bot{}, triggers: map[string]trigger{}, responseURLs: map[string]trigger{},
-		roles: defaultRoles(),
+		roles: defaultRoles(), version: Version1012, offered: map[string]map[string]bool{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -156,6 +161,9 @@ type Ephemeral struct {
 	Message   string
 	// Source is "api" (POST /posts/ephemeral), "command" or "action".
 	Source string
+	// Props are the post's props, for a command's answer: Mattermost adds
+	// from_webhook and override_icon_url.
+	Props model.StringInterface
 }
 
 // OpenedDialog is a dialog the bot opened, for the user and in the channel
@@ -191,10 +199,12 @@ type SentRequest struct {
 	Header http.Header
 }
 
-// trigger is an issued trigger ID (or response URL): who, where, when.
+// trigger is an issued trigger ID (or response URL): who, where, when,
+// and for a response URL the command it answers.
 type trigger struct {
 	userID, channelID, teamID string
 	issued                    time.Time
+	commandID                 string
 }
 
 // AddTeam creates a team.
@@ -578,24 +588,6 @@ func (s *Server) canRead(userID string, ch *model.Channel) bool {
 		return true
 	}
 	return ch.Type == model.ChannelTypeOpen && s.teamMembers[ch.TeamId][userID]
-}
-
-// StatusError is a response of the bot (or of this server's REST API) with
-// a status other than 200. For a dialog submission or a button click Body
-// is empty: Mattermost drops the body of such an answer, and the user sees
-// only a generic integration error.
-type StatusError struct {
-	Status int
-	Body   string
-}
-
-// Error says the status and the body, or what the user sees when the body
-// was dropped.
-func (e *StatusError) Error() string {
-	if e.Body == "" {
-		return fmt.Sprintf("status %d: the user sees only Mattermost's generic integration error", e.Status)
-	}
-	return fmt.Sprintf("status %d: %s", e.Status, strings.TrimSpace(e.Body))
 }
 
 // clone returns a deep copy of v through JSON, so that callers cannot
