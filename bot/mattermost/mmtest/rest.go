@@ -46,6 +46,7 @@ func (s *Server) routes() http.Handler {
 	api("POST /users/tokens/revoke", s.revokeToken)
 	api("GET /roles/name/{name}", s.getRoleByName)
 	api("POST /roles/names", s.getRolesByNames)
+	api("GET /plugins", s.getPlugins)
 	mux.HandleFunc("POST /hooks/commands/{id}", s.commandHook)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		appError(w, http.StatusNotFound, "api.context.404.app_error", "Sorry, we could not find the page.")
