@@ -47,6 +47,7 @@ func (s *Server) routes() http.Handler {
 	api("POST /users/tokens/revoke", s.revokeToken)
 	api("GET /roles/name/{name}", s.getRoleByName)
 	api("POST /roles/names", s.getRolesByNames)
+	api("GET /plugins", s.getPlugins)
 	mux.HandleFunc("GET /api/v4/system/ping", s.ping)
 	mux.HandleFunc("GET /api/v4/config/client", s.clientConfig)
 	mux.HandleFunc("POST /hooks/commands/{id}", s.commandHook)

@@ -62,6 +62,7 @@ type Server struct {
 	perms        map[string]map[string]bool
 	accessTokens []*model.UserAccessToken // personal access tokens, with their secrets, in issue order
 	roles        map[string]*model.Role   // by name: the default roles, as changed by GrantRole
+	plugins      pluginState              // see plugins.go
 	teams        map[string]*model.Team
 	teamMembers  map[string]map[string]bool
 	channels     map[string]*model.Channel
