@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -299,6 +300,10 @@ func apiError(resp *model.Response, err error, what string) error {
 		status = ae.StatusCode
 	}
 	switch status {
+	case http.StatusTooManyRequests:
+		after := retryAfter(resp)
+		return fmt.Errorf("mattermost: %s: %w (%w)", what, bot.RateLimitedf(after,
+			"Mattermost is limiting how often the bot may call it; try again in %s", after), err)
 	case http.StatusNotFound:
 		return fmt.Errorf("mattermost: %s: %w (%w)", what, bot.Errorf(bot.ENotFound, "%s not found on Mattermost", what), err)
 	case http.StatusBadRequest:
@@ -309,6 +314,20 @@ func apiError(resp *model.Response, err error, what string) error {
 		return fmt.Errorf("mattermost: %s: %w (%w)", what, bot.Errorf(bot.EInvalid, "%s", msg), err)
 	}
 	return fmt.Errorf("mattermost: %s: %w", what, err)
+}
+
+// retryAfter is how long a Mattermost that rate-limited the bot (its
+// RateLimitSettings, which answer 429 with Retry-After and
+// X-RateLimit-Reset, in seconds) asks it to wait: at least a second.
+func retryAfter(resp *model.Response) time.Duration {
+	if resp != nil {
+		for _, h := range []string{"Retry-After", "X-RateLimit-Reset"} {
+			if n, err := strconv.Atoi(resp.Header.Get(h)); err == nil && n > 0 {
+				return time.Duration(n) * time.Second
+			}
+		}
+	}
+	return time.Second
 }
 
 // appErrorID returns the ID of the Mattermost error in err's chain, or "".

@@ -163,3 +163,48 @@ func TestChecklistPostAfterLongOutage(t *testing.T) {
 		t.Errorf("the refresh job is %s once the post caught up, want %s", j.State, bot.JobDone)
 	}
 }
+
+// TestChecklistPostRateLimited checks that a checklist post refresh that
+// Mattermost's rate limiter refused (429, Retry-After) is retried no
+// sooner than it asked, however many changes come meanwhile.
+func TestChecklistPostRateLimited(t *testing.T) {
+	e := newEnv(t, storetest.Postgres, func(e *env, c *bot.Config) { c.Now = e.clock.Now })
+	rs := &replicas{e: e, dbs: [2]*store.DB{e.db}}
+	r := rs.startRun(t)
+	var mu sync.Mutex
+	n := 0
+	e.mm.SetPostFault(func(*http.Request) mmtest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return mmtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second}
+	})
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := e.svc.ToggleItem(ctx, e.admin, r.ID, 0, i); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.SettlePosts(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	tried := n
+	mu.Unlock()
+	if tried != 1 {
+		t.Errorf("3 changes within Mattermost's Retry-After of 30 s made %d post writes, want 1", tried)
+	}
+	jobs, err := e.db.Jobs(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		if j.Kind == bot.JobShow {
+			if wait := time.UnixMilli(j.DueAt).Sub(e.clock.Now()); wait < 30*time.Second {
+				t.Errorf("the refresh is retried in %v, want 30s or more (Mattermost's Retry-After)", wait)
+			}
+			return
+		}
+	}
+	t.Fatal("no refresh job after a refused refresh")
+}

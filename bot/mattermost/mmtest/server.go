@@ -22,6 +22,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,6 +92,11 @@ type Server struct {
 type Fault struct {
 	Delay  time.Duration
 	Status int
+	// RetryAfter is the wait a 429 asks for, in whole seconds (1 when 0):
+	// Mattermost's rate limiter (RateLimitSettings, the throttled library)
+	// answers 429 with Retry-After and X-RateLimit-* headers and a plain
+	// "limit exceeded" body.
+	RetryAfter time.Duration
 }
 
 // SetPostFault makes f decide, for each post write (POST /posts, PUT
@@ -117,6 +123,15 @@ func (s *Server) faulty(h func(w http.ResponseWriter, r *http.Request, me string
 				case <-r.Context().Done():
 					return
 				}
+			}
+			if fault.Status == http.StatusTooManyRequests {
+				secs := strconv.Itoa(max(int(fault.RetryAfter/time.Second), 1))
+				w.Header().Set("X-RateLimit-Limit", "10")
+				w.Header().Set("X-RateLimit-Remaining", "0")
+				w.Header().Set("X-RateLimit-Reset", secs)
+				w.Header().Set("Retry-After", secs)
+				http.Error(w, "limit exceeded", http.StatusTooManyRequests)
+				return
 			}
 			if fault.Status != 0 {
 				appError(w, fault.Status, "api.context.fault.app_error", "The server is not available.")
