@@ -40,9 +40,11 @@ func (p *Plugin) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*mo
 	return &out, nil
 }
 
-// ephemeral is an answer only the user who typed the command sees.
+// ephemeral is an answer only the user who typed the command sees, shown
+// as written: without SkipSlackParsing Mattermost would rewrite any
+// <…|…> in it (an error quoted for an admin) as a link.
 func ephemeral(text string) *model.CommandResponse {
-	return &model.CommandResponse{ResponseType: model.CommandResponseTypeEphemeral, Text: text}
+	return &model.CommandResponse{ResponseType: model.CommandResponseTypeEphemeral, Text: text, SkipSlackParsing: true}
 }
 
 // call makes a signed request to the bot for id. An error is an

@@ -144,6 +144,9 @@ func TestUnavailableToUsers(t *testing.T) {
 				if !admin && details != "" {
 					t.Errorf("a user's reply %q, want %q alone (the details are for admins)", resp.Text, companion.UnavailableText)
 				}
+				if !resp.SkipSlackParsing {
+					t.Errorf("reply %q without skip_slack_parsing: Mattermost would rewrite <…|…> in it", resp.Text)
+				}
 				if strings.Contains(resp.Text, "example.") {
 					t.Errorf("reply %q names an example domain", resp.Text)
 				}
