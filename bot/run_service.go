@@ -438,7 +438,7 @@ func (s *Service) mayChange(ctx context.Context, a Actor, id string) error {
 	if a.Admin {
 		return nil
 	}
-	r, err := s.store.RunState(ctx, id)
+	r, err := s.store.RunAccess(ctx, id)
 	if err != nil {
 		return err
 	}
