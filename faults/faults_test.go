@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
-	"os"
 	"runtime"
 	"slices"
 	"sort"
@@ -71,19 +70,7 @@ func TestFaults(t *testing.T) {
 	}
 	began := time.Now()
 	pg := startCluster(t)
-	work, err := os.MkdirTemp("", "playbooks-faults.")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("replica logs kept in %s", work)
-			return
-		}
-		os.RemoveAll(work)
-	})
-	bin := buildBinary(t, work)
-	procs := &processes{bin: bin, dir: work}
+	procs := newProcesses(t)
 	rc := newReceiver(procs, slowHold)
 	t.Cleanup(rc.srv.Close)
 	t.Cleanup(procs.stopAll) // runs before the receiver closes
@@ -100,12 +87,7 @@ func TestFaults(t *testing.T) {
 			// Long enough for the slow receiver to outlast the lease.
 			"PLAYBOOKS_WEBHOOK_TIMEOUT": (slowHold + 20*time.Second).String(),
 		}
-		for _, kv := range strings.Fields(os.Getenv("PLAYBOOKS_FAULTS_SERVE_ENV")) {
-			if k, v, ok := strings.Cut(kv, "="); ok {
-				e[k] = v
-			}
-		}
-		return e
+		return withServeEnv(e)
 	}
 	slowCase := true
 	startReplica := func(name, replica string, port int) *instance {
@@ -311,13 +293,7 @@ func TestFaults(t *testing.T) {
 	rem := classifyReminders(reminders, killAt)
 	reqs := c.requests()
 	rq := classifyRequests(reqs, pgStop, pgRecovered, termAt, bExitAt)
-	panics := 0
-	for _, in := range procs.instances() {
-		if s := in.logTail(1 << 20); strings.Contains(s, "panic:") || strings.Contains(s, "fatal error:") {
-			panics++
-			t.Logf("%s's log shows a panic: %s", in.name, in.logPath)
-		}
-	}
+	panics := procs.panics(t)
 	b1.mu.Lock()
 	bExit := b1.exitCode
 	b1.mu.Unlock()
@@ -480,8 +456,10 @@ func heldJobs(dbURL string, pid int, at time.Time) (map[string]bool, error) {
 
 // runView is what the suite reads of a run.
 type runView struct {
-	ID         string `json:"id"`
-	Checklists []struct {
+	ID              string `json:"id"`
+	ChannelID       string `json:"channel_id"`
+	ChecklistPostID string `json:"checklist_post_id"`
+	Checklists      []struct {
 		Items []struct {
 			Title string `json:"title"`
 			State string `json:"state"`

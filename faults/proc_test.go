@@ -34,6 +34,38 @@ func buildBinary(t *testing.T, dir string) string {
 	return bin
 }
 
+// newProcesses makes the folder of a test's replica logs (kept, and its
+// path printed, when the test fails), builds cmd/playbooks into it, and
+// stops every instance still running when the test ends.
+func newProcesses(t *testing.T) *processes {
+	t.Helper()
+	work, err := os.MkdirTemp("", "playbooks-faults.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("replica logs kept in %s", work)
+			return
+		}
+		os.RemoveAll(work)
+	})
+	p := &processes{bin: buildBinary(t, work), dir: work}
+	t.Cleanup(p.stopAll)
+	return p
+}
+
+// withServeEnv adds to env the settings of PLAYBOOKS_FAULTS_SERVE_ENV
+// ("K=V K=V"), which win, and returns it.
+func withServeEnv(env map[string]string) map[string]string {
+	for _, kv := range strings.Fields(os.Getenv("PLAYBOOKS_FAULTS_SERVE_ENV")) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
 // instance is one serve process. A replica restarted after kill -9 is a
 // new instance on the same port.
 type instance struct {
@@ -140,6 +172,19 @@ func (p *processes) stopAll() {
 			}
 		}
 	}
+}
+
+// panics counts the instances whose log shows a panic, and names them.
+func (p *processes) panics(t *testing.T) int {
+	t.Helper()
+	n := 0
+	for _, in := range p.instances() {
+		if s := in.logTail(1 << 20); strings.Contains(s, "panic:") || strings.Contains(s, "fatal error:") {
+			n++
+			t.Logf("%s's log shows a panic: %s", in.name, in.logPath)
+		}
+	}
+	return n
 }
 
 func (p *processes) instances() []*instance {

@@ -119,7 +119,7 @@ var allowed = map[string]rule{
 	"bot/slack/slacktest":   {},
 	"store/storetest":       {repo: []string{"bot", "store"}, thirdParty: []string{"github.com/lib/pq"}},
 	// The fault suite (build tag faults) is all test code.
-	"faults":      {testThirdParty: []string{"github.com/lib/pq"}},
+	"faults":      {testRepo: []string{"bot/mattermost", "bot/mattermost/mmtest"}, testThirdParty: []string{"github.com/lib/pq"}},
 	"browsertest": {},
 }
 
