@@ -211,6 +211,7 @@ func (e *env) wantUpdated(t *testing.T, channel, ts string, n int) int {
 // wantMessage asserts that a channel has a message containing text.
 func (e *env) wantMessage(t *testing.T, channel, text string) {
 	t.Helper()
+	e.settle(t)
 	var got []string
 	for _, m := range e.sl.Messages(channel) {
 		if strings.Contains(m.Text, text) {
@@ -224,6 +225,7 @@ func (e *env) wantMessage(t *testing.T, channel, text string) {
 // wantEphemeral asserts that a user was shown a message containing text.
 func (e *env) wantEphemeral(t *testing.T, userID, text string) {
 	t.Helper()
+	e.settle(t)
 	var got []string
 	for _, m := range e.sl.Ephemerals() {
 		if m.User == userID && strings.Contains(m.Text, text) {

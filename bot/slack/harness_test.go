@@ -61,7 +61,7 @@ type env struct {
 	client  *slack.Client
 	handler *slack.Handler
 	signer  *dialogs.Signer
-	clock   *chattest.Clock // requests, triggers and replays
+	clock   *chattest.Clock // requests, triggers, replays and rate limits
 	tokens  *chattest.Clock // expiry of signed modal metadata and button values
 	logs    *logBuffer
 	botURL  string
@@ -73,6 +73,12 @@ type env struct {
 
 // newEnv starts a bot and a Slack for one test, on a store of kind.
 func newEnv(t testing.TB, kind string, opts ...func(*slack.HandlerConfig)) *env {
+	t.Helper()
+	return newEnvOn(t, storetest.Open(t, kind), opts...)
+}
+
+// newEnvOn starts a bot and a Slack for one test, on db.
+func newEnvOn(t testing.TB, db *store.DB, opts ...func(*slack.HandlerConfig)) *env {
 	t.Helper()
 	// The clocks start at the wall clock's time: slack-go's verifier checks
 	// request timestamps against the wall clock too.
@@ -110,7 +116,7 @@ func newEnv(t testing.TB, kind string, opts ...func(*slack.HandlerConfig)) *env 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.db = storetest.Open(t, kind)
+	e.db = db
 	e.svc = bot.NewService(bot.Config{Store: e.db, Logger: logger, Chat: e.client,
 		Platforms: map[string]bot.Chat{slack.Platform: e.client}, DefaultPlatform: slack.Platform})
 	cfg := slack.HandlerConfig{
@@ -192,12 +198,26 @@ func (e *env) view(t testing.TB, callbackID string) slacktest.OpenedView {
 	return vs[len(vs)-1]
 }
 
-// submit submits v; the modal must close with no errors.
+// submit submits v; the modal must close with no errors. It returns once
+// the submission's work has ended (the result shown).
 func (e *env) submit(t testing.TB, v slacktest.OpenedView, values map[string]string) {
 	t.Helper()
 	resp, err := e.sl.Submit(context.Background(), v, values)
 	if err != nil || resp.Status != 200 || len(resp.Body) > 0 {
 		t.Fatalf("submit %v: %v, status %d: %s", v.View["callback_id"], err, resp.Status, resp.Body)
+	}
+	e.settle(t)
+}
+
+// settle waits until the work of every request sent so far has ended:
+// what a request does after Slack got its answer (an ephemeral result, a
+// late report).
+func (e *env) settle(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := e.handler.Wait(ctx); err != nil {
+		t.Fatalf("the bot's work did not end: %v", err)
 	}
 }
 

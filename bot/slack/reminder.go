@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
@@ -91,37 +90,19 @@ func shortDuration(d time.Duration) string {
 	return fmt.Sprintf("%dm", m)
 }
 
-// reminderAction serves a click on a reminder's controls: "Update status"
-// opens the status update modal for the clicking user (the same modal, and
-// submission, as /playbook update); a Snooze choice snoozes the reminder
-// as the clicking user and rewrites the reminder without its controls. A
-// value whose signature is missing, forged or expired, that was rendered
-// for the other control, or that names a run of another channel, gets 401
-// and changes nothing. What else goes wrong is shown to the user as an
-// ephemeral message; the answer is 200.
-func (h *Handler) reminderAction(w http.ResponseWriter, r *http.Request, ic slackgo.InteractionCallback, act *slackgo.BlockAction) {
-	value, action := act.Value, bot.ButtonUpdateStatus
-	if act.ActionID == SnoozeActionID {
-		value, action = act.SelectedOption.Value, bot.ButtonSnooze
-	}
-	b, err := verifyButton(h.signer, value, action)
-	if err != nil {
-		h.refuseAction(w, r, ic, err)
-		return
-	}
-	userID, teamID, channelID := ic.User.ID, ic.Team.ID, ic.Channel.ID
-	if userID == "" || teamID == "" {
-		h.tell(r, channelID, userID, "This click lacks the user or the workspace; it did not come from Slack.")
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	h.click(w, r, ic, b)
+// verifyControl returns what a control's value asks, which must be
+// action: a checklist item's button, a reminder's "Update status" button
+// or one of its Snooze options (Handler.action). EUnauthenticated when its
+// signature is missing, forged or expired, or it was rendered for another
+// control.
+func (h *Handler) verifyControl(value, action string) (dialogs.Button, error) {
+	return verifyButton(h.signer, value, action)
 }
 
 // snoozed rewrites the reminder message of run, just snoozed by d, to say
 // so, without its controls. The snooze is made: a message that cannot be
 // rewritten is only logged.
-func (h *Handler) snoozed(r *http.Request, ic slackgo.InteractionCallback, a bot.Actor, run bot.Run, d time.Duration) {
+func (h *Handler) snoozed(ctx context.Context, ic slackgo.InteractionCallback, run bot.Run, d time.Duration) {
 	ts := ic.Container.MessageTs
 	if ts == "" {
 		ts = ic.Message.Timestamp
@@ -133,8 +114,8 @@ func (h *Handler) snoozed(r *http.Request, ic slackgo.InteractionCallback, a bot
 	if text == "" {
 		text = "Status update reminder"
 	}
-	if err := h.client.reminderSnoozed(r.Context(), ic.Channel.ID, ts, text, a.UserID, d); err != nil {
-		h.log.ErrorContext(r.Context(), "rewrite snoozed reminder", "run_id", run.ID,
+	if err := h.client.reminderSnoozed(ctx, ic.Channel.ID, ts, text, ic.User.ID, d); err != nil {
+		h.log.ErrorContext(ctx, "rewrite snoozed reminder", "run_id", run.ID,
 			"channel_id", ic.Channel.ID, "ts", ts, "error", err)
 	}
 }
