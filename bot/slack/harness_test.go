@@ -61,7 +61,7 @@ type env struct {
 	client  *slack.Client
 	handler *slack.Handler
 	signer  *dialogs.Signer
-	clock   *chattest.Clock // requests, triggers, replays and rate limits
+	clock   *chattest.Clock // requests, triggers, replays, rate limits and kept membership answers
 	tokens  *chattest.Clock // expiry of signed modal metadata and button values
 	logs    *logBuffer
 	botURL  string
@@ -112,7 +112,8 @@ func newEnvOn(t testing.TB, db *store.DB, opts ...func(*slack.HandlerConfig)) *e
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.client, err = slack.NewClient(slack.Config{BotToken: e.sl.BotToken, APIURL: e.sl.URL, Signer: e.signer, Logger: logger})
+	e.client, err = slack.NewClient(slack.Config{BotToken: e.sl.BotToken, APIURL: e.sl.URL, Signer: e.signer, Logger: logger,
+		Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -404,6 +404,16 @@ func (s *Server) teamInfo(map[string]any) (map[string]any, string) {
 	return map[string]any{"team": map[string]any{"id": s.Team, "name": "Acme", "domain": "acme"}}, ""
 }
 
+// AddMember puts a user in a channel, as joining it or being invited by
+// someone in Slack does.
+func (s *Server) AddMember(channelID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.channels[channelID]; ok {
+		c.Members = addMember(c.Members, userID)
+	}
+}
+
 // RemoveMember takes a user, or the bot, out of a channel, as leaving it or
 // being removed from it does.
 func (s *Server) RemoveMember(channelID, userID string) {
