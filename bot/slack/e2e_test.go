@@ -139,6 +139,10 @@ func endToEnd(t *testing.T, e *env) {
 	e.submit(t, v, map[string]string{dialogs.CheckItemItem: "0 0"})
 	e.wantItem(t, ch.ID, 0, 0, bot.ItemOpen)
 	e.wantUpdated(t, ch.ID, msg.TS, versions)
+	// Each rewrite of the message has block IDs of its own, as Slack advises.
+	if m, _ := e.sl.Message(ch.ID, msg.TS); len(m.ReusedBlockIDs) > 0 {
+		t.Errorf("the checklist message's updates reused block IDs %v", m.ReusedBlockIDs)
+	}
 
 	// A status update goes to the run's channel and its broadcast channel.
 	e.slash(t, e.bob, ch.ID, "update")

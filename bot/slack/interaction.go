@@ -278,14 +278,14 @@ func (h *Handler) blockActions(w http.ResponseWriter, r *http.Request, ic slackg
 
 // action serves a verified, fresh click on one of the bot's controls.
 func (h *Handler) action(ctx context.Context, r *http.Request, ic slackgo.InteractionCallback, act *slackgo.BlockAction) {
-	value, action := act.Value, bot.ButtonToggleItem
+	action := bot.ButtonToggleItem
 	switch act.ActionID {
 	case UpdateStatusActionID:
 		action = bot.ButtonUpdateStatus
 	case SnoozeActionID:
-		value, action = act.SelectedOption.Value, bot.ButtonSnooze
+		action = bot.ButtonSnooze
 	}
-	b, err := h.verifyControl(value, action)
+	b, err := h.verifyControl(act, action)
 	if err != nil {
 		h.refuseAction(ctx, r, ic, err)
 		return

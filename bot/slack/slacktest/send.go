@@ -242,8 +242,16 @@ func (s *Server) Submit(ctx context.Context, v OpenedView, values map[string]str
 	return resp, s.viewAnswer(v.ID, resp)
 }
 
+// blockNamed reports whether a block's ID is name, or name followed by
+// "." and a suffix: a bot may give the blocks of each rendering of a
+// message IDs of their own (Slack advises it) after a stable name.
+func blockNamed(b map[string]any, name string) bool {
+	id, _ := b["block_id"].(string)
+	return id == name || strings.HasPrefix(id, name+".")
+}
+
 // ClickPayload returns the block_actions payload of userID clicking the
-// button of block blockID in message ts of channel.
+// button of block blockID (see blockNamed) in message ts of channel.
 func (s *Server) ClickPayload(userID, channel, ts, blockID string) (map[string]any, error) {
 	m, ok := s.Message(channel, ts)
 	if !ok {
@@ -254,7 +262,7 @@ func (s *Server) ClickPayload(userID, channel, ts, blockID string) (map[string]a
 		return nil, err
 	}
 	for _, b := range blocks {
-		if b["block_id"] != blockID {
+		if !blockNamed(b, blockID) {
 			continue
 		}
 		acc, _ := b["accessory"].(map[string]any)
@@ -262,7 +270,7 @@ func (s *Server) ClickPayload(userID, channel, ts, blockID string) (map[string]a
 			return nil, fmt.Errorf("block %s has no button", blockID)
 		}
 		acc = map[string]any{"type": acc["type"], "action_id": acc["action_id"], "value": acc["value"],
-			"block_id": blockID, "text": acc["text"], "action_ts": "1.1"}
+			"block_id": b["block_id"], "text": acc["text"], "action_ts": "1.1"}
 		trig := s.newTrigger(userID)
 		return map[string]any{
 			"type": "block_actions", "team": map[string]any{"id": s.Team}, "user": map[string]any{"id": userID},
@@ -293,7 +301,8 @@ func (s *Server) newTrigger(userID string) string {
 }
 
 // ActionPayload returns the block_actions payload of userID using the
-// element actionID of the actions block blockID in message ts of channel:
+// element actionID of the actions block blockID (see blockNamed) in message
+// ts of channel:
 // clicking it, for a button, or choosing the option whose text or value is
 // choice, for a static select.
 func (s *Server) ActionPayload(userID, channel, ts, blockID, actionID, choice string) (map[string]any, error) {
@@ -306,7 +315,7 @@ func (s *Server) ActionPayload(userID, channel, ts, blockID, actionID, choice st
 		return nil, err
 	}
 	for _, b := range blocks {
-		if b["block_id"] != blockID {
+		if !blockNamed(b, blockID) {
 			continue
 		}
 		els, _ := b["elements"].([]any)
@@ -315,7 +324,7 @@ func (s *Server) ActionPayload(userID, channel, ts, blockID, actionID, choice st
 			if el == nil || el["action_id"] != actionID {
 				continue
 			}
-			act := map[string]any{"type": el["type"], "action_id": actionID, "block_id": blockID, "action_ts": "1.1"}
+			act := map[string]any{"type": el["type"], "action_id": actionID, "block_id": b["block_id"], "action_ts": "1.1"}
 			switch el["type"] {
 			case "button":
 				act["value"], act["text"] = el["value"], el["text"]
