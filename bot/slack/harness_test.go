@@ -173,9 +173,12 @@ type commandReply struct {
 }
 
 // slash types /playbook text as user in channel; the answer must be 200.
-// An empty body (a modal was opened) gives an empty reply.
+// An empty body (a modal was opened) gives an empty reply. A command the
+// bot acknowledged before it was done ("Working on it…", on a slow or
+// loaded machine) gives the reply it then posted to the response_url.
 func (e *env) slash(t testing.TB, user slacktest.User, channelID, text string) commandReply {
 	t.Helper()
+	before := len(e.sl.Replies())
 	resp, err := e.sl.SlashCommand(context.Background(), slacktest.Slash{UserID: user.ID, ChannelID: channelID, Text: text})
 	if err != nil || resp.Status != 200 {
 		t.Fatalf("/playbook %s: %v, status %d: %s", text, err, resp.Status, resp.Body)
@@ -184,6 +187,13 @@ func (e *env) slash(t testing.TB, user slacktest.User, channelID, text string) c
 	if len(resp.Body) > 0 {
 		if err := resp.JSON(&r); err != nil {
 			t.Fatalf("/playbook %s: %v: %s", text, err, resp.Body)
+		}
+	}
+	if r.Text == "Working on it…" {
+		e.settle(t)
+		r = commandReply{}
+		if late := e.sl.Replies()[before:]; len(late) > 0 {
+			r = commandReply{ResponseType: late[len(late)-1].ResponseType, Text: late[len(late)-1].Text}
 		}
 	}
 	return r
@@ -199,15 +209,21 @@ func (e *env) view(t testing.TB, callbackID string) slacktest.OpenedView {
 	return vs[len(vs)-1]
 }
 
-// submit submits v; the modal must close with no errors. It returns once
-// the submission's work has ended (the result shown).
+// submit submits v; the modal must close with no errors, or (the bot
+// acknowledged it before it was done, on a slow or loaded machine) show
+// that it is working and then the result. It returns once the
+// submission's work has ended (the result shown).
 func (e *env) submit(t testing.TB, v slacktest.OpenedView, values map[string]string) {
 	t.Helper()
 	resp, err := e.sl.Submit(context.Background(), v, values)
-	if err != nil || resp.Status != 200 || len(resp.Body) > 0 {
+	late := strings.Contains(string(resp.Body), `"response_action":"update"`) && strings.Contains(string(resp.Body), "⏳")
+	if err != nil || resp.Status != 200 || (len(resp.Body) > 0 && !late) {
 		t.Fatalf("submit %v: %v, status %d: %s", v.View["callback_id"], err, resp.Status, resp.Body)
 	}
 	e.settle(t)
+	if now, _ := e.sl.View(v.ID); late && !strings.Contains(string(now.Raw), "✅") {
+		t.Fatalf("submit %v: acknowledged, then the modal shows %s; want the result", v.View["callback_id"], now.Raw)
+	}
 }
 
 // settle waits until the work of every request sent so far has ended:
