@@ -204,6 +204,7 @@ func (c *Client) Ephemeral(ctx context.Context, channelID, userID, message strin
 var notFoundErrors = map[string]bool{
 	"channel_not_found": true, "user_not_found": true, "users_not_found": true,
 	"message_not_found": true, "team_not_found": true, "not_in_channel": true,
+	"not_found": true, // views.update: the modal is closed
 }
 
 // apiError translates a failed Web API call: errors meaning "not found" to

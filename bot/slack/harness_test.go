@@ -231,7 +231,7 @@ func (e *env) submit(t testing.TB, v slacktest.OpenedView, values map[string]str
 // late report).
 func (e *env) settle(t testing.TB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // beyond the work's own bound
 	defer cancel()
 	if err := e.handler.Wait(ctx); err != nil {
 		t.Fatalf("the bot's work did not end: %v", err)

@@ -30,9 +30,6 @@ const errorsBlockID = "_errors"
 // ENotFound when the modal is gone (closed by the user).
 func (c *Client) updateView(ctx context.Context, viewID string, v slackgo.ModalViewRequest) error {
 	_, err := c.api.UpdateViewContext(ctx, v, "", "", viewID)
-	if slackErr(err) == "not_found" {
-		return apiError(slackgo.SlackErrorResponse{Err: "message_not_found"}, "views.update", "modal "+viewID)
-	}
 	if err != nil {
 		return apiError(err, "views.update", "modal "+viewID)
 	}
