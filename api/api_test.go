@@ -260,6 +260,8 @@ func (fakeChat) User(_ context.Context, userID string) (bot.User, error) {
 	return bot.User{ID: userID, Username: "user-" + userID[:6]}, nil
 }
 
+func (fakeChat) Mention(_ context.Context, userID string) string { return "@user-" + userID[:6] }
+
 func (fakeChat) RunCommand(context.Context, string, string, string) (string, error) {
 	return bot.NewID(), nil
 }

@@ -91,8 +91,8 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 const retryAfterUnavailable = 5 * time.Second
 
 // setStatusHeaders sets the headers an error status comes with:
-// WWW-Authenticate on 401 and on a read token's 403 (see challenge), Retry-After on 503 and on a *statusError that
-// says how long to wait (429).
+// WWW-Authenticate on 401 and on a read token's 403 (see challenge), Retry-After on 503 (the error's
+// bot.RetryAfter when it has one) and on a *statusError that says how long to wait (429).
 func setStatusHeaders(w http.ResponseWriter, status int, err error) {
 	var se *statusError
 	switch {
@@ -104,7 +104,13 @@ func setStatusHeaders(w http.ResponseWriter, status int, err error) {
 	case challenge(status, err) != "":
 		w.Header().Set("WWW-Authenticate", challenge(status, err))
 	case status == http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", retryAfterSeconds(retryAfterUnavailable))
+		// As long as whoever refused said (a chat platform's rate limit),
+		// else as long as a database restart takes.
+		d := retryAfterUnavailable
+		if ra := bot.RetryAfter(err); ra > 0 {
+			d = ra
+		}
+		w.Header().Set("Retry-After", retryAfterSeconds(d))
 	}
 }
 

@@ -26,7 +26,9 @@ import (
 //     string ("..."), the draft's form; anything else is a 400.
 //   - A key is scoped to the caller (user, admin flag and teams of the
 //     token), the operation and the path: the same key from two users, or
-//     on two runs' status, is two keys.
+//     on two runs' status, is two keys. It is not scoped to the token
+//     itself: an OAuth client's access token changes every 10 minutes,
+//     and its retry with the next one must replay.
 //   - The first request with a key is fingerprinted (SHA-256 of its
 //     method, path and body). Its key is recorded in the transaction of what
 //     it creates, with that resource's ID, so a key is consumed exactly when

@@ -105,8 +105,8 @@ func TestClickOtherChannel(t *testing.T) {
 // TestClickQueries counts the store calls of a click on an item button,
 // as a channel member: before, adapters read the whole run (Service.Run)
 // to compare channels, then toggled (RunState and UpdateRun); a click now
-// reads the run's state once and checks the channel in the update, which
-// locks the item only.
+// reads only what decides who may see the run (RunAccess) and checks the
+// channel in the update, which locks the item only.
 func TestClickQueries(t *testing.T) {
 	ctx := context.Background()
 	f := newClickFixture(t, storetest.SQLite)
@@ -125,8 +125,8 @@ func TestClickQueries(t *testing.T) {
 	}
 	now := f.db.Take()
 	t.Logf("store calls of a click: before %v, now %v", old, now)
-	if now["Run"] != 0 || now["RunState"] != 1 || now["UpdateItem"] != 1 || now["UpdateRun"] != 0 {
-		t.Errorf("a click called the store %v, want RunState and UpdateItem (the item, not the run, locked) once each, and no Run or UpdateRun", now)
+	if now["Run"] != 0 || now["RunState"] != 0 || now["RunAccess"] != 1 || now["UpdateItem"] != 1 || now["UpdateRun"] != 0 {
+		t.Errorf("a click called the store %v, want RunAccess (who may see the run) and UpdateItem (the item, not the run, locked) once each, and no Run, RunState or UpdateRun", now)
 	}
 	if old["Run"] != 1 {
 		t.Errorf("the former path called the store %v, want one Run", old)

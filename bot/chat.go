@@ -12,6 +12,10 @@ type Chat interface {
 	ChannelStats(ctx context.Context, channelID string) (RunMetadata, error)
 	// User returns a user's name. ENotFound.
 	User(ctx context.Context, userID string) (User, error)
+	// Mention is how a chat message names a user so that the platform
+	// notifies them: Mattermost's @username, Slack's <@U…>. It never
+	// fails: a user the platform cannot name is shown by ID.
+	Mention(ctx context.Context, userID string) string
 	// RunCommand executes a slash command in a channel as a user and returns
 	// its trigger ID. EInvalid when there is no platform.
 	RunCommand(ctx context.Context, channelID, userID, command string) (string, error)
@@ -75,6 +79,9 @@ func (NoChat) ChannelStats(context.Context, string) (RunMetadata, error) {
 func (NoChat) User(_ context.Context, userID string) (User, error) {
 	return User{ID: userID, Username: userID}, nil
 }
+
+// Mention names a user by their ID: without a platform nobody is notified.
+func (NoChat) Mention(_ context.Context, userID string) string { return userID }
 
 // Post posts nothing.
 func (NoChat) Post(context.Context, string, string) (string, error) { return "", nil }

@@ -256,13 +256,16 @@ type IssuedToken struct {
 // IssueAccessToken authenticates a client by its ID and secret and issues
 // it an access token valid for ttl, of the requested scope (space
 // separated; "" for the client's own). ErrInvalidClient for an unknown or
-// revoked client or a wrong secret; ErrInvalidScope.
+// revoked client or a wrong secret, and for a client ID no client can
+// have (not UTF-8, a NUL, over MaxIDLen: checked before the query, which
+// Postgres would refuse as an error of its own); ErrInvalidScope.
 func (s *Service) IssueAccessToken(ctx context.Context, o Origin, clientID, clientSecret, scope string, ttl time.Duration) (IssuedToken, error) {
+	if !ValidID(clientID) {
+		return IssuedToken{}, unknownClient(clientSecret)
+	}
 	c, err := s.store.Client(ctx, clientID)
 	if ErrorCode(err) == ENotFound || ErrorCode(err) == EInvalid {
-		// Hash anyway, so an unknown client costs what a known one does.
-		_ = subtle.ConstantTimeCompare([]byte(HashToken(clientSecret)), []byte(HashToken("")))
-		return IssuedToken{}, ErrInvalidClient
+		return IssuedToken{}, unknownClient(clientSecret)
 	}
 	if err != nil {
 		return IssuedToken{}, err
@@ -293,6 +296,13 @@ func (s *Service) IssueAccessToken(ctx context.Context, o Origin, clientID, clie
 		return IssuedToken{}, err
 	}
 	return IssuedToken{Secret: secret, Scope: granted, ExpiresIn: ttl}, nil
+}
+
+// unknownClient returns ErrInvalidClient after hashing secret anyway, so
+// that an unknown client costs what a known one does.
+func unknownClient(secret string) error {
+	_ = subtle.ConstantTimeCompare([]byte(HashToken(secret)), []byte(HashToken("")))
+	return ErrInvalidClient
 }
 
 // grantScope returns the scope granted to a client of scope have that

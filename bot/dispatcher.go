@@ -53,6 +53,15 @@ type DispatcherConfig struct {
 	Retention  time.Duration
 	PurgeEvery time.Duration
 	PurgeBatch int
+	// SweepEvery is how often the runs changed lately are checked for a
+	// checklist post that does not show them (a replica died between a
+	// change's commit and its refresh): 15 s when 0. A change is looked at
+	// once SweepGrace (15 s when 0) has passed, the time its own replica
+	// has to refresh the post, and for SweepWindow (10 min when 0) after
+	// it: a refresh owed longer is a job already, or was found by then.
+	SweepEvery  time.Duration
+	SweepGrace  time.Duration
+	SweepWindow time.Duration
 	// Ahead is how long before its due time a job is claimed: 1 s when 0.
 	// The claim (a write, which waits for the database's only write lock
 	// on SQLite) and a reminder's first read are then done before the job
@@ -123,6 +132,9 @@ type Dispatcher struct {
 	retention     time.Duration
 	purgeEvery    time.Duration
 	purgeBatch    int
+	sweepEvery    time.Duration
+	sweepGrace    time.Duration
+	sweepWindow   time.Duration
 	ahead         time.Duration
 	batch         int
 	conc          int
@@ -162,12 +174,14 @@ func NewDispatcher(c DispatcherConfig) (*Dispatcher, error) {
 		return nil, errors.New("new dispatcher: no Service")
 	}
 	if c.Poll < 0 || c.Lease < 0 || c.ReminderLease < 0 || c.Renew < 0 || c.Grace < 0 || c.Retention < 0 ||
-		c.PurgeEvery < 0 || c.PurgeBatch < 0 || c.Ahead < 0 || c.Batch < 0 || c.Concurrency < 0 {
+		c.PurgeEvery < 0 || c.PurgeBatch < 0 || c.Ahead < 0 || c.Batch < 0 || c.Concurrency < 0 ||
+		c.SweepEvery < 0 || c.SweepGrace < 0 || c.SweepWindow < 0 {
 		return nil, fmt.Errorf("new dispatcher: negative duration or count in %+v", c)
 	}
 	d := &Dispatcher{svc: c.Service, store: c.Service.store, sender: c.Sender, owner: c.Owner,
 		poll: c.Poll, lease: c.Lease, reminderLease: c.ReminderLease, renew: c.Renew, grace: c.Grace,
 		retention: c.Retention, purgeEvery: c.PurgeEvery, purgeBatch: c.PurgeBatch, ahead: c.Ahead,
+		sweepEvery: c.SweepEvery, sweepGrace: c.SweepGrace, sweepWindow: c.SweepWindow,
 		batch: c.Batch, conc: c.Concurrency, now: c.Now, backoff: c.Backoff, recordBackoff: c.RecordBackoff,
 		log: c.Logger, metrics: c.Metrics, held: map[string]*heldJob{}}
 	if d.owner == "" {
@@ -184,6 +198,12 @@ func NewDispatcher(c DispatcherConfig) (*Dispatcher, error) {
 	d.retention = orDefault(d.retention, 720*time.Hour)
 	d.purgeEvery = orDefault(d.purgeEvery, time.Hour)
 	d.purgeBatch = orDefault(d.purgeBatch, 1000)
+	d.sweepEvery = orDefault(d.sweepEvery, 15*time.Second)
+	d.sweepGrace = orDefault(d.sweepGrace, 15*time.Second)
+	d.sweepWindow = orDefault(d.sweepWindow, 10*time.Minute)
+	if d.sweepWindow <= d.sweepGrace {
+		return nil, fmt.Errorf("new dispatcher: a sweep window of %v ends before its grace of %v", d.sweepWindow, d.sweepGrace)
+	}
 	d.ahead = orDefault(d.ahead, time.Second)
 	d.batch = orDefault(d.batch, 32)
 	d.conc = orDefault(d.conc, 16)
@@ -212,7 +232,7 @@ func orDefault[T time.Duration | int](v, def T) T {
 // leases returns the ends of claims made or renewed at now.
 func (d *Dispatcher) leases(now time.Time) Leases {
 	return Leases{JobWebhook: now.Add(d.lease).UnixMilli(), JobReminder: now.Add(d.reminderLease).UnixMilli(),
-		JobShow: now.Add(d.reminderLease).UnixMilli()}
+		JobShow: now.Add(d.reminderLease).UnixMilli(), JobPost: now.Add(d.lease).UnixMilli()}
 }
 
 // Run claims and handles due jobs until ctx is done; then it stops
@@ -229,6 +249,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	bgCtx, stopBg := context.WithCancel(work)
 	bg.Go(func() { d.heartbeat(bgCtx) })
 	bg.Go(func() { d.purgeLoop(ctx) })
+	bg.Go(func() { d.sweepLoop(ctx) })
 	defer func() {
 		stopBg()
 		bg.Wait()
@@ -457,6 +478,8 @@ func (d *Dispatcher) handle(work context.Context, h *heldJob) {
 		d.reminder(work, h)
 	case JobShow:
 		d.refresh(work, h)
+	case JobPost:
+		d.post(work, h)
 	default:
 		d.finish(work, j, nil, Errorf(EInvalid, "unknown job kind %q", j.Kind))
 	}
@@ -531,10 +554,17 @@ func webhookOutcome(j Job, err error) WebhookOutcome {
 	return WebhookRetried
 }
 
-// permanent reports whether a job failing with err is not to be retried.
+// permanent reports whether a job failing with err is not to be retried:
+// a webhook's receiver refused it for good, or the job itself is invalid,
+// or what it is about is gone or out of reach (a message's channel
+// deleted, or the bot removed from it).
 func permanent(err error) bool {
 	var we *WebhookError
-	return (errors.As(err, &we) && we.Permanent) || ErrorCode(err) == EInvalid
+	switch ErrorCode(err) {
+	case EInvalid, ENotFound, EForbidden:
+		return true
+	}
+	return errors.As(err, &we) && we.Permanent
 }
 
 // countWebhook tells the metrics, if any, of an attempt's outcome.
@@ -602,6 +632,29 @@ func (d *Dispatcher) refresh(work context.Context, h *heldJob) {
 	d.finish(work, j, nil, err)
 }
 
+// post makes one attempt at a JobPost job: it posts the job's message. A
+// message is not idempotent: a lease lost meanwhile may post it twice,
+// which the lease (as long as a webhook's) makes rare.
+func (d *Dispatcher) post(work context.Context, h *heldJob) {
+	j := h.job
+	var p PostJob
+	if err := json.Unmarshal([]byte(j.Payload), &p); err != nil {
+		d.finish(work, j, nil, Errorf(EInvalid, "post job %s has an invalid payload: %v", j.ID, err))
+		return
+	}
+	if err := d.untilDue(h); err != nil {
+		return // left to its lease, if still held
+	}
+	err := d.svc.postMessage(h.ctx, p)
+	if d.cutShort(h, err) {
+		return
+	}
+	if err != nil {
+		d.log.Warn("post message failed", "job_id", j.ID, "run_id", j.RunID, "channel_id", p.ChannelID, "attempt", j.Attempts+1, "error", err)
+	}
+	d.finish(work, j, nil, err)
+}
+
 // finish records the outcome of an attempt that ended with err (nil for
 // success) and, when not nil, the attempt a.
 func (d *Dispatcher) finish(work context.Context, j Job, a *JobAttempt, err error) {
@@ -615,17 +668,54 @@ func (d *Dispatcher) finish(work context.Context, j Job, a *JobAttempt, err erro
 		d.record(work, j, "complete job", func(ctx context.Context) error {
 			return d.store.CompleteJob(ctx, j.ID, d.owner, now.UnixMilli())
 		})
-	case permanent(err) || attempt >= MaxWebhookAttempts:
+	case permanent(err) || d.givesUp(j, attempt, now):
 		d.log.Warn("job failed for good", "job_id", j.ID, "run_id", j.RunID, "kind", j.Kind, "attempt", attempt, "error", err)
 		d.record(work, j, "fail job", func(ctx context.Context) error {
 			return d.store.FailJob(ctx, j.ID, d.owner, now.UnixMilli(), err.Error())
 		})
 	default:
-		due := now.Add(d.backoff(attempt)).UnixMilli()
+		due := now.Add(d.retryIn(j, attempt, err)).UnixMilli()
 		d.record(work, j, "retry job", func(ctx context.Context) error {
 			return d.store.RetryJob(ctx, j.ID, d.owner, due, err.Error())
 		})
 	}
+}
+
+// Limits of the jobs that carry what a change committed to chat.
+const (
+	// showBackoffCap bounds the wait between attempts at a JobShow job, so
+	// that a post catches up within a minute of its platform's return
+	// however long it was away.
+	showBackoffCap = time.Minute
+	// maxPostAge is how long a JobPost job is retried: a status update
+	// is posted late rather than never, but not days late.
+	maxPostAge = 24 * time.Hour
+)
+
+// givesUp reports whether the job j, whose attempt just failed, is given
+// up. A webhook or a reminder has MaxWebhookAttempts attempts. A post
+// refresh (JobShow) is retried until the post catches up, however long
+// the chat platform is away: the post must end up showing the run. A
+// message (JobPost) is retried for maxPostAge.
+func (d *Dispatcher) givesUp(j Job, attempt int, now time.Time) bool {
+	switch j.Kind {
+	case JobShow:
+		return false
+	case JobPost:
+		return now.Sub(time.UnixMilli(j.CreateAt)) >= maxPostAge
+	}
+	return attempt >= MaxWebhookAttempts
+}
+
+// retryIn is how long after its failed attempt the job j is tried again:
+// the backoff (capped for a post refresh), and never sooner than the
+// failure asked (a rate limit's Retry-After, see RetryAfter).
+func (d *Dispatcher) retryIn(j Job, attempt int, err error) time.Duration {
+	wait := d.backoff(attempt)
+	if j.Kind == JobShow || j.Kind == JobPost {
+		wait = min(wait, showBackoffCap)
+	}
+	return max(wait, RetryAfter(err))
 }
 
 // record makes write land: it retries it with backoff while it fails (the
@@ -681,6 +771,51 @@ func (d *Dispatcher) purgeLoop(ctx context.Context) {
 		}
 		t.Reset(d.purgeEvery)
 	}
+}
+
+// sweepBatch is the most runs one sweep enqueues refreshes for; the next
+// sweep takes the rest.
+const sweepBatch = 500
+
+// sweepLoop sweeps now and every d.sweepEvery until ctx is done.
+func (d *Dispatcher) sweepLoop(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := d.Sweep(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("sweep for stale checklist posts", "error", err)
+		} else if n > 0 {
+			d.log.Warn("checklist posts found behind their runs: refreshing them", "runs", n)
+		}
+		t.Reset(d.sweepEvery)
+	}
+}
+
+// Sweep enqueues a JobShow job for each run changed between SweepWindow
+// and SweepGrace ago whose checklist post does not show it (or that has
+// none), and returns how many runs it found. Such a refresh was owed by a
+// replica that died after the change's commit, before (or while) it
+// refreshed the post; a refresh that failed is a job already, and the
+// enqueue coalesces with it.
+func (d *Dispatcher) Sweep(ctx context.Context) (int, error) {
+	now := d.now()
+	ids, err := d.store.StalePosts(ctx, now.Add(-d.sweepWindow).UnixMilli(), now.Add(-d.sweepGrace).UnixMilli(), sweepBatch)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		at := d.now().UnixMilli()
+		j := Job{ID: NewID(), Kind: JobShow, RunID: id, DueAt: at, CreateAt: at, Payload: "{}"}
+		if _, err := d.store.EnqueueJob(ctx, j, at); err != nil {
+			return len(ids), fmt.Errorf("enqueue the refresh of run %s: %w", id, err)
+		}
+	}
+	return len(ids), nil
 }
 
 // Purge deletes the jobs that ended (done, failed, cancelled) longer than

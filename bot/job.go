@@ -9,6 +9,12 @@ const (
 	// JobShow is a refresh of the run's checklist post that failed (the
 	// chat platform was down) and is retried, coalesced per run.
 	JobShow = "refresh_post"
+	// JobPost is a message a change committed to post in a channel (a
+	// status update, in the run's channel and its broadcast channels; a
+	// new run's announcement): posted right after the commit by the
+	// replica that made the change, which holds the job meanwhile, and
+	// retried by the dispatcher when that failed or the replica died.
+	JobPost = "post_message"
 )
 
 // Job states. A job is pending until it is done, has failed for good, or
@@ -29,10 +35,10 @@ const (
 // when its lease ends, and sent again with the same ID.
 type Job struct {
 	ID         string `json:"id"`
-	Kind       string `json:"kind"` // JobWebhook, JobReminder or JobShow
+	Kind       string `json:"kind"` // JobWebhook, JobReminder, JobShow or JobPost
 	RunID      string `json:"run_id"`
 	DueAt      int64  `json:"due_at"`
-	Payload    string `json:"payload"` // JSON: WebhookJob or ReminderJob
+	Payload    string `json:"payload"` // JSON: WebhookJob, ReminderJob or PostJob
 	Attempts   int    `json:"attempts"`
 	LastError  string `json:"last_error"`
 	CreateAt   int64  `json:"create_at"`
@@ -52,6 +58,13 @@ type WebhookJob struct {
 // and sent no more, once the run has a status update newer than After.
 type ReminderJob struct {
 	After int64 `json:"after"` // the run's LastStatusUpdateAt when scheduled
+}
+
+// PostJob is the payload of a JobPost job.
+type PostJob struct {
+	Platform  string `json:"platform"` // the run's
+	ChannelID string `json:"channel_id"`
+	Message   string `json:"message"` // Markdown, as Chat.Post takes it
 }
 
 // JobAttempt records one attempt at a job (a webhook POST).
@@ -110,6 +123,12 @@ type JobStore interface {
 	// cancelled) before the time before, oldest first, with their
 	// attempts, and returns how many.
 	PurgeJobs(ctx context.Context, before int64, limit int) (int, error)
+	// StalePosts returns at most limit IDs of runs with a channel, a
+	// timeline event recorded in [since, until), and a checklist post that
+	// is missing or shows an older version of the run than the stored one:
+	// the post refreshes a replica owed when it died (see
+	// Dispatcher's sweep).
+	StalePosts(ctx context.Context, since, until int64, limit int) ([]string, error)
 	// Jobs returns the run's jobs, oldest first.
 	Jobs(ctx context.Context, runID string) ([]Job, error)
 	// JobAttempts returns the attempts recorded for a job, first first.

@@ -123,7 +123,7 @@ func (s *Service) remind(ctx context.Context, j Job, untilDue func() error) (rem
 	if reminderStale(&pre, p) {
 		return reminderNotSent, TimelineEvent{}, nil
 	}
-	owner := s.username(ctx, pre.Platform, pre.OwnerUserID)
+	owner, mention := s.username(ctx, pre.Platform, pre.OwnerUserID), s.mention(ctx, pre.Platform, pre.OwnerUserID)
 	if untilDue != nil {
 		if err := untilDue(); err != nil {
 			return reminderNotSent, TimelineEvent{}, err
@@ -138,7 +138,7 @@ func (s *Service) remind(ctx context.Context, j Job, untilDue func() error) (rem
 			return RunChange{}, errStaleReminder
 		}
 		if r.OwnerUserID != pre.OwnerUserID {
-			owner = s.username(ctx, r.Platform, r.OwnerUserID)
+			owner, mention = s.username(ctx, r.Platform, r.OwnerUserID), s.mention(ctx, r.Platform, r.OwnerUserID)
 		}
 		if r.ChannelID != "" {
 			post := *r
@@ -147,7 +147,7 @@ func (s *Service) remind(ctx context.Context, j Job, untilDue func() error) (rem
 			if post.DetailsURL != "" {
 				name = MarkdownLink(post.Name, post.DetailsURL)
 			}
-			msg := fmt.Sprintf("%s, it is time for a status update on %s: `/playbook update`", owner, name)
+			msg := fmt.Sprintf("%s, it is time for a status update on %s: `/playbook update`", mention, name)
 			pctx, cancel := context.WithTimeout(ctx, reminderPostTimeout)
 			_, err := s.chatFor(post.Platform).PostReminder(pctx, post, msg)
 			cancel()

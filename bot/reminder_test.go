@@ -86,6 +86,9 @@ func TestRunJobs(t *testing.T) {
 			}
 			slices.Sort(got)
 			want := []string{
+				// Each status update's post in the run's channel, made
+				// after its commit.
+				"post_message done ", "post_message done ",
 				"reminder cancelled ", "reminder cancelled ",
 				"webhook pending created", "webhook pending status", "webhook pending status",
 			}

@@ -132,6 +132,15 @@ func (s *Service) CreateRunOnce(ctx context.Context, a Actor, k IdempotencyKey, 
 		}
 		jobs = append(jobs, j)
 	}
+	var posts []Job
+	if r.ChannelID != "" && pb.AnnouncementChannelEnabled {
+		msg := fmt.Sprintf("#### New run: %s\nStarted by %s, owned by %s, from playbook %s.",
+			r.Name, s.mention(ctx, platform, a.UserID), s.mention(ctx, platform, owner), pb.Title)
+		if posts, err = s.postJobs(r, msg, now, pb.AnnouncementChannelID); err != nil {
+			return Run{}, err
+		}
+		jobs = append(jobs, posts...)
+	}
 	if key := s.idempotentRequest(k, r.ID); key != nil {
 		err = s.store.CreateRunOnce(ctx, *key, r, r.TimelineEvents, jobs...)
 	} else {
@@ -142,10 +151,7 @@ func (s *Service) CreateRunOnce(ctx context.Context, a Actor, k IdempotencyKey, 
 	}
 	if r.ChannelID != "" {
 		s.show(ctx, r.ID)
-		if pb.AnnouncementChannelEnabled {
-			s.announce(ctx, r, fmt.Sprintf("#### New run: %s\nStarted by %s, owned by %s, from playbook %s.",
-				r.Name, s.username(ctx, platform, a.UserID), s.username(ctx, platform, owner), pb.Title), pb.AnnouncementChannelID)
-		}
+		s.sendPosts(ctx, posts)
 		if fresh, err := s.store.RunState(ctx, r.ID); err == nil {
 			r.ChecklistPostID = fresh.ChecklistPostID
 		}
@@ -432,7 +438,7 @@ func (s *Service) mayChange(ctx context.Context, a Actor, id string) error {
 	if a.Admin {
 		return nil
 	}
-	r, err := s.store.RunState(ctx, id)
+	r, err := s.store.RunAccess(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -549,6 +555,10 @@ func (s *Service) UpdateStatusOnce(ctx context.Context, a Actor, k IdempotencyKe
 	if reminder < 0 || reminder > MaxReminderSecond {
 		return Run{}, FieldErrorf("reminder", "reminder must be between 0 and %d seconds, got %d", MaxReminderSecond, reminder)
 	}
+	// Named before the run is locked: no chat round trip while others
+	// wait on the run.
+	by := s.mentionOfRun(ctx, id, a.UserID)
+	var posts []Job
 	r, err := s.change(ctx, a, id, func(r *Run) (RunChange, error) {
 		now := s.now()
 		su := StatusUpdate{ID: s.newID(), RunID: r.ID, UserID: a.UserID, Message: message, Reminder: reminder, CreateAt: now}
@@ -584,11 +594,18 @@ func (s *Service) UpdateStatusOnce(ctx context.Context, a Actor, k IdempotencyKe
 			}
 			c.Jobs = append(c.Jobs, j)
 		}
+		if r.ChannelID != "" {
+			var err error
+			posts, err = s.postJobs(*r, statusMessage(*r, by, message), now, append([]string{r.ChannelID}, r.BroadcastChannelIDs...)...)
+			if err != nil {
+				return RunChange{}, err
+			}
+			c.Jobs = append(c.Jobs, posts...)
+		}
 		return c, nil
 	})
-	if err == nil && r.ChannelID != "" {
-		msg := statusMessage(r, s.username(ctx, r.Platform, a.UserID), message)
-		s.announce(ctx, r, msg, append([]string{r.ChannelID}, r.BroadcastChannelIDs...)...)
+	if err == nil {
+		s.sendPosts(ctx, posts)
 	}
 	return r, err
 }

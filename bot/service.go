@@ -43,6 +43,11 @@ type Config struct {
 	// a broadcast) that happen after a change is committed; slog.Default()
 	// when nil.
 	Logger *slog.Logger
+	// PostWait is how long a change that starts the refresh of its run's
+	// checklist post waits for it before it is answered (see show): 1 s
+	// when 0, no wait when negative. Changes made while a refresh of the
+	// run is in flight never wait.
+	PostWait time.Duration
 }
 
 // Service holds the use cases every edge (REST, slash commands, dialogs)
@@ -68,6 +73,11 @@ type Service struct {
 	prevLinkSecret []byte
 
 	showLocks [showStripes]sync.Mutex
+	// posts are the checklist post refreshes this process owes.
+	posts    postRefresher
+	postWait time.Duration
+	// owner names this Service in the jobs it holds (see postJobs).
+	owner string
 	// uses are the credential uses this replica audited lately
 	// (token_admin.go).
 	uses recentUses
@@ -78,7 +88,7 @@ func NewService(c Config) *Service {
 	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin, log: c.Logger, external: c.ExternalAuth,
 		platforms: c.Platforms, defaultPlatform: c.DefaultPlatform,
 		publicURL: strings.TrimRight(c.PublicURL, "/"), channelURL: c.ChannelURL, linkSecret: c.LinkSecret,
-		prevLinkSecret: c.PreviousLinkSecret}
+		prevLinkSecret: c.PreviousLinkSecret, postWait: c.PostWait}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -90,6 +100,10 @@ func NewService(c Config) *Service {
 	}
 	if s.newID == nil {
 		s.newID = NewID
+	}
+	s.owner = "service-" + NewID() // not s.newID: tests number their IDs
+	if s.postWait == 0 {
+		s.postWait = defaultPostWait
 	}
 	return s
 }

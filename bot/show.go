@@ -20,21 +20,9 @@ const showStripes = 64
 const showTimeout = 10 * time.Second
 
 // showRetryAfter is when a refresh that failed is first retried, by a
-// JobShow job; then with the dispatcher's backoff.
+// JobShow job, unless the chat platform asked for longer (a rate limit's
+// Retry-After); then with the dispatcher's backoff.
 const showRetryAfter = time.Second
-
-// show brings the run's checklist post up to date with the stored run, or
-// posts it when the run has none yet (see Store.RefreshPost: a refresh of
-// an older state than the post shows is skipped, whichever replica makes
-// it, and the first post is made once). A refresh that fails is logged and
-// left to a JobShow job, which the dispatcher retries until the post
-// catches up: the change it follows is already committed and must not be
-// reported as failed.
-func (s *Service) show(ctx context.Context, runID string) {
-	if err := s.refreshPost(ctx, runID, false); err != nil {
-		s.showLater(ctx, runID, err)
-	}
-}
 
 // refreshPost is one attempt at show; force rewrites the post even when
 // it shows the run's latest version.
@@ -66,25 +54,12 @@ func (s *Service) showLater(ctx context.Context, runID string, err error) {
 	if ErrorCode(err) == ENotFound {
 		return
 	}
-	s.log.Error("refresh checklist post: retried later", "run_id", runID, "error", err)
+	after := max(showRetryAfter, RetryAfter(err))
+	s.log.Error("refresh checklist post: retried later", "run_id", runID, "retry_in", after, "error", err)
 	now := s.now()
-	j := Job{ID: s.newID(), Kind: JobShow, RunID: runID, DueAt: now + showRetryAfter.Milliseconds(), CreateAt: now, Payload: "{}"}
+	j := Job{ID: s.newID(), Kind: JobShow, RunID: runID, DueAt: now + after.Milliseconds(), CreateAt: now, Payload: "{}"}
 	if _, err := s.store.EnqueueJob(context.WithoutCancel(ctx), j, now); err != nil {
 		s.log.Error("enqueue checklist post refresh", "run_id", runID, "error", err)
-	}
-}
-
-// announce posts a message in each channel of the run's platform, logging
-// failures.
-func (s *Service) announce(ctx context.Context, r Run, message string, channelIDs ...string) {
-	chat := s.chatFor(r.Platform)
-	for _, ch := range channelIDs {
-		if ch == "" {
-			continue
-		}
-		if _, err := chat.Post(ctx, ch, message); err != nil {
-			s.log.Error("post to channel", "run_id", r.ID, "channel_id", ch, "error", err)
-		}
 	}
 }
 
@@ -95,6 +70,25 @@ func (s *Service) username(ctx context.Context, platform, userID string) string 
 		return "@" + u.Username
 	}
 	return userID
+}
+
+// mention is how a chat message of the platform names a user so that they
+// are notified (Chat.Mention): "@name" on Mattermost, "<@U…>" on Slack.
+// Text that is not a chat message (a timeline event) names users with
+// username instead.
+func (s *Service) mention(ctx context.Context, platform, userID string) string {
+	return s.chatFor(platform).Mention(ctx, userID)
+}
+
+// mentionOfRun is mention on the platform of the run runID.
+func (s *Service) mentionOfRun(ctx context.Context, runID, userID string) string {
+	platform := ""
+	if len(s.platforms) > 1 {
+		if r, err := s.store.RunState(ctx, runID); err == nil {
+			platform = r.Platform
+		}
+	}
+	return s.mention(ctx, platform, userID)
 }
 
 // usernameOfRun is username on the platform of the run runID.

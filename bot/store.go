@@ -68,6 +68,10 @@ type RunStore interface {
 	// status updates and timeline (nil): a read whose cost does not grow
 	// with the run's age. ENotFound.
 	RunState(ctx context.Context, id string) (Run, error)
+	// RunAccess returns what decides who may see and change the run, and
+	// nothing else: its ID, team, channel, platform and whether it is
+	// public (every other field zero), in one read of its row. ENotFound.
+	RunAccess(ctx context.Context, id string) (Run, error)
 	// RunByChannel returns the run whose channel is channelID, with its
 	// history as Run. ENotFound.
 	RunByChannel(ctx context.Context, channelID string) (Run, error)

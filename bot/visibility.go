@@ -47,9 +47,27 @@ func (s *Service) visible(ctx context.Context, a Actor, r Run) (bool, error) {
 func (s *Service) inChannel(ctx context.Context, userID string, r Run) (bool, error) {
 	in, err := s.chatFor(r.Platform).MemberChannels(ctx, userID, []string{r.ChannelID})
 	if err != nil {
-		return false, err
+		return false, unanswered(ctx, err)
 	}
 	return slices.Contains(in, r.ChannelID), nil
+}
+
+// errMembersUnknown is what a caller is told when the chat platform could
+// not say who is in a private run's channel.
+var errMembersUnknown = Errorf(EUnavailable, "the chat platform cannot say right now who is in the run's channel, which decides who may see a private run: try again shortly")
+
+// unanswered is err, a chat platform's failure to answer MemberChannels
+// (which, doubt counting as "not in", fails only when the platform could
+// not answer at all: down, unreachable, overloaded), as the caller sees
+// it: EUnavailable, to retry shortly as after a database outage, rather
+// than an internal error. An error the platform gave a code of its own
+// (a rate limit with its RetryAfter) keeps it, and one of a caller that
+// gave up (ctx) stays as it is.
+func unanswered(ctx context.Context, err error) error {
+	if ctx.Err() != nil || ErrorCode(err) != EInternal {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errMembersUnknown, err)
 }
 
 // checkRun returns EForbidden when the actor may not see or change the run:
@@ -91,7 +109,7 @@ func (s *Service) withVisibility(ctx context.Context, a Actor, f RunFilter) (Run
 		asked := byPlatform[platform]
 		in, err := s.chatFor(platform).MemberChannels(ctx, a.UserID, asked)
 		if err != nil {
-			return f, fmt.Errorf("check which of %d private run channels %s is in: %w", len(asked), a.UserID, err)
+			return f, fmt.Errorf("check which of %d private run channels %s is in: %w", len(asked), a.UserID, unanswered(ctx, err))
 		}
 		for _, id := range in {
 			if slices.Contains(asked, id) { // only what was asked: a platform cannot widen the list

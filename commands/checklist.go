@@ -95,7 +95,7 @@ func (d *Dispatcher) assignItem(ctx context.Context, c *call) (Response, error) 
 		return Response{}, err
 	}
 	item := ri.Item
-	name := d.userName(ctx, item.AssigneeID)
+	name := d.mention(ctx, item.AssigneeID)
 	return Response{Text: fmt.Sprintf("Assigned **%s** to %s.", item.Title, name) + addedNote(name, added)}, nil
 }
 

@@ -254,6 +254,25 @@ func (d *Dispatcher) resolveUser(ctx context.Context, arg string) (string, error
 	return u.ID, nil
 }
 
+// userMentioner is the optional part of a UserResolver that writes a
+// mention its platform notifies (bot.Chat's Mention).
+type userMentioner interface {
+	Mention(ctx context.Context, userID string) string
+}
+
+// mention names a user in a reply as the platform mentions them (Slack's
+// <@U…>, Mattermost's @username), so that an in-channel reply notifies
+// them; userName when the resolver cannot.
+func (d *Dispatcher) mention(ctx context.Context, id string) string {
+	if id == "" {
+		return "nobody"
+	}
+	if m, ok := d.users.(userMentioner); ok {
+		return m.Mention(ctx, id)
+	}
+	return d.userName(ctx, id)
+}
+
 // userName names a user in a reply: @username when the resolver can say it,
 // else the ID. Lookup failures fall back to the ID: the name is cosmetic.
 func (d *Dispatcher) userName(ctx context.Context, id string) string {

@@ -33,6 +33,7 @@ func (fakeChat) ChannelStats(context.Context, string) (bot.RunMetadata, error) {
 }
 func (fakeChat) User(context.Context, string) (bot.User, error)                     { return bot.User{}, nil }
 func (fakeChat) RunCommand(context.Context, string, string, string) (string, error) { return "", nil }
+func (fakeChat) Mention(_ context.Context, userID string) string                    { return userID }
 func (fakeChat) MemberChannels(_ context.Context, _ string, ids []string) ([]string, error) {
 	return ids, nil
 }

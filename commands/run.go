@@ -77,7 +77,7 @@ func (d *Dispatcher) updateStatus(_ context.Context, c *call) (Response, error) 
 // owner shows the run's owner, or changes it.
 func (d *Dispatcher) owner(ctx context.Context, c *call) (Response, error) {
 	if len(c.args) == 0 {
-		return Response{Text: fmt.Sprintf("%s owns this run.", d.userName(ctx, c.run.OwnerUserID))}, nil
+		return Response{Text: fmt.Sprintf("%s owns this run.", d.mention(ctx, c.run.OwnerUserID))}, nil
 	}
 	id, err := d.resolveUser(ctx, c.args[0])
 	if err != nil {
@@ -89,7 +89,7 @@ func (d *Dispatcher) owner(ctx context.Context, c *call) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	name := d.userName(ctx, r.OwnerUserID)
+	name := d.mention(ctx, r.OwnerUserID)
 	if id == c.run.OwnerUserID {
 		return Response{Text: fmt.Sprintf("%s already owns this run.", name) + addedNote(name, added)}, nil
 	}
@@ -124,7 +124,7 @@ func (d *Dispatcher) listRuns(ctx context.Context, c *call) (Response, error) {
 	text := fmt.Sprintf("#### Runs in progress (%d)\n", l.TotalCount)
 	for _, r := range l.Items {
 		text += fmt.Sprintf("- %s: owner %s, stage %s, started %s\n",
-			d.runName(r), d.userName(ctx, r.OwnerUserID), stageName(r), day(r.CreateAt))
+			d.runName(r), d.mention(ctx, r.OwnerUserID), stageName(r), day(r.CreateAt))
 	}
 	if more := l.TotalCount - len(l.Items); more > 0 {
 		text += fmt.Sprintf("\n…and %d more.\n", more)

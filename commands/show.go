@@ -18,7 +18,7 @@ func (d *Dispatcher) info(ctx context.Context, c *call) (Response, error) {
 	r := c.run
 	var b strings.Builder
 	fmt.Fprintf(&b, "#### %s\n", d.runTitle(r))
-	fmt.Fprintf(&b, "Status: **%s** · Owner: %s · Stage: **%s**\n", status(r), d.userName(ctx, r.OwnerUserID), stageName(r))
+	fmt.Fprintf(&b, "Status: **%s** · Owner: %s · Stage: **%s**\n", status(r), d.mention(ctx, r.OwnerUserID), stageName(r))
 	if len(r.Checklists) == 0 {
 		b.WriteString("\nThis run has no checklists.\n")
 	}
@@ -44,7 +44,7 @@ func (d *Dispatcher) info(ctx context.Context, c *call) (Response, error) {
 			}
 			fmt.Fprintf(&b, "- `%d %d` %s %s", i, j, box, it.Title)
 			if it.AssigneeID != "" {
-				fmt.Fprintf(&b, " (%s)", d.userName(ctx, it.AssigneeID))
+				fmt.Fprintf(&b, " (%s)", d.mention(ctx, it.AssigneeID))
 			}
 			b.WriteString("\n")
 		}

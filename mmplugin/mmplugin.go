@@ -50,17 +50,24 @@ const (
 	// the answer is a model.CommandResponse.
 	CommandPath = "/mattermost/plugin/command"
 	// ListPath + a list name (commands.ListItems, ...) answers a dynamic
-	// autocomplete list: GET with channel_id and team_id; the answer is a
-	// JSON array of model.AutocompleteListItem.
+	// autocomplete list: GET with channel_id and team_id, and the command
+	// whose argument it is (ListCommandParam; none for a list fetched
+	// without one); the answer is a JSON array of
+	// model.AutocompleteListItem.
 	ListPath = "/mattermost/plugin/autocomplete/"
+	// ListCommandParam is the query parameter of ListPath naming the
+	// command ("check", "assign", ...) whose list it is: the suggestions
+	// say what that command does with each.
+	ListCommandParam = "command"
 )
 
 // Routes of the plugin itself, under /plugins/ID.
 const (
 	// PluginAPIPrefix is where the plugin proxies the REST API.
 	PluginAPIPrefix = "/api/v0/"
-	// PluginListPrefix + a list name is the fetch URL of a dynamic list
-	// argument, relative to the plugin (Mattermost adds /plugins/ID).
+	// PluginListPrefix + a list name + "/" + a command is the fetch URL of
+	// that command's dynamic list argument, relative to the plugin
+	// (Mattermost adds /plugins/ID; see ListURL).
 	PluginListPrefix = "/autocomplete/"
 )
 
@@ -196,14 +203,33 @@ func NewVerifier(secret string, seen Seen) (*Verifier, error) {
 	return &Verifier{wh: wh, seen: seen}, nil
 }
 
-// errRefused is what a request whose signature does not verify gets; the
-// cause is not told to the caller.
-var errRefused = bot.Errorf(bot.EUnauthenticated, "this request claims to come from the Mattermost plugin, but its signature does not verify: check that the plugin's secret is the bot's PLAYBOOKS_MATTERMOST_PLUGIN_SECRET and that both clocks are right")
+// The refusals of Verify, each saying its cause to the admin who reads it
+// (the plugin shows it to system admins and logs it): what to check.
+var (
+	errUnsigned = bot.Errorf(bot.EUnauthenticated, "this request claims to come from the Mattermost plugin, but it is not signed: only the plugin may send its identity headers")
+	errBadSig   = bot.Errorf(bot.EUnauthenticated, "this request claims to come from the Mattermost plugin, but its signature does not verify: check that the plugin's Shared secret is the bot's PLAYBOOKS_MATTERMOST_PLUGIN_SECRET")
+	errClock    = bot.Errorf(bot.EUnauthenticated, "this request from the Mattermost plugin was signed more than 5 minutes from the bot's time: check the clocks of the Mattermost server and of the bot")
+	errReplay   = bot.Errorf(bot.EUnauthenticated, "this request from the Mattermost plugin was already received once (its message ID is not new): a replay, refused; the plugin signs each request anew")
+	errNoUser   = bot.Errorf(bot.EUnauthenticated, "this request from the Mattermost plugin names no user")
+)
+
+// sigError is the refusal of a signature the standard-webhooks library
+// refused with err.
+func sigError(err error) error {
+	switch {
+	case errors.Is(err, standardwebhooks.ErrRequiredHeaders):
+		return fmt.Errorf("%w: %w", errUnsigned, err)
+	case errors.Is(err, standardwebhooks.ErrMessageTooOld), errors.Is(err, standardwebhooks.ErrMessageTooNew):
+		return fmt.Errorf("%w: %w", errClock, err)
+	}
+	return fmt.Errorf("%w: %w", errBadSig, err)
+}
 
 // Verify returns the identity r's signature vouches for, and leaves r's
 // body readable again. EUnauthenticated when the signature is missing,
 // wrong, more than 5 minutes off, or replayed, or the identity is
-// incomplete; the cause is returned wrapped, for the log.
+// incomplete, each with a message of its own; the library's cause is
+// returned wrapped, for the log.
 func (v *Verifier) Verify(r *http.Request) (Identity, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
@@ -214,7 +240,7 @@ func (v *Verifier) Verify(r *http.Request) (Identity, error) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err := v.wh.Verify(payload(r, body), r.Header); err != nil {
-		return Identity{}, fmt.Errorf("%w: %w", errRefused, err)
+		return Identity{}, sigError(err)
 	}
 	id := Identity{UserID: r.Header.Get(HeaderUserID), Admin: r.Header.Get(HeaderAdmin) == "true"}
 	for t := range strings.SplitSeq(r.Header.Get(HeaderTeamIDs), ",") {
@@ -223,14 +249,14 @@ func (v *Verifier) Verify(r *http.Request) (Identity, error) {
 		}
 	}
 	if id.UserID == "" {
-		return Identity{}, fmt.Errorf("%w: no user ID", errRefused)
+		return Identity{}, errNoUser
 	}
 	fresh, err := v.seen(r.Context(), "mmplugin:"+r.Header.Get(standardwebhooks.HeaderWebhookID), replayWindow)
 	if err != nil {
 		return Identity{}, fmt.Errorf("check plugin request for a replay: %w", err)
 	}
 	if !fresh {
-		return Identity{}, fmt.Errorf("%w: message ID %q seen before", errRefused, r.Header.Get(standardwebhooks.HeaderWebhookID))
+		return Identity{}, fmt.Errorf("%w: message ID %q seen before", errReplay, r.Header.Get(standardwebhooks.HeaderWebhookID))
 	}
 	return id, nil
 }

@@ -55,7 +55,7 @@ func (c *jobCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
-	byKind := map[string]bot.JobStat{bot.JobWebhook: {}, bot.JobReminder: {}, bot.JobShow: {}}
+	byKind := map[string]bot.JobStat{bot.JobWebhook: {}, bot.JobReminder: {}, bot.JobShow: {}, bot.JobPost: {}}
 	for _, s := range stats {
 		byKind[s.Kind] = s
 	}

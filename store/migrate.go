@@ -52,7 +52,7 @@ func gooseOptions(d dialect) []goose.ProviderOption {
 	return []goose.ProviderOption{
 		goose.WithDisableGlobalRegistry(true),
 		goose.WithLogger(goose.NopLogger()),
-		goose.WithGoMigrations(itemsMigration(d)),
+		goose.WithGoMigrations(itemsMigration(d), eventsMigration(d)),
 	}
 }
 

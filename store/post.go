@@ -217,3 +217,30 @@ func (db *DB) EnqueueJob(ctx context.Context, j bot.Job, now int64) (bool, error
 	}
 	return inserted, nil
 }
+
+// StalePosts returns, in ID order, at most limit IDs of runs with a
+// channel, a timeline event recorded at a time in [since, until), and a
+// checklist post that is missing or shows an older version of the run than
+// the stored one (see RefreshPost). Every change a post shows writes a
+// timeline event in its own transaction, so this finds the refreshes a
+// replica owed when it died. The events are found through
+// timeline_events_create_at, a BRIN index on Postgres (nearly free to
+// keep up on an append-only table).
+func (db *DB) StalePosts(ctx context.Context, since, until int64, limit int) ([]string, error) {
+	ids := []string{}
+	if limit <= 0 || since >= until {
+		return ids, nil
+	}
+	err := db.read(ctx, func(tx *sqlx.Tx) error {
+		return tx.SelectContext(ctx, &ids, tx.Rebind(`SELECT r.id FROM runs r
+			WHERE r.id IN (SELECT e.run_id FROM timeline_events e WHERE e.create_at >= ? AND e.create_at < ?)
+			AND r.channel_id <> ''
+			AND (r.checklist_post_id = '' OR r.rendered_version < r.version
+				+ COALESCE((SELECT SUM(i.version) FROM run_items i WHERE i.run_id = r.id), 0))
+			ORDER BY r.id LIMIT ?`), since, until, limit)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stale posts of runs changed in [%d, %d): %w", since, until, err)
+	}
+	return ids, nil
+}

@@ -218,6 +218,25 @@ func (db *DB) RunState(ctx context.Context, id string) (bot.Run, error) {
 	return r, nil
 }
 
+// RunAccess reads what decides who may see the run (its ID, team,
+// channel, platform and Public), in one statement outside a transaction:
+// the check a change makes before it locks anything (bot's mayChange), on
+// every click. ENotFound.
+func (db *DB) RunAccess(ctx context.Context, id string) (bot.Run, error) {
+	var row struct {
+		ID        string `db:"id"`
+		TeamID    string `db:"team_id"`
+		ChannelID string `db:"channel_id"`
+		Platform  string `db:"platform"`
+		Public    bool   `db:"public"`
+	}
+	err := db.db.GetContext(ctx, &row, db.db.Rebind(`SELECT id, team_id, channel_id, platform, public FROM runs WHERE id = ?`), id)
+	if err != nil {
+		return bot.Run{}, fmt.Errorf("get access of run %s: %w", id, unavailable(notFound(err, "run %s not found", id)))
+	}
+	return bot.Run{ID: row.ID, TeamID: row.TeamID, ChannelID: row.ChannelID, Platform: row.Platform, Public: row.Public}, nil
+}
+
 // findRun loads the run whose column ("id" or "channel_id", never user
 // input) is value, with its participants and, when history is set, its
 // newest status updates and timeline events (loadRunDetails). lock is ""

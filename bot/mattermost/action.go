@@ -62,7 +62,7 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		msg := h.userMessage(r, err, "user_id", req.UserId, "run_id", st.RunID)
-		chatkit.WriteJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: msg})
+		chatkit.WriteJSON(w, http.StatusOK, ephemeralAnswer(msg))
 		return
 	}
 	chatkit.WriteJSON(w, http.StatusOK, struct{}{})
@@ -83,12 +83,18 @@ const staleButtonRefreshed = "This button no longer worked: it expired, or the b
 // refreshStalePost gives a run's checklist post new buttons when a click
 // on it could not be verified because none of its buttons can be any more
 // (they expired, or were signed with a secret the bot no longer has), and
-// reports whether it did. The post is read from Mattermost as the bot, so
-// nothing in the unauthenticated click is trusted but the IDs it names:
-// the post must be the bot's, in the click's channel, and the checklist
-// post of the run it names. A click forged on a post whose buttons are
-// valid (or that has none) rewrites nothing, so forged clicks cannot make the bot rewrite
-// posts over and over. The answer to the click never carries the post.
+// reports whether it did. Mattermost strips every button's integration
+// from a post read back, even for its author, so the buttons themselves
+// cannot be checked: the post's signedProp, signed with them, tells
+// whether they still verify, and the new ones are rendered from the stored
+// run. The post is read from Mattermost as the bot, so nothing in the
+// unauthenticated click is trusted but the IDs it names: the post must be
+// the bot's, in the click's channel, and the checklist post of the run its
+// ChecklistProp names (RefreshChecklistPost checks the last against the
+// stored run). A click forged on a post whose buttons still verify
+// rewrites nothing, so forged clicks can at most make the bot rewrite a
+// stale checklist post once, as a real click would. The answer to the
+// click never carries the post.
 func (h *Handler) refreshStalePost(r *http.Request, req model.PostActionIntegrationRequest) bool {
 	ctx := r.Context()
 	if !model.IsValidId(req.PostId) || !model.IsValidId(req.ChannelId) {
@@ -103,20 +109,8 @@ func (h *Handler) refreshStalePost(r *http.Request, req model.PostActionIntegrat
 	if err != nil || post.UserId != self || post.ChannelId != req.ChannelId || !bot.OwnID(runID) {
 		return false
 	}
-	buttons := 0
-	for _, a := range post.Attachments() {
-		for _, act := range a.Actions {
-			if act.Integration == nil {
-				continue
-			}
-			buttons++
-			if st, err := verifyButton(h.signer, act.Integration.Context); err == nil && st.RunID == runID {
-				return false // the post is fine: this click was not made from it
-			}
-		}
-	}
-	if buttons == 0 {
-		return false // nothing to click, nothing to renew
+	if signed, _ := post.GetProp(signedProp).(string); verifySigned(h.signer, signed, runID) {
+		return false // its buttons verify: this click was not made from one of them
 	}
 	refreshed, err := h.svc.RefreshChecklistPost(ctx, runID, req.PostId)
 	if err != nil {
@@ -136,5 +130,5 @@ func (h *Handler) refreshStalePost(r *http.Request, req model.PostActionIntegrat
 func (h *Handler) refuseAction(w http.ResponseWriter, r *http.Request, req model.PostActionIntegrationRequest, text string) {
 	h.log.WarnContext(r.Context(), "button click with an invalid context refused",
 		"user_id", req.UserId, "channel_id", req.ChannelId, "post_id", req.PostId, "remote_addr", r.RemoteAddr)
-	chatkit.WriteJSON(w, http.StatusOK, model.PostActionIntegrationResponse{EphemeralText: text})
+	chatkit.WriteJSON(w, http.StatusOK, ephemeralAnswer(text))
 }

@@ -99,7 +99,9 @@ func TestButtonAfterSecretChange(t *testing.T) {
 // buttons the bot can no longer verify (its secret changed, the previous
 // one is gone) gives the post new buttons, so it recovers: the first click
 // is refused with 200 and says to click again, the second works. A forged
-// click on a post whose buttons are valid rewrites nothing.
+// click on a post whose buttons are valid rewrites nothing. Mattermost
+// strips the buttons' contexts from every post it answers with, so the bot
+// cannot compare them: it renders the post from the stored run.
 func TestStalePostRenewed(t *testing.T) {
 	s := startRun(t, storetest.SQLite)
 	ctx := context.Background()
@@ -110,7 +112,14 @@ func TestStalePostRenewed(t *testing.T) {
 		t.Fatal(err)
 	}
 	versions := len(s.mm.PostHistory(s.postID))
-	resp, err := s.mm.SendAction(ctx, rotated, req)
+	forged := req
+	forged.ChannelId = s.townSquare.Id // a click that names the post from elsewhere
+	resp, err := s.mm.SendAction(ctx, rotated, forged)
+	refusedClick(t, "forged click naming the stale post from another channel", resp, err)
+	if got := len(s.mm.PostHistory(s.postID)); got != versions {
+		t.Fatalf("a click from another channel rewrote the post (%d versions, want %d)", got, versions)
+	}
+	resp, err = s.mm.SendAction(ctx, rotated, req)
 	refusedClick(t, "click on a post signed with the old secret", resp, err)
 	if !strings.Contains(resp.EphemeralText, "click again") {
 		t.Errorf("refusal %q, want it to say the post has new buttons", resp.EphemeralText)
@@ -118,6 +127,33 @@ func TestStalePostRenewed(t *testing.T) {
 	s.wantItem(t, s.channel, 0, 1, bot.ItemOpen)
 	if got := len(s.mm.PostHistory(s.postID)); got != versions+1 {
 		t.Fatalf("checklist post has %d versions, want %d: it was not rendered anew", got, versions+1)
+	}
+	newSigner, err := dialogs.NewSigner(bytes.Repeat([]byte("n"), 32), s.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post, _ := s.mm.Post(s.postID)
+	buttons := 0
+	for _, a := range post.Attachments() {
+		for _, act := range a.Actions {
+			buttons++
+			token, _ := act.Integration.Context["token"].(string)
+			if _, err := dialogs.VerifyButton(newSigner, token); err != nil {
+				t.Errorf("button %s of the renewed post does not verify with the new secret: %v", act.Id, err)
+			}
+		}
+	}
+	if buttons == 0 {
+		t.Error("the renewed post has no buttons")
+	}
+
+	// Another click from the old post (a second browser that has not seen
+	// the rewrite yet): the post already has fresh buttons, so it is not
+	// rewritten again.
+	resp, err = s.mm.SendAction(ctx, rotated, req)
+	refusedClick(t, "second click signed with the old secret", resp, err)
+	if got := len(s.mm.PostHistory(s.postID)); got != versions+1 {
+		t.Errorf("checklist post has %d versions after a second stale click, want %d: rewritten again", got, versions+1)
 	}
 
 	_, req, err = s.mm.ActionRequest(s.carol.Id, s.postID, "c0i1")

@@ -17,6 +17,32 @@ import (
 // value is the run's ID.
 const ChecklistProp = "playbooks_checklist_run_id"
 
+// signedProp is the prop of a checklist post that tells, once the post is
+// read back, whether its buttons still verify: Mattermost strips every
+// button's integration (URL and context) from a post it answers with, even
+// to its author, but keeps other props. Its value is the run's ID signed
+// with the buttons, by the same key and with the same expiry, for an
+// audience no button, dialog or user has (signedAudience), so it cannot be
+// used as any of them. It is not secret.
+const signedProp = "playbooks_signed"
+
+// signedAudience is the audience of signedProp's token.
+const signedAudience = "mattermost:checklist-post"
+
+// signPost returns signedProp's value for a post of run runID rendered now,
+// with buttons signed now.
+func signPost(s *dialogs.Signer, runID string) string {
+	return s.SignStable(signedAudience, runID, dialogs.ButtonTTL)
+}
+
+// verifySigned reports whether token is signedProp's value for run runID,
+// signed with a key the bot still has, and not expired: whether buttons
+// rendered with it still verify.
+func verifySigned(s *dialogs.Signer, token, runID string) bool {
+	got, err := s.Verify(signedAudience, token)
+	return err == nil && got == runID
+}
+
 // MaxButtons is the most item buttons a checklist post carries. Mattermost
 // sets no hard limit on attachment actions, but a post with hundreds of
 // buttons is unusable and heavy; 50 is also Mattermost's limit for block
@@ -124,6 +150,7 @@ func (c *Client) ChecklistPost(ctx context.Context, r bot.Run) *model.Post {
 	p.SetProps(model.StringInterface{
 		model.PostPropsAttachments: attachments,
 		ChecklistProp:              r.ID,
+		signedProp:                 signPost(c.signer, r.ID),
 		// Mattermost 10.12 keeps none of a post's props when it is patched:
 		// without this the rewritten post would lose its BOT tag.
 		model.PostPropsFromBot: "true",

@@ -10,9 +10,10 @@ import (
 )
 
 // TestClickStoreCalls counts the store calls of a click on a checklist
-// item's button, from Mattermost's request to the answer: one read of the
-// run's state (no Run, which loads the whole history), the locked update,
-// and the refresh of the checklist post.
+// item's button, from Mattermost's request to the answer: one read of what
+// decides who may see the run (no Run, which loads the whole history, nor
+// RunState, which loads its items), the locked update, and the refresh of
+// the checklist post.
 func TestClickStoreCalls(t *testing.T) {
 	db := storetest.NewCounting(nil)
 	e := newEnv(t, storetest.SQLite, func(_ *env, cfg *bot.Config) { db.Store, cfg.Store = cfg.Store, db })
@@ -28,7 +29,7 @@ func TestClickStoreCalls(t *testing.T) {
 	}
 	calls := db.Take()
 	t.Logf("store calls of a click: %v", calls)
-	if calls["Run"] != 0 || calls["RunState"] != 1 || calls["UpdateItem"] != 1 || calls["UpdateRun"] != 0 {
-		t.Errorf("a click called the store %v, want RunState and UpdateItem (the item, not the run, locked) once each, and no Run or UpdateRun", calls)
+	if calls["Run"] != 0 || calls["RunState"] != 0 || calls["RunAccess"] != 1 || calls["UpdateItem"] != 1 || calls["UpdateRun"] != 0 {
+		t.Errorf("a click called the store %v, want RunAccess and UpdateItem (the item, not the run, locked) once each, and no Run, RunState or UpdateRun", calls)
 	}
 }

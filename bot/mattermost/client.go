@@ -14,7 +14,8 @@
 // the user it was opened for, the channel it was opened in, its callback ID
 // and a 15-minute expiry, and is single use (a handled submission is
 // remembered in the database, for every replica); a button's to the run and
-// item (or reminder action) it was rendered for. Every dialog and button
+// item (or reminder action) it was rendered for; a dynamic select's lookup
+// URL (Mattermost 11+) to the user, dialog, channel and select. Every dialog and button
 // URL is one of the bot's own /mattermost/ paths, never a /plugins/ URL, to
 // which Mattermost would add the user's session token when the bot shares
 // its hostname.
@@ -26,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,6 +80,10 @@ type Client struct {
 
 	selfMu sync.Mutex
 	selfID string // the bot's user ID, once known
+
+	infoMu       sync.Mutex
+	info         *serverInfo // what the bot read of the server, once (server)
+	infoFailedAt time.Time   // when reading it last failed
 }
 
 var (
@@ -131,6 +137,19 @@ func (c *Client) User(ctx context.Context, userID string) (bot.User, error) {
 		return bot.User{}, apiError(resp, err, "user "+userID)
 	}
 	return bot.User{ID: u.Id, Username: u.Username, SystemAdmin: u.IsSystemAdmin()}, nil
+}
+
+// Mention names a user so that Mattermost notifies them: @username. A user
+// Mattermost cannot name (unknown, or unreachable) is shown by ID, in code.
+func (c *Client) Mention(ctx context.Context, userID string) string {
+	u, err := c.User(ctx, userID)
+	if err != nil || u.Username == "" {
+		if err != nil {
+			c.log.WarnContext(ctx, "look up a user to mention", "user_id", userID, "error", err)
+		}
+		return "`" + userID + "`"
+	}
+	return "@" + u.Username
 }
 
 // UserByName returns a Mattermost user by username, with or without the
@@ -281,6 +300,10 @@ func apiError(resp *model.Response, err error, what string) error {
 		status = ae.StatusCode
 	}
 	switch status {
+	case http.StatusTooManyRequests:
+		after := retryAfter(resp)
+		return fmt.Errorf("mattermost: %s: %w (%w)", what, bot.RateLimitedf(after,
+			"Mattermost is limiting how often the bot may call it; try again in %s", after), err)
 	case http.StatusNotFound:
 		return fmt.Errorf("mattermost: %s: %w (%w)", what, bot.Errorf(bot.ENotFound, "%s not found on Mattermost", what), err)
 	case http.StatusBadRequest:
@@ -291,6 +314,20 @@ func apiError(resp *model.Response, err error, what string) error {
 		return fmt.Errorf("mattermost: %s: %w (%w)", what, bot.Errorf(bot.EInvalid, "%s", msg), err)
 	}
 	return fmt.Errorf("mattermost: %s: %w", what, err)
+}
+
+// retryAfter is how long a Mattermost that rate-limited the bot (its
+// RateLimitSettings, which answer 429 with Retry-After and
+// X-RateLimit-Reset, in seconds) asks it to wait: at least a second.
+func retryAfter(resp *model.Response) time.Duration {
+	if resp != nil {
+		for _, h := range []string{"Retry-After", "X-RateLimit-Reset"} {
+			if n, err := strconv.Atoi(resp.Header.Get(h)); err == nil && n > 0 {
+				return time.Duration(n) * time.Second
+			}
+		}
+	}
+	return time.Second
 }
 
 // appErrorID returns the ID of the Mattermost error in err's chain, or "".

@@ -33,9 +33,19 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 
 // execute runs a /playbook command for the user in a team's channel, as
 // the slash command's request (command) or the plugin (pluginCommand)
-// gives it: one path for both. It returns Mattermost's answer; nil for
-// none (a dialog was opened), which is answered {}.
+// gives it: one path for both. It returns Mattermost's answer, with the
+// bot's avatar as its icon (Client.iconURL); nil for none (a dialog was
+// opened), which is answered {}.
 func (h *Handler) execute(r *http.Request, userID, teamID, channelID, triggerID, text string) *model.CommandResponse {
+	resp := h.run(r, userID, teamID, channelID, triggerID, text)
+	if resp != nil {
+		resp.IconURL = h.client.iconURL(r.Context())
+	}
+	return resp
+}
+
+// run is execute, without the icon.
+func (h *Handler) run(r *http.Request, userID, teamID, channelID, triggerID, text string) *model.CommandResponse {
 	if userID == "" || teamID == "" || channelID == "" {
 		return commandResponse(commands.Response{Text: "This request lacks user_id, team_id or channel_id; it did not come from Mattermost."})
 	}
@@ -80,11 +90,21 @@ func commandToken(r *http.Request) string {
 
 // commandResponse is the answer to a slash command of resp's text,
 // ephemeral unless resp.InChannel (then it becomes a post of the user who
-// typed it).
+// typed it). It sets skip_slack_parsing: the text is Markdown, to be shown
+// as written, and Mattermost otherwise converts what looks like Slack
+// markup in it, code spans included ("<@user|user-id>" in a usage line
+// becomes "[user-id](@user)").
 func commandResponse(resp commands.Response) *model.CommandResponse {
 	typ := model.CommandResponseTypeEphemeral
 	if resp.InChannel {
 		typ = model.CommandResponseTypeInChannel
 	}
-	return &model.CommandResponse{ResponseType: typ, Text: resp.Text}
+	return &model.CommandResponse{ResponseType: typ, Text: resp.Text, SkipSlackParsing: true}
+}
+
+// ephemeralAnswer is the answer to a button click that shows text to the
+// clicking user alone, as written (see commandResponse: Mattermost
+// converts an ephemeral_text's Slack links unless skip_slack_parsing).
+func ephemeralAnswer(text string) model.PostActionIntegrationResponse {
+	return model.PostActionIntegrationResponse{EphemeralText: text, SkipSlackParsing: true}
 }

@@ -41,17 +41,20 @@ func (c *Client) DialogURL() string {
 
 // OpenDialog opens dialog d for the user of trigger t; its submission goes
 // to DialogURL. The dialog's State leaves signed for the user, the channel
-// and d's callback ID, with a nonce, valid for 15 minutes. A dialog Mattermost 10.x would
-// refuse or show wrongly (titles over 24 bytes, unknown element types, a
-// dynamic select with no static options) is not sent: that is a bug here,
-// and an internal error.
+// and d's callback ID, with a nonce, valid for 15 minutes. Its
+// DataSourceDynamic selects are dynamic on Mattermost 11+ and static lists
+// on 10.x (DialogRequest), as the server's version (read once) says. A
+// dialog Mattermost would refuse or show wrongly (titles over 24 bytes,
+// unknown element types, on 10.x a dynamic select with no static options)
+// is not sent: that is a bug here, and an internal error.
 func (c *Client) OpenDialog(ctx context.Context, t DialogTrigger, d dialogs.Dialog) error {
+	dynamic := c.server(ctx).dynamicSelects()
 	for _, e := range d.Elements {
-		if e.DataSource == dialogs.DataSourceDynamic && len(e.Options) == 0 {
+		if e.DataSource == dialogs.DataSourceDynamic && len(e.Options) == 0 && !dynamic {
 			return fmt.Errorf("mattermost: dialog %s: select %q has no options: Mattermost 10.x has no dynamic selects", d.CallbackID, e.Name)
 		}
 	}
-	req := c.DialogRequest(t, d)
+	req := c.DialogRequest(t, d, dynamic)
 	if err := req.IsValid(); err != nil {
 		return fmt.Errorf("mattermost: dialog %s is not valid: %w", d.CallbackID, err)
 	}
@@ -62,10 +65,14 @@ func (c *Client) OpenDialog(ctx context.Context, t DialogTrigger, d dialogs.Dial
 	return nil
 }
 
-// DialogRequest renders d as the body of POST /actions/dialogs/open. Every
+// DialogRequest renders d as the body of POST /actions/dialogs/open. With
+// dynamic (Mattermost 11+), a DataSourceDynamic select is a dynamic select
+// whose options Mattermost looks up at LookupURL as the user types: no
+// static options (Mattermost refuses both) and no default (a default it
+// cannot name among options would show as a bare value). Otherwise every
 // select is a static one, as Mattermost 10.x knows them: a dynamic select
 // lists the static options the dialog carries for such platforms.
-func (c *Client) DialogRequest(t DialogTrigger, d dialogs.Dialog) model.OpenDialogRequest {
+func (c *Client) DialogRequest(t DialogTrigger, d dialogs.Dialog, dynamic bool) model.OpenDialogRequest {
 	elements := make([]model.DialogElement, len(d.Elements))
 	for i, e := range d.Elements {
 		el := model.DialogElement{
@@ -73,7 +80,10 @@ func (c *Client) DialogRequest(t DialogTrigger, d dialogs.Dialog) model.OpenDial
 			Default: e.Default, Placeholder: e.Placeholder, HelpText: e.HelpText,
 			Optional: e.Optional, MaxLength: e.MaxLength,
 		}
-		if len(e.Options) > 0 {
+		switch {
+		case dynamic && e.Type == dialogs.TypeSelect && e.DataSource == dialogs.DataSourceDynamic:
+			el.DataSource, el.DataSourceURL, el.Default = dialogs.DataSourceDynamic, c.LookupURL(t, d.CallbackID, e.Name), ""
+		case len(e.Options) > 0:
 			el.Options = make([]*model.PostActionOptions, len(e.Options))
 			for j, o := range e.Options {
 				el.Options[j] = &model.PostActionOptions{Text: o.Text, Value: o.Value}

@@ -222,6 +222,8 @@ func routeName(path string) string {
 		return "actions"
 	case DialogPath:
 		return "dialog"
+	case LookupPath:
+		return "lookup"
 	}
 	return "unknown"
 }

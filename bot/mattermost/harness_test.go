@@ -75,6 +75,13 @@ type env struct {
 // opts may change the Service's configuration before it starts.
 func newEnv(t testing.TB, kind string, opts ...func(*env, *bot.Config)) *env {
 	t.Helper()
+	return newEnvOn(t, kind, mmtest.Version1012, opts...)
+}
+
+// newEnvOn is newEnv with a Mattermost of version (mmtest.Version1012 or
+// mmtest.Version11).
+func newEnvOn(t testing.TB, kind, version string, opts ...func(*env, *bot.Config)) *env {
+	t.Helper()
 	e := &env{clock: chattest.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)), logs: &logBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -82,7 +89,7 @@ func newEnv(t testing.TB, kind string, opts ...func(*env, *bot.Config)) *env {
 		}
 	})
 	logger := slog.New(slog.NewTextHandler(e.logs, nil))
-	e.mm = mmtest.New(t, mmtest.WithClock(e.clock.Now))
+	e.mm = mmtest.New(t, mmtest.WithClock(e.clock.Now), mmtest.WithVersion(version))
 	e.team = e.mm.AddTeam("acme")
 	var botToken string
 	e.bot, botToken = e.mm.AddBot("playbooks", e.team.Id)

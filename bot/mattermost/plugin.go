@@ -27,8 +27,9 @@ func (h *Handler) pluginCommand(w http.ResponseWriter, r *http.Request) {
 }
 
 // pluginList serves a dynamic autocomplete list (mmplugin.ListPath + the
-// list's name) for the user the plugin's signature vouches for, typing in
-// the channel and team its query names: a JSON array of
+// list's name) for the user the plugin's signature vouches for, typing the
+// command (mmplugin.ListCommandParam) in the channel and team its query
+// names: a JSON array of
 // model.AutocompleteListItem, empty where the channel has no run the user
 // may see.
 func (h *Handler) pluginList(w http.ResponseWriter, r *http.Request) {
@@ -42,7 +43,7 @@ func (h *Handler) pluginList(w http.ResponseWriter, r *http.Request) {
 		mmplugin.WriteError(w, http.StatusBadRequest, "channel_id and team_id must be Mattermost IDs", "")
 		return
 	}
-	got, err := h.disp.Suggest(r.Context(), actor(id.UserID, teamID), channelID, r.PathValue("list"))
+	got, err := h.disp.Suggest(r.Context(), actor(id.UserID, teamID), channelID, q.Get(mmplugin.ListCommandParam), r.PathValue("list"))
 	if bot.ErrorCode(err) == bot.EInvalid {
 		mmplugin.WriteError(w, http.StatusNotFound, bot.ErrorMessage(err), "")
 		return
@@ -71,12 +72,14 @@ func (h *Handler) pluginIdentity(w http.ResponseWriter, r *http.Request) (mmplug
 	}
 	id, err := h.plugin.Verify(r)
 	if err != nil {
-		code := http.StatusUnauthorized
-		if bot.ErrorCode(err) != bot.EUnauthenticated {
+		code := http.StatusInternalServerError
+		switch bot.ErrorCode(err) {
+		case bot.EUnauthenticated:
+			code = http.StatusUnauthorized
+		case bot.EInvalid:
 			code = http.StatusBadRequest
-			if bot.ErrorCode(err) == bot.EInternal {
-				code = http.StatusInternalServerError
-			}
+		case bot.EUnavailable: // the replay check needs the database
+			code = http.StatusServiceUnavailable
 		}
 		h.log.WarnContext(r.Context(), "plugin request refused", "path", r.URL.Path, "remote_addr", r.RemoteAddr, "error", err)
 		mmplugin.WriteError(w, code, bot.ErrorMessage(err), "")

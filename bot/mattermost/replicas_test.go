@@ -33,7 +33,7 @@ type replicas struct {
 
 // newReplicas starts e (replica 0) and a second replica on e's database
 // and Mattermost, with a store of its own (its own connection pool).
-func newReplicas(t *testing.T) *replicas {
+func newReplicas(t testing.TB) *replicas {
 	t.Helper()
 	ctx := context.Background()
 	url := storetest.URL(t, storetest.Postgres)
@@ -71,7 +71,7 @@ func newReplicas(t *testing.T) *replicas {
 }
 
 // startRun starts a run of e's playbook owned by alice.
-func (rs *replicas) startRun(t *testing.T) bot.Run {
+func (rs *replicas) startRun(t testing.TB) bot.Run {
 	t.Helper()
 	r, err := rs.e.svc.CreateRun(context.Background(), rs.e.admin, bot.NewRun{
 		Name: "Database down", PlaybookID: rs.e.playbook(t).ID, OwnerUserID: rs.e.alice.Id})
@@ -138,7 +138,7 @@ func shown(p *model.Post) string {
 
 // stale returns "" when the channel of r holds exactly one checklist post
 // and it shows the run as stored, else what differs.
-func (rs *replicas) stale(t *testing.T, runID string) string {
+func (rs *replicas) stale(t testing.TB, runID string) string {
 	t.Helper()
 	ctx := context.Background()
 	r, err := rs.dbs[0].RunState(ctx, runID)
@@ -220,10 +220,8 @@ func TestChecklistPostAcrossReplicas(t *testing.T) {
 				return mmtest.Fault{}
 			})
 			rs.toggle(t, r, 64, tc.stagger)
-			// Every refresh a toggle made has returned; a refresh that could
-			// not be made would be a job, and no dispatcher runs: what the
-			// channel shows now is final. Polled all the same, for a write
-			// in flight.
+			// A toggle returns once committed, its refresh may still be in
+			// flight: polled until the post shows the stored run.
 			eventually(t, 10*time.Second, func() string { return rs.stale(t, r.ID) })
 		})
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/playbooks-bot/playbooks/commands"
 	"github.com/playbooks-bot/playbooks/mmplugin"
 )
 
@@ -16,6 +17,7 @@ const (
 	CommandPath = "/mattermost/command"
 	DialogPath  = "/mattermost/dialog"
 	ActionsPath = "/mattermost/actions"
+	LookupPath  = "/mattermost/lookup"
 )
 
 // routes registers every route of Handler. Each answers a panic with
@@ -23,14 +25,15 @@ const (
 func (h *Handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("POST "+CommandPath, h.guard(
-		model.CommandResponse{ResponseType: model.CommandResponseTypeEphemeral, Text: "internal error"}, h.command))
+		*commandResponse(commands.Response{Text: "internal error"}), h.command))
 	mux.Handle("POST "+DialogPath, h.guard(model.SubmitDialogResponse{Error: "internal error"}, h.dialogSubmission))
+	mux.Handle("POST "+LookupPath, h.guard(model.LookupDialogResponse{Items: []model.DialogSelectOption{}}, h.lookup))
 	mux.Handle("POST "+ActionsPath, h.guard(
-		model.PostActionIntegrationResponse{EphemeralText: "internal error"}, h.action))
+		ephemeralAnswer("internal error"), h.action))
 	// The companion plugin's calls (mmplugin): refused unless plugin mode
 	// is on.
 	mux.Handle("POST "+mmplugin.CommandPath, h.guard(
-		model.CommandResponse{ResponseType: model.CommandResponseTypeEphemeral, Text: "internal error"}, h.pluginCommand))
+		*commandResponse(commands.Response{Text: "internal error"}), h.pluginCommand))
 	mux.Handle("GET "+mmplugin.ListPath+"{list}", h.guard([]model.AutocompleteListItem{}, h.pluginList))
 	return mux
 }

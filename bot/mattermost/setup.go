@@ -2,6 +2,7 @@ package mattermost
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/playbooks-bot/playbooks/commands"
+	"github.com/playbooks-bot/playbooks/mmplugin"
 )
 
 // SetupConfig is what `playbooks mattermost setup` takes.
@@ -84,6 +86,15 @@ func Setup(ctx context.Context, c SetupConfig) (SetupResult, error) {
 	}
 	cl.SetToken(c.AdminToken)
 	var res SetupResult
+	if !c.Plugin { // first, before anything changes
+		warning, err := checkNoPluginCommand(ctx, cl)
+		if err != nil {
+			return res, err
+		}
+		if warning != "" {
+			res.Warnings = append(res.Warnings, warning)
+		}
+	}
 
 	team, resp, err := cl.GetTeamByName(ctx, c.Team, "")
 	if err != nil && ValidID(c.Team) && resp != nil && resp.StatusCode == http.StatusNotFound {
@@ -184,6 +195,40 @@ func Setup(ctx context.Context, c SetupConfig) (SetupResult, error) {
 		res.Created = append(res.Created, "/playbook slash command")
 	}
 	return res, nil
+}
+
+// checkNoPluginCommand refuses a plain setup while a plugin of ID
+// mmplugin.ID (the companion, or the Mattermost Playbooks plugin) runs: a
+// plugin's /playbook takes the place of a team's custom one, so the
+// command setup would register would never be called. It returns a
+// warning when it cannot tell (an error other than plugins being off).
+func checkNoPluginCommand(ctx context.Context, cl *model.Client4) (warning string, err error) {
+	plugins, resp, err := cl.GetPlugins(ctx)
+	if resp != nil && resp.StatusCode == http.StatusNotImplemented {
+		return "", nil // plugins are off on this server: none runs
+	}
+	if err != nil {
+		return fmt.Sprintf("could not check whether a plugin registers /playbook (GET /api/v4/plugins): %v", err), nil
+	}
+	for _, p := range plugins.Active {
+		if p.Id != mmplugin.ID {
+			continue
+		}
+		if isCompanion(p.Manifest) {
+			return "", fmt.Errorf("the Playbooks companion plugin (%s %s) is enabled: its /playbook takes the place of the custom command this setup would register. "+
+				"Run `playbooks mattermost setup --plugin` for plugin mode, or disable the plugin first (System Console > Plugins > Plugin Management)", p.Name, p.Version)
+		}
+		return "", fmt.Errorf("the plugin %q (ID %s, version %s; the Mattermost Playbooks plugin?) is enabled: its /playbook takes the place of the custom command this setup would register; "+
+			"disable it first (System Console > Plugins > Plugin Management): this bot replaces it", p.Name, p.Id, p.Version)
+	}
+	return "", nil
+}
+
+// isCompanion reports whether m is the manifest of this bot's companion
+// plugin rather than another plugin of its ID: it has the companion's name.
+func isCompanion(m model.Manifest) bool {
+	var ours model.Manifest
+	return json.Unmarshal(mmplugin.Manifest, &ours) == nil && m.Name == ours.Name
 }
 
 // revokeEarlierTokens revokes the bot's access tokens that Setup issued

@@ -114,6 +114,12 @@ func (c *Client) User(ctx context.Context, userID string) (bot.User, error) {
 	return bot.User{ID: u.ID, Username: u.Name, SystemAdmin: u.IsAdmin || u.IsOwner}, nil
 }
 
+// Mention names a user so that Slack notifies them: <@U…>, which Slack shows
+// as their name. A plain @name notifies nobody.
+func (c *Client) Mention(_ context.Context, userID string) string {
+	return "<@" + userID + ">"
+}
+
 // mention matches a user mention as Slack escapes it in command text:
 // <@U123> or <@U123|name>.
 var (

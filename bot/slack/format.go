@@ -39,8 +39,14 @@ func toMrkdwn(md string) string {
 	})
 }
 
+// userMention is a user mention as Client.Mention writes it (<@U…>): the
+// one piece of Slack markup the core's text may carry, kept as it is by
+// escape so that the user is notified.
+var userMention = regexp.MustCompile(`<@[UW][A-Z0-9]{2,}>`)
+
 // escape escapes &, < and > as Slack requires in message text, except the
-// "> " that starts a quoted line.
+// "> " that starts a quoted line and user mentions (<@U…>). No other
+// markup survives: a run named "<!channel>" pings nobody.
 func escape(s string) string {
 	if !strings.ContainsAny(s, "&<>") {
 		return s
@@ -51,9 +57,23 @@ func escape(s string) string {
 		if strings.HasPrefix(l, ">") {
 			quote, l = ">", l[1:]
 		}
-		l = strings.ReplaceAll(l, "&", "&amp;")
-		l = strings.ReplaceAll(l, "<", "&lt;")
-		lines[i] = quote + strings.ReplaceAll(l, ">", "&gt;")
+		var b strings.Builder
+		b.WriteString(quote)
+		last := 0
+		for _, m := range userMention.FindAllStringIndex(l, -1) {
+			b.WriteString(escapeText(l[last:m[0]]))
+			b.WriteString(l[m[0]:m[1]])
+			last = m[1]
+		}
+		b.WriteString(escapeText(l[last:]))
+		lines[i] = b.String()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// escapeText escapes &, < and > in s.
+func escapeText(s string) string {
+	s = strings.ReplaceAll(s, "&", "&amp;")
+	s = strings.ReplaceAll(s, "<", "&lt;")
+	return strings.ReplaceAll(s, ">", "&gt;")
 }

@@ -32,14 +32,17 @@ func TestChannelName(t *testing.T) {
 func TestToMrkdwn(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"plain", "nothing to do", "nothing to do"},
-		{"heading", "#### Status update: X\nPosted by @bob", "*Status update: X*\nPosted by @bob"},
+		{"heading", "#### Status update: X\nPosted by <@U0BOB0001>", "*Status update: X*\nPosted by <@U0BOB0001>"},
 		{"bold", "Checked **Page** (item 0 0).", "Checked *Page* (item 0 0)."},
 		{"strike", "~~old~~", "~old~"},
 		{"link", "[Run](https://x.example/r/1)", "<https://x.example/r/1|Run>"},
 		{"escaped link text", `Ended [DB \[prod\]\_down \*1\*](https://x.example/r/1).`, "Ended <https://x.example/r/1|DB [prod]_down *1*>."},
 		{"escaped bold", `Ended **db\_down \*x\***.`, "Ended *db_down *x**."},
 		{"escaped", "Run **<!channel> & co**", "Run *&lt;!channel&gt; &amp; co*"},
-		{"quote kept", "Posted by @bob\n> 5xx > 1%", "Posted by @bob\n> 5xx &gt; 1%"},
+		{"quote kept", "Posted by <@U0BOB0001>\n> 5xx > 1%", "Posted by <@U0BOB0001>\n> 5xx &gt; 1%"},
+		{"mentions kept", "<@U0BOB0001>, <@W0ENT0002> & <@U0BOB0001>", "<@U0BOB0001>, <@W0ENT0002> &amp; <@U0BOB0001>"},
+		{"no other markup", "<!here> <#C0CHAN0001> <@U0BOB0001|bob> <@bob>", "&lt;!here&gt; &lt;#C0CHAN0001&gt; &lt;@U0BOB0001|bob&gt; &lt;@bob&gt;"},
+		{"mention in a quote", "> cc <@U0BOB0001> <b>", "> cc <@U0BOB0001> &lt;b&gt;"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := toMrkdwn(tc.in); got != tc.want {

@@ -54,8 +54,9 @@ func reminder(t *testing.T, e *env) {
 	// The reminder job's handler posts the reminder with its controls.
 	ts := e.sendReminder(t, r)
 	msg, _ := e.sl.Message(ch.ID, ts)
-	if !strings.Contains(msg.Text, "@bob, it is time for a status update on Payment latency") {
-		t.Errorf("reminder text %q", msg.Text)
+	// Bob is mentioned as Slack notifies him: a plain @bob notifies nobody.
+	if !strings.Contains(msg.Text, "<@"+e.bob.ID+">, it is time for a status update on Payment latency") {
+		t.Errorf("reminder text %q, want it to mention <@%s>", msg.Text, e.bob.ID)
 	}
 	e.messageGolden(t, "reminder", msg, ids...)
 	for _, v := range optionValues(t, msg) {

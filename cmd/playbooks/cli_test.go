@@ -594,7 +594,7 @@ func TestSetupFromEnvironment(t *testing.T) {
 		"PLAYBOOKS_MATTERMOST_BOT_USERNAME=incidentbot",
 	}
 	r := runCLI(t, env, "mattermost", "setup", "--team", "acme")
-	if r.code != 0 || !strings.Contains(r.stdout, "PLAYBOOKS_LISTEN=:9902") || !strings.Contains(r.stdout, "incidentbot") {
+	if r.code != 0 || !strings.Contains(r.stdout, "PLAYBOOKS_LISTEN=127.0.0.1:9902") || !strings.Contains(r.stdout, "incidentbot") {
 		t.Fatalf("setup from the environment: %+v", r)
 	}
 	if r := runCLI(t, env, "mattermost", "setup"); r.code != 1 || !strings.Contains(r.stderr, "no-such-team") {

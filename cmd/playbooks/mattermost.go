@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
 
@@ -118,17 +119,36 @@ func newSecret() (string, error) {
 }
 
 // listenFor returns the PLAYBOOKS_LISTEN that matches a public URL: its
-// port for http (serve speaks plain HTTP), and the default :8080 behind
-// the TLS proxy an https URL needs, with a note saying so.
+// port for http (serve speaks plain HTTP), and the default 8080 behind
+// the TLS proxy an https URL needs, with a note saying so. For a loopback
+// URL (localhost, 127.0.0.0/8, ::1) it listens on that loopback address
+// only: Mattermost reaches the bot there, and every interface would open
+// it to the network for nothing.
 func listenFor(public *url.URL) (listen, note string) {
+	host := ""
+	if h := public.Hostname(); strings.EqualFold(h, "localhost") {
+		host = "127.0.0.1"
+	} else if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+		host = ip.String()
+	}
 	if public.Scheme == "https" {
-		return ":8080", fmt.Sprintf("# serve speaks plain HTTP: %s needs a TLS proxy in front of it that forwards to port 8080.\n", public.Host)
+		listen = net.JoinHostPort(host, "8080")
+		return listen, fmt.Sprintf("# serve speaks plain HTTP: %s needs a TLS proxy in front of it that forwards to %s.\n", public.Host, listenTarget(listen))
 	}
 	port := public.Port()
 	if port == "" {
 		port = "80"
 	}
-	return ":" + port, ""
+	return net.JoinHostPort(host, port), ""
+}
+
+// listenTarget is where a proxy on the same host reaches listen: its
+// address, or port 8080 for every interface.
+func listenTarget(listen string) string {
+	if strings.HasPrefix(listen, ":") {
+		return "port " + strings.TrimPrefix(listen, ":")
+	}
+	return listen
 }
 
 // printSetup prints what setup did and the environment serve needs.
@@ -180,7 +200,8 @@ The bot lacks the create_post_ephemeral permission (on a default server only sys
 have it), so confirmations ("Started the run ...") will arrive as direct messages from
 @%s. To get them in the channel instead, grant create_post_ephemeral to the system_user
 role (PUT /api/v4/roles/{id}/patch); Team Edition has no role for bots alone, so that grants
-it to every user.
+it to every user. A running Mattermost applies a grant only when its role cache expires, up
+to about 10 minutes later: until then confirmations still arrive as direct messages.
 `, res.BotUsername)
 	}
 }

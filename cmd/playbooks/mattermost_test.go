@@ -253,7 +253,7 @@ func TestSetupPrintsServeEnvironment(t *testing.T) {
 		t.Fatalf("the printed environment is refused: %v\n%s", err, out)
 	}
 	m, _ := c.Chats[mattermost.Platform].(mattermostConfig)
-	if c.Listen != ":9901" || m.PublicURL != "http://127.0.0.1:9901" || m.URL != mm.URL {
+	if c.Listen != "127.0.0.1:9901" || m.PublicURL != "http://127.0.0.1:9901" || m.URL != mm.URL {
 		t.Errorf("config from the printed environment: listen %q, %+v", c.Listen, m)
 	}
 	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(m.Secret) {

@@ -219,5 +219,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	// The checklist post refreshes the last changes started are let
+	// finish within the same grace; one cut is found by another replica's
+	// sweep, or this one's when it starts again.
+	if err := svc.SettlePosts(shutdown); err != nil {
+		logger.Warn("checklist post refreshes still running at the end of the grace period were cut", "error", err)
+	}
 	return nil
 }

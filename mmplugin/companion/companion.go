@@ -17,7 +17,6 @@ package companion
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -37,17 +36,21 @@ import (
 
 // Configuration is the plugin's settings (plugin.json's settings_schema).
 type Configuration struct {
-	BotURL string // where the plugin reaches the bot server, e.g. https://playbooks.example.com
+	BotURL string // where the plugin reaches the bot server: its PLAYBOOKS_PUBLIC_URL
 	Secret string // PLAYBOOKS_MATTERMOST_PLUGIN_SECRET of the bot
 }
 
-// check returns why c cannot be used, or nil.
+// check returns why c cannot be used, or nil. Its words are for a system
+// admin; they name no example domain, which Mattermost would link and
+// preview.
 func (c Configuration) check() error {
 	u, err := url.Parse(c.BotURL)
-	if c.BotURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("the Bot server URL must be an http(s) URL such as https://playbooks.example.com, got %q", c.BotURL)
-	}
-	if len(c.Secret) < mmplugin.MinSecretLen {
+	switch {
+	case c.BotURL == "":
+		return errors.New("the Bot server URL is empty: set it to the bot's PLAYBOOKS_PUBLIC_URL, as this Mattermost server reaches it")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return fmt.Errorf("the Bot server URL `%s` is not an http(s) URL: set it to the bot's PLAYBOOKS_PUBLIC_URL, as this Mattermost server reaches it", c.BotURL)
+	case len(c.Secret) < mmplugin.MinSecretLen:
 		return fmt.Errorf("the Shared secret must be at least %d characters: copy PLAYBOOKS_MATTERMOST_PLUGIN_SECRET from the bot (playbooks mattermost setup --plugin prints it)", mmplugin.MinSecretLen)
 	}
 	return nil
@@ -104,12 +107,12 @@ func Command() *model.Command {
 	}
 }
 
-// config returns the settings, or an error saying what to fix.
+// config returns the settings, or an *unavailable saying what to fix.
 func (p *Plugin) config() (Configuration, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.cfgErr != nil {
-		return Configuration{}, fmt.Errorf("the Playbooks plugin is not configured: %w (System Console > Plugins > Playbooks)", p.cfgErr)
+		return Configuration{}, &unavailable{what: "the Playbooks plugin's settings are incomplete (System Console > Plugins > Playbooks)", cause: p.cfgErr}
 	}
 	return p.cfg, nil
 }
@@ -130,74 +133,6 @@ func (p *Plugin) now() time.Time {
 	return time.Now()
 }
 
-// ExecuteCommand forwards /playbook to the bot and returns its answer;
-// what goes wrong is shown to the user alone.
-func (p *Plugin) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*model.CommandResponse, *model.AppError) {
-	text := strings.TrimSpace(args.Command)
-	text = strings.TrimSpace(strings.TrimPrefix(text, "/"+mmplugin.Trigger))
-	body, err := json.Marshal(mmplugin.CommandRequest{TeamID: args.TeamId, ChannelID: args.ChannelId, TriggerID: args.TriggerId, Text: text})
-	if err != nil {
-		return ephemeral("internal error"), nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	resp, err := p.call(ctx, http.MethodPost, mmplugin.CommandPath, body, mmplugin.Identity{UserID: args.UserId})
-	if err != nil {
-		p.API.LogError("forward /playbook to the bot", "error", err.Error())
-		return ephemeral(err.Error()), nil
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return ephemeral(botError(resp)), nil
-	}
-	var out model.CommandResponse
-	if err := json.NewDecoder(io.LimitReader(resp.Body, mmplugin.MaxBody)).Decode(&out); err != nil {
-		return ephemeral("The Playbooks bot answered something that is not a command response."), nil
-	}
-	return &out, nil
-}
-
-// ephemeral is an answer only the user who typed the command sees.
-func ephemeral(text string) *model.CommandResponse {
-	return &model.CommandResponse{ResponseType: model.CommandResponseTypeEphemeral, Text: text}
-}
-
-// call makes a signed request to the bot for id.
-func (p *Plugin) call(ctx context.Context, method, path string, body []byte, id mmplugin.Identity) (*http.Response, error) {
-	cfg, err := p.config()
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, method, cfg.BotURL+path, nil)
-	if err != nil {
-		return nil, fmt.Errorf("the Playbooks bot's URL %q does not work: %w", cfg.BotURL, err)
-	}
-	if len(body) > 0 {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if err := mmplugin.Sign(req, body, cfg.Secret, id, p.now()); err != nil {
-		return nil, err
-	}
-	resp, err := p.client().Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("the Playbooks bot at %s cannot be reached: %w", cfg.BotURL, err)
-	}
-	return resp, nil
-}
-
-// botError is what to tell a user about a bot's answer that is not 200:
-// its error body when it has one.
-func botError(resp *http.Response) string {
-	var e struct{ Error, Details string }
-	if json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&e) == nil && e.Error != "" {
-		if e.Details != "" {
-			return fmt.Sprintf("The Playbooks bot refused: %s (%s)", e.Error, e.Details)
-		}
-		return "The Playbooks bot refused: " + e.Error
-	}
-	return fmt.Sprintf("The Playbooks bot answered status %d.", resp.StatusCode)
-}
-
 // ServeHTTP serves the plugin's routes, under /plugins/playbooks: the REST
 // API (mmplugin.PluginAPIPrefix) and the dynamic autocomplete lists
 // (mmplugin.PluginListPrefix), for the user Mattermost authenticated
@@ -216,28 +151,6 @@ func (p *Plugin) ServeHTTP(c *plugin.Context, w http.ResponseWriter, r *http.Req
 	default:
 		mmplugin.WriteError(w, http.StatusNotFound, "no such route", r.URL.Path)
 	}
-}
-
-// list answers a dynamic autocomplete list from the bot, for the channel
-// and team Mattermost names in the query.
-func (p *Plugin) list(w http.ResponseWriter, r *http.Request, userID string) {
-	name := strings.TrimPrefix(r.URL.Path, mmplugin.PluginListPrefix)
-	q := url.Values{"channel_id": {r.URL.Query().Get("channel_id")}, "team_id": {r.URL.Query().Get("team_id")}}
-	resp, err := p.call(r.Context(), http.MethodGet, mmplugin.ListPath+url.PathEscape(name)+"?"+q.Encode(), nil, mmplugin.Identity{UserID: userID})
-	if err != nil {
-		p.API.LogError("fetch an autocomplete list from the bot", "list", name, "error", err.Error())
-		mmplugin.WriteError(w, http.StatusBadGateway, err.Error(), "")
-		return
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg := botError(resp)
-		p.API.LogWarn("the bot refused an autocomplete list", "list", name, "status", resp.StatusCode, "error", msg)
-		mmplugin.WriteError(w, resp.StatusCode, msg, "")
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = io.Copy(w, io.LimitReader(resp.Body, mmplugin.MaxBody))
 }
 
 // identity is who userID is, as the bot's REST API must know them: their
@@ -264,11 +177,14 @@ func (p *Plugin) identity(userID string) (mmplugin.Identity, error) {
 var credentials = []string{"Authorization", "Cookie", "Mattermost-User-Id", "X-Csrf-Token"}
 
 // proxyAPI forwards a REST API request to the bot's same path, signed for
-// the user, and relays the answer as it is.
+// the user, and relays the answer as it is; but when the bot cannot be
+// reached, or refuses the plugin (401: its signature), or the plugin's
+// settings are incomplete, the client gets a 5xx whose details only a
+// system admin sees (writeUnavailable).
 func (p *Plugin) proxyAPI(w http.ResponseWriter, r *http.Request, userID string) {
 	cfg, err := p.config()
 	if err != nil {
-		mmplugin.WriteError(w, http.StatusServiceUnavailable, "the Playbooks plugin is not configured", err.Error())
+		p.writeUnavailable(w, http.StatusServiceUnavailable, userID, p.isAdmin(userID), err)
 		return
 	}
 	id, err := p.identity(userID)
@@ -312,12 +228,23 @@ func (p *Plugin) proxyAPI(w http.ResponseWriter, r *http.Request, userID string)
 			pr.Out.Body, pr.Out.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 		},
 		Transport: p.client().Transport,
+		ModifyResponse: func(resp *http.Response) error {
+			if resp.StatusCode != http.StatusUnauthorized {
+				return nil
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			return refused(resp, b) // to ErrorHandler
+		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if errors.Is(err, context.Canceled) {
 				return
 			}
-			p.API.LogError("proxy a REST request to the bot", "error", err.Error())
-			mmplugin.WriteError(w, http.StatusBadGateway, "the Playbooks bot cannot be reached", "")
+			var u *unavailable
+			if !errors.As(err, &u) {
+				u = &unavailable{what: fmt.Sprintf("the plugin cannot reach the Playbooks bot at `%s`: check that it runs and that the Bot server URL is where this Mattermost server reaches it", cfg.BotURL), cause: err}
+			}
+			p.writeUnavailable(w, http.StatusBadGateway, userID, id.Admin, u)
 		},
 	}
 	proxy.ServeHTTP(w, r)

@@ -103,33 +103,6 @@ func TestProxyForwards(t *testing.T) {
 	}
 }
 
-// TestUnusable checks what users are told when the plugin cannot reach
-// the bot: its settings are incomplete, or the bot is down.
-func TestUnusable(t *testing.T) {
-	u := &model.User{Id: model.NewId()}
-	team := &model.Team{Id: model.NewId()}
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	for name, c := range map[string]struct{ url, secret, want string }{
-		"no URL":       {"", secret, "not configured"},
-		"short secret": {"http://127.0.0.1:1", "short", "not configured"},
-		"bot down":     {down.URL, secret, "cannot be reached"},
-	} {
-		p := newPlugin(t, c.url, c.secret, u, team)
-		resp, appErr := p.ExecuteCommand(&plugin.Context{}, &model.CommandArgs{Command: "/playbook info", UserId: u.Id, TeamId: team.Id, ChannelId: model.NewId()})
-		if appErr != nil || resp.ResponseType != model.CommandResponseTypeEphemeral || !strings.Contains(resp.Text, c.want) {
-			t.Errorf("%s: /playbook answered %+v %v, want an ephemeral %q", name, resp, appErr, c.want)
-		}
-		r := httptest.NewRequest("GET", "/api/v0/runs", nil)
-		r.Header.Set("Mattermost-User-Id", u.Id)
-		w := httptest.NewRecorder()
-		p.ServeHTTP(&plugin.Context{}, w, r)
-		if w.Code < 500 || !strings.Contains(w.Body.String(), `"error"`) {
-			t.Errorf("%s: GET /api/v0/runs answered %d %s, want a 5xx with the error body", name, w.Code, w.Body)
-		}
-	}
-}
-
 // TestProxyRefuses checks the requests the plugin answers itself, without
 // a call to the bot: no Mattermost user, a route it does not serve, a body
 // over mmplugin.MaxBody.

@@ -46,6 +46,12 @@ func (s *Counting) RunState(ctx context.Context, id string) (bot.Run, error) {
 	return s.Store.RunState(ctx, id)
 }
 
+// RunAccess counts and reads what decides who may see the run.
+func (s *Counting) RunAccess(ctx context.Context, id string) (bot.Run, error) {
+	s.count("RunAccess")
+	return s.Store.RunAccess(ctx, id)
+}
+
 // RunByChannel counts and reads the run of a channel.
 func (s *Counting) RunByChannel(ctx context.Context, channelID string) (bot.Run, error) {
 	s.count("RunByChannel")

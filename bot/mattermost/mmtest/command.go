@@ -72,7 +72,7 @@ func (s *Server) SlashCommand(ctx context.Context, c Slash) (*model.CommandRespo
 	if err != nil {
 		return nil, err
 	}
-	s.applyCommandResponse(resp, c.UserID, c.ChannelID)
+	s.applyCommandResponse(cmd, resp, c.UserID, c.ChannelID)
 	return resp, nil
 }
 
@@ -92,7 +92,7 @@ func (s *Server) sendSlash(ctx context.Context, cmd model.Command, userID, chann
 	s.mu.Lock()
 	ch, u, team := s.channels[channelID], s.users[userID], s.teams[s.channels[channelID].TeamId]
 	hook := model.NewId()
-	s.responseURLs[hook] = trigger{userID: userID, channelID: channelID, teamID: ch.TeamId, issued: s.now()}
+	s.responseURLs[hook] = trigger{userID: userID, channelID: channelID, teamID: ch.TeamId, issued: s.now(), commandID: cmd.Id}
 	form := url.Values{
 		"channel_id":   {ch.Id},
 		"channel_name": {ch.Name},
@@ -134,33 +134,6 @@ func (s *Server) sendSlash(ctx context.Context, cmd model.Command, userID, chann
 		return nil, fmt.Errorf("mmtest: undecodable answer to /%s: %v: %s", cmd.Trigger, err, body)
 	}
 	return resp, nil
-}
-
-// applyCommandResponse does what Mattermost does with a command's answer:
-// in_channel text becomes a post of the user who typed the command;
-// ephemeral text is shown to them alone.
-func (s *Server) applyCommandResponse(resp *model.CommandResponse, userID, channelID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range append([]*model.CommandResponse{resp}, resp.ExtraResponses...) {
-		ch := channelID
-		if r.ChannelId != "" {
-			ch = r.ChannelId
-		}
-		if r.ResponseType == model.CommandResponseTypeInChannel && (r.Text != "" || len(r.Attachments) > 0) {
-			now := s.millis()
-			p := &model.Post{Id: model.NewId(), ChannelId: ch, UserId: userID, Message: r.Text, CreateAt: now, UpdateAt: now}
-			if len(r.Attachments) > 0 {
-				p.AddProp(model.PostPropsAttachments, r.Attachments)
-			}
-			s.storePost(p)
-			if c, ok := s.channels[ch]; ok {
-				c.TotalMsgCount++
-			}
-		} else if r.Text != "" {
-			s.ephemerals = append(s.ephemerals, Ephemeral{UserID: userID, ChannelID: ch, Message: r.Text, Source: "command"})
-		}
-	}
 }
 
 // executeCommand runs a slash command as the caller in a channel they may
@@ -215,7 +188,10 @@ func (s *Server) executeCommand(w http.ResponseWriter, r *http.Request, me strin
 		appError(w, http.StatusNotFound, "api.command.execute_command.not_found.app_error", "Command with a trigger of '/"+trigger+"' not found.")
 		return
 	}
-	s.applyCommandResponse(resp, me, channelID)
+	if !registered { // a built-in command's answer, as Mattermost's own providers give it
+		cmd = model.Command{Trigger: trigger}
+	}
+	s.applyCommandResponse(cmd, resp, me, channelID)
 	resp.TriggerId = triggerID
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -236,7 +212,15 @@ func (s *Server) commandHook(w http.ResponseWriter, r *http.Request) {
 		appError(w, http.StatusBadRequest, "web.command_webhook.parse.app_error", "Unable to parse incoming data.")
 		return
 	}
-	s.applyCommandResponse(&resp, t.userID, t.channelID)
+	s.mu.Lock()
+	var cmd model.Command
+	for _, c := range s.commands {
+		if c.Id == t.commandID {
+			cmd = *c
+		}
+	}
+	s.mu.Unlock()
+	s.applyCommandResponse(cmd, &resp, t.userID, t.channelID)
 	w.Header().Set("Content-Type", "text/plain")
 	io.WriteString(w, "ok")
 }

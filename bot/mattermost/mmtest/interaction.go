@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/mattermost/mattermost/server/public/model"
 )
@@ -17,8 +18,16 @@ import (
 // refuses to submit when a required element has no value, or when a select
 // or radio has a value the user could not have picked: one not among its
 // options (a select whose data source 10.12 does not know has none), or not
-// a valid ID for a users or channels select.
+// a valid ID for a users or channels select. The value of a dynamic select
+// (11.0) can only be one a lookup offered, which only the server knows:
+// use Server.SubmitDialog for such a dialog.
 func DialogSubmission(d OpenedDialog, values map[string]any) (model.SubmitDialogRequest, error) {
+	return dialogSubmission(d, values, nil)
+}
+
+// dialogSubmission is DialogSubmission, with dynamic saying whether the
+// value of a dynamic select could be picked (nil: none could).
+func dialogSubmission(d OpenedDialog, values map[string]any, dynamic func(model.DialogElement, any) error) (model.SubmitDialogRequest, error) {
 	sub := map[string]any{}
 	for _, e := range d.Dialog.Elements {
 		switch {
@@ -39,7 +48,16 @@ func DialogSubmission(d OpenedDialog, values map[string]any) (model.SubmitDialog
 			}
 			continue
 		}
-		if err := pickable(e, v); err != nil {
+		var err error
+		switch {
+		case e.Type == "select" && e.DataSource == "dynamic" && e.DataSourceURL != "" && dynamic == nil:
+			err = fmt.Errorf("%s: the value of a dynamic select comes from a lookup: submit with Server.SubmitDialog", e.Name)
+		case e.Type == "select" && e.DataSource == "dynamic" && e.DataSourceURL != "":
+			err = dynamic(e, v)
+		default:
+			err = pickable(e, v)
+		}
+		if err != nil {
 			return model.SubmitDialogRequest{}, fmt.Errorf("mmtest: dialog %s: %w", d.Dialog.CallbackId, err)
 		}
 	}
@@ -77,11 +95,12 @@ func pickable(e model.DialogElement, v any) error {
 }
 
 // SubmitDialog submits d with values to its URL, as Mattermost does: JSON,
-// with no authentication (but see postJSON). The answer must have status
+// with no authentication (but see postJSON). The values are checked as
+// DialogSubmission does; a dynamic select's must be one a Lookup offered. The answer must have status
 // 200, else it is a *StatusError with no body; {"errors"} or {"error"} in
 // it would keep the dialog open.
 func (s *Server) SubmitDialog(ctx context.Context, d OpenedDialog, values map[string]any) (*model.SubmitDialogResponse, error) {
-	req, err := DialogSubmission(d, values)
+	req, err := dialogSubmission(d, values, func(e model.DialogElement, v any) error { return s.dynamicValue(d, e, v) })
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +160,9 @@ func (s *Server) ActionRequest(userID, postID, actionID string) (string, model.P
 
 // Click clicks a post's button as userID and applies the answer as
 // Mattermost does: "update" rewrites the post, "ephemeral_text" is shown
-// to the user. A status other than 200 is a *StatusError with no body.
+// to the user, its Slack links made Markdown links unless the answer sets
+// skip_slack_parsing (DoPostActionWithCookie). A status other than 200 is
+// a *StatusError with no body.
 func (s *Server) Click(ctx context.Context, userID, postID, actionID string) (*model.PostActionIntegrationResponse, error) {
 	url, req, err := s.ActionRequest(userID, postID, actionID)
 	if err != nil {
@@ -157,8 +178,12 @@ func (s *Server) Click(ctx context.Context, userID, postID, actionID string) (*m
 		s.applyActionUpdate(postID, resp.Update)
 	}
 	if resp.EphemeralText != "" {
+		msg := resp.EphemeralText
+		if !resp.SkipSlackParsing {
+			msg = model.ParseSlackLinksToMarkdown(msg)
+		}
 		s.ephemerals = append(s.ephemerals, Ephemeral{UserID: userID, ChannelID: req.ChannelId,
-			Message: resp.EphemeralText, Source: "action"})
+			Message: msg, Source: "action"})
 	}
 	return resp, nil
 }
@@ -217,4 +242,22 @@ func (s *Server) postJSON(ctx context.Context, userID, url string, v, out any) e
 		return fmt.Errorf("mmtest: undecodable answer from %s: %w: %s", url, err, b)
 	}
 	return nil
+}
+
+// StatusError is a response of the bot (or of this server's REST API) with
+// a status other than 200. For a dialog submission or a button click Body
+// is empty: Mattermost drops the body of such an answer, and the user sees
+// only a generic integration error.
+type StatusError struct {
+	Status int
+	Body   string
+}
+
+// Error says the status and the body, or what the user sees when the body
+// was dropped.
+func (e *StatusError) Error() string {
+	if e.Body == "" {
+		return fmt.Sprintf("status %d: the user sees only Mattermost's generic integration error", e.Status)
+	}
+	return fmt.Sprintf("status %d: %s", e.Status, strings.TrimSpace(e.Body))
 }

@@ -41,7 +41,27 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, me string) {
 	s.storePost(&p)
 	ch.TotalMsgCount++
 	ch.LastPostAt = now
-	writeJSON(w, http.StatusCreated, &p)
+	writeJSON(w, http.StatusCreated, asRead(&p))
+}
+
+// asRead returns a copy of p as Mattermost lets anyone read a post, the
+// bot's own token included: with every action's integration (its URL and
+// context) stripped (model.Post.StripActionIntegrations, applied by every
+// API answer that carries a post: GET, the answers to POST and PATCH,
+// lists, websocket events). The stored post keeps them, for clicks.
+func asRead(p *model.Post) *model.Post {
+	out := decodePost(mustJSON(p)) // a deep copy: the stored post keeps its integrations
+	out.StripActionIntegrations()
+	return out
+}
+
+// mustJSON encodes v, which must encode.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // validPost checks a post as a real server does, answering 400 if not.
@@ -98,7 +118,7 @@ func (s *Server) getPost(w http.ResponseWriter, r *http.Request, me string) {
 	}
 	p := decodePost(b)
 	if _, ok := s.channel(w, p.ChannelId, me); ok {
-		writeJSON(w, http.StatusOK, p)
+		writeJSON(w, http.StatusOK, asRead(p))
 	}
 }
 
@@ -140,7 +160,7 @@ func (s *Server) patchPost(w http.ResponseWriter, r *http.Request, me string) {
 		return
 	}
 	s.storePost(p)
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, asRead(p))
 }
 
 // markEdited sets next.EditAt as Mattermost's UpdatePost (app/post.go, the
@@ -215,7 +235,7 @@ func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request, me stri
 		Message: body.Post.Message, Source: "api"})
 	p := body.Post
 	p.Id, p.UserId, p.CreateAt, p.Type = model.NewId(), me, s.millis(), model.PostTypeEphemeral
-	writeJSON(w, http.StatusCreated, p)
+	writeJSON(w, http.StatusCreated, asRead(p))
 }
 
 // createDirectChannel answers POST /channels/direct ([user_id, user_id]) as
@@ -291,10 +311,12 @@ func (s *Server) DirectPosts(userID, otherUserID string) []*model.Post {
 
 // openDialog opens a dialog for the user of a trigger ID. The trigger is
 // the credential: unknown or older than TriggerTTL gets 400, as does a
-// dialog that fails Mattermost's own validation. A select whose data source
-// Mattermost 10.12 does not know (such as "dynamic", from 11.0) is logged
-// and reaches the user as 10.12 sends it: with no options and no URL, an
-// empty list.
+// dialog that fails Mattermost's own validation. On 10.12 a select whose
+// data source it does not know (such as "dynamic", from 11.0) is logged as
+// a warning and reaches the user as 10.12 sends it: with no options and no
+// URL, an empty list. On 11.0 a dynamic select needs a valid
+// data_source_url and no static options, and reaches the user as sent:
+// its options are looked up (Lookup).
 func (s *Server) openDialog(w http.ResponseWriter, r *http.Request, me string) {
 	var req model.OpenDialogRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -312,10 +334,13 @@ func (s *Server) openDialog(w http.ResponseWriter, r *http.Request, me string) {
 		appError(w, http.StatusBadRequest, "interactive_message.decode_trigger_id.expired", "Trigger ID for interactive dialog is expired. Maximum time is 30s.")
 		return
 	}
-	unknown := as1012(&req.Dialog)
+	unknown := map[string]string{}
+	if !s.dynamicSelects() {
+		unknown = as1012(&req.Dialog)
+	}
 	for _, e := range req.Dialog.Elements {
 		if ds, ok := unknown[e.Name]; ok {
-			s.t.Logf("mmtest: dialog %s: element %q: invalid data source %q, allowed are 'users' or 'channels' (Mattermost 10.12 logs this and sends the select with no options)",
+			s.warn("dialog %s: element %q: invalid data source %q, allowed are 'users' or 'channels' (Mattermost 10.12 logs this and sends the select with no options)",
 				req.Dialog.CallbackId, e.Name, ds)
 		}
 	}

@@ -2,6 +2,7 @@ package mmtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -127,5 +128,51 @@ func TestClickUpdateProps(t *testing.T) {
 				t.Errorf("EditAt %d after the update; want edited %v", got.EditAt, tc.wantEdited)
 			}
 		})
+	}
+}
+
+// TestReadStripsIntegrations checks that every answer carrying a post (the
+// answers to POST /posts and PATCH, GET /posts/{id}) has its buttons'
+// integrations stripped, even for its author, as Mattermost's
+// StripActionIntegrations does, while the stored post keeps them: a click
+// still reaches the integration with its context.
+func TestReadStripsIntegrations(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	var got model.PostActionIntegrationRequest
+	bot := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		json.NewDecoder(r.Body).Decode(&got)
+		io.WriteString(rw, "{}")
+	}))
+	t.Cleanup(bot.Close)
+	created, _, err := w.api.CreatePost(ctx, attachmentPost(w.channel.Id, "m", "t", bot.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, props := "m2", attachmentPost(w.channel.Id, "m2", "t", bot.URL).GetProps()
+	patched, _, err := w.api.PatchPost(ctx, created.Id, &model.PostPatch{Message: &msg, Props: &props})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, _, err := w.api.GetPost(ctx, created.Id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]*model.Post{"create": created, "patch": patched, "get": read} {
+		a := p.GetAction("go1")
+		if a == nil {
+			t.Errorf("%s: the answer has no action go1: %v", name, p.GetProps())
+		} else if a.Integration != nil {
+			t.Errorf("%s: the answer carries the integration %+v, want it stripped", name, a.Integration)
+		}
+	}
+	if stored, _ := w.mm.Post(created.Id); stored.GetAction("go1").Integration == nil {
+		t.Fatal("the stored post lost its integration")
+	}
+	if _, err := w.mm.Click(ctx, w.user.Id, created.Id, "go1"); err != nil {
+		t.Fatal(err)
+	}
+	if got.Context["k"] != "v" {
+		t.Errorf("the click carried context %v, want the stored one", got.Context)
 	}
 }

@@ -32,6 +32,7 @@ func (s *Server) routes() http.Handler {
 	api("PUT /posts/{id}/patch", s.faulty(s.patchPost))
 	api("POST /posts/ephemeral", s.createEphemeral)
 	api("POST /actions/dialogs/open", s.openDialog)
+	api("POST /actions/dialogs/lookup", s.lookupDialog)
 	api("POST /commands/execute", s.executeCommand)
 	api("POST /users/{id}/tokens", s.createToken)
 	api("POST /bots", s.createBot)
@@ -46,11 +47,14 @@ func (s *Server) routes() http.Handler {
 	api("POST /users/tokens/revoke", s.revokeToken)
 	api("GET /roles/name/{name}", s.getRoleByName)
 	api("POST /roles/names", s.getRolesByNames)
+	api("GET /plugins", s.getPlugins)
+	mux.HandleFunc("GET /api/v4/system/ping", s.ping)
+	mux.HandleFunc("GET /api/v4/config/client", s.clientConfig)
 	mux.HandleFunc("POST /hooks/commands/{id}", s.commandHook)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		appError(w, http.StatusNotFound, "api.context.404.app_error", "Sorry, we could not find the page.")
 	})
-	return mux
+	return s.versioned(mux)
 }
 
 // authed authenticates a REST call by its access token ("Authorization:
@@ -95,14 +99,16 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, me string) {
 	writeJSON(w, http.StatusOK, u)
 }
 
-// getUserSub serves GET /users/username/{name} and GET /users/{id}/teams,
-// which net/http cannot tell apart by pattern.
+// getUserSub serves GET /users/username/{name}, GET /users/{id}/teams and
+// GET /users/{id}/image, which net/http cannot tell apart by pattern.
 func (s *Server) getUserSub(w http.ResponseWriter, r *http.Request, me string) {
 	switch a, b := r.PathValue("a"), r.PathValue("b"); {
 	case a == "username":
 		s.getUserByName(w, b)
 	case b == "teams":
 		s.getUserTeams(w, a, me)
+	case b == "image":
+		s.userImage(w, a)
 	default:
 		appError(w, http.StatusNotFound, "api.context.404.app_error", "Sorry, we could not find the page.")
 	}

@@ -6,7 +6,9 @@
 // submissions and button clicks exactly as a Mattermost 10.12 server forms
 // them, records every request it sends (Sent), and, like DoActionRequest,
 // adds the user's session token to those whose URL is a plugin route on
-// the site's hostname (SessionLeaks).
+// the site's hostname (SessionLeaks). Like StripActionIntegrations, every
+// answer that carries a post has its buttons' integrations (URL and
+// context) stripped, whoever asks; the stored post keeps them for clicks.
 //
 // It keeps no system messages (joins, header changes) and knows only the
 // permissions the bot's calls need: channel membership, team membership,
@@ -16,11 +18,11 @@ package mmtest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +49,8 @@ type Server struct {
 	http *http.Client
 	now  func() time.Time
 	t    testing.TB
+	// version is the Mattermost version played (WithVersion).
+	version string
 
 	// postFault, when set, is asked before each post write (POST /posts,
 	// PUT /posts/{id}/patch) is handled; see SetPostFault.
@@ -59,6 +63,7 @@ type Server struct {
 	perms        map[string]map[string]bool
 	accessTokens []*model.UserAccessToken // personal access tokens, with their secrets, in issue order
 	roles        map[string]*model.Role   // by name: the default roles, as changed by GrantRole
+	plugins      pluginState              // see plugins.go
 	teams        map[string]*model.Team
 	teamMembers  map[string]map[string]bool
 	channels     map[string]*model.Channel
@@ -76,6 +81,8 @@ type Server struct {
 	responseURLs map[string]trigger
 	requests     []Request
 	sent         []SentRequest
+	warnings     []string
+	offered      map[string]map[string]bool // values lookups offered, by offeredKey
 }
 
 // Fault is what SetPostFault's function makes of one post write: the
@@ -85,6 +92,11 @@ type Server struct {
 type Fault struct {
 	Delay  time.Duration
 	Status int
+	// RetryAfter is the wait a 429 asks for, in whole seconds (1 when 0):
+	// Mattermost's rate limiter (RateLimitSettings, the throttled library)
+	// answers 429 with Retry-After and X-RateLimit-* headers and a plain
+	// "limit exceeded" body.
+	RetryAfter time.Duration
 }
 
 // SetPostFault makes f decide, for each post write (POST /posts, PUT
@@ -112,6 +124,15 @@ func (s *Server) faulty(h func(w http.ResponseWriter, r *http.Request, me string
 					return
 				}
 			}
+			if fault.Status == http.StatusTooManyRequests {
+				secs := strconv.Itoa(max(int(fault.RetryAfter/time.Second), 1))
+				w.Header().Set("X-RateLimit-Limit", "10")
+				w.Header().Set("X-RateLimit-Remaining", "0")
+				w.Header().Set("X-RateLimit-Reset", secs)
+				w.Header().Set("Retry-After", secs)
+				http.Error(w, "limit exceeded", http.StatusTooManyRequests)
+				return
+			}
 			if fault.Status != 0 {
 				appError(w, fault.Status, "api.context.fault.app_error", "The server is not available.")
 				return
@@ -136,7 +157,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		teamMembers: map[string]map[string]bool{}, channels: map[string]*model.Channel{},
 		members: map[string]map[string]bool{}, posts: map[string][]byte{},
 		history: map[string][][]byte{}, bots: map[string]*model.Bot{}, triggers: map[string]trigger{}, responseURLs: map[string]trigger{},
-		roles: defaultRoles(),
+		roles: defaultRoles(), version: Version1012, offered: map[string]map[string]bool{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -156,6 +177,9 @@ type Ephemeral struct {
 	Message   string
 	// Source is "api" (POST /posts/ephemeral), "command" or "action".
 	Source string
+	// Props are the post's props, for a command's answer: Mattermost adds
+	// from_webhook and override_icon_url.
+	Props model.StringInterface
 }
 
 // OpenedDialog is a dialog the bot opened, for the user and in the channel
@@ -191,10 +215,12 @@ type SentRequest struct {
 	Header http.Header
 }
 
-// trigger is an issued trigger ID (or response URL): who, where, when.
+// trigger is an issued trigger ID (or response URL): who, where, when,
+// and for a response URL the command it answers.
 type trigger struct {
 	userID, channelID, teamID string
 	issued                    time.Time
+	commandID                 string
 }
 
 // AddTeam creates a team.
@@ -578,24 +604,6 @@ func (s *Server) canRead(userID string, ch *model.Channel) bool {
 		return true
 	}
 	return ch.Type == model.ChannelTypeOpen && s.teamMembers[ch.TeamId][userID]
-}
-
-// StatusError is a response of the bot (or of this server's REST API) with
-// a status other than 200. For a dialog submission or a button click Body
-// is empty: Mattermost drops the body of such an answer, and the user sees
-// only a generic integration error.
-type StatusError struct {
-	Status int
-	Body   string
-}
-
-// Error says the status and the body, or what the user sees when the body
-// was dropped.
-func (e *StatusError) Error() string {
-	if e.Body == "" {
-		return fmt.Sprintf("status %d: the user sees only Mattermost's generic integration error", e.Status)
-	}
-	return fmt.Sprintf("status %d: %s", e.Status, strings.TrimSpace(e.Body))
 }
 
 // clone returns a deep copy of v through JSON, so that callers cannot

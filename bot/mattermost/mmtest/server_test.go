@@ -62,9 +62,9 @@ type world struct {
 	clockNow time.Time
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, opts ...mmtest.Option) *world {
 	w := &world{clockNow: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	w.mm = mmtest.New(t, mmtest.WithClock(w.clock))
+	w.mm = mmtest.New(t, append([]mmtest.Option{mmtest.WithClock(w.clock)}, opts...)...)
 	w.team = w.mm.AddTeam("acme")
 	w.user = w.mm.AddUser("alice", w.team.Id)
 	var token string
