@@ -18,14 +18,15 @@ const (
 
 // StartRunDialog asks which playbook of team teamID to start a run from,
 // and the run's name and description. playbooks (the team's, by title)
-// must not be empty: a select needs options. Its playbook select lists at
-// most MaxStaticOptions of them, for platforms without dynamic selects
-// (Mattermost 10.x); it is also marked DataSourceDynamic, so that a
-// platform that has them (Slack's external select) searches every
+// must not be empty: a select needs options. Up to MaxStaticOptions
+// playbooks, its playbook select lists them all. Past that it lists the
+// first MaxStaticOptions, for platforms without dynamic selects
+// (Mattermost 10.x), and is marked DataSourceDynamic, so that a platform
+// that has them (Slack's external select, Mattermost 11) searches every
 // playbook of the team as the user types instead (PlaybookOptions, served
-// by commands.Dispatcher.Lookup with the dialog's State, a TeamState).
-// When the team has more playbooks than the list holds, the introduction
-// says so and how to start a run from another.
+// by commands.Dispatcher.Lookup with the dialog's State, a TeamState); the
+// introduction then says how many there are and how to start a run from
+// another.
 func StartRunDialog(teamID string, playbooks []bot.Playbook) Dialog {
 	opts := make([]Option, 0, min(len(playbooks), MaxStaticOptions))
 	for _, p := range playbooks[:min(len(playbooks), MaxStaticOptions)] {
@@ -36,7 +37,9 @@ func StartRunDialog(teamID string, playbooks []bot.Playbook) Dialog {
 		def = playbooks[0].ID
 	}
 	intro := "A run copies the playbook's checklists and gets a channel of its own."
+	source := ""
 	if len(playbooks) > len(opts) {
+		source = DataSourceDynamic
 		intro += fmt.Sprintf(" This team has %d playbooks: type part of a title to search them all. Where the list "+
 			"cannot search, it shows the first %d by title; to start a run from another, use the REST API "+
 			"(`POST /plugins/playbooks/api/v0/runs` with its `playbook_id`).", len(playbooks), len(opts))
@@ -48,7 +51,7 @@ func StartRunDialog(teamID string, playbooks []bot.Playbook) Dialog {
 		SubmitLabel: "Start",
 		State:       TeamState{TeamID: teamID}.String(),
 		Elements: []Element{
-			{Name: StartRunPlaybook, DisplayName: "Playbook", Type: TypeSelect, DataSource: DataSourceDynamic,
+			{Name: StartRunPlaybook, DisplayName: "Playbook", Type: TypeSelect, DataSource: source,
 				Options: opts, Default: def, Placeholder: "Pick a playbook"},
 			{Name: StartRunName, DisplayName: "Run name", Type: TypeText, MaxLength: bot.MaxTitleLen,
 				Placeholder: "e.g. Checkout errors in eu-west", HelpText: "Also the name of the run's channel."},

@@ -226,15 +226,18 @@ func (e *env) submit(t testing.TB, v slacktest.OpenedView, values map[string]str
 	}
 }
 
-// settle waits until the work of every request sent so far has ended:
-// what a request does after Slack got its answer (an ephemeral result, a
-// late report).
+// settle waits until the work of every request sent so far has ended
+// (what a request does after Slack got its answer: an ephemeral result, a
+// late report), and the checklist post refreshes it started.
 func (e *env) settle(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // beyond the work's own bound
 	defer cancel()
 	if err := e.handler.Wait(ctx); err != nil {
 		t.Fatalf("the bot's work did not end: %v", err)
+	}
+	if err := e.svc.SettlePosts(ctx); err != nil {
+		t.Fatalf("the checklist post refreshes did not end: %v", err)
 	}
 }
 
