@@ -111,7 +111,8 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, d deferred) {
 		decided bool // Slack gets the work's answer
 	)
 	done := make(chan outcome, 1)
-	written := make(chan struct{})
+	written := make(chan struct{}) // Slack has the work's answer
+	early := make(chan struct{})   // Slack has d.early
 	h.work.Add(1)
 	go func() {
 		defer h.work.Done()
@@ -129,6 +130,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, d deferred) {
 			return
 		}
 		mu.Unlock()
+		<-early // a late report must not reach Slack before the acknowledgement
 		if o.late != nil {
 			o.late(ctx)
 		}
@@ -161,6 +163,8 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, d deferred) {
 	mu.Unlock()
 	note.deferred.Store(true)
 	d.early.write(w)
+	http.NewResponseController(w).Flush() // sent now, not when the handler returns
+	close(early)
 }
 
 // run runs d.work, turning a panic into d.failed's outcome.

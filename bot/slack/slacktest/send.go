@@ -234,12 +234,39 @@ func (s *Server) SubmitPayload(v OpenedView, values map[string]string) map[strin
 // applies the answer to the view as Slack does (see View): it fails when
 // Slack would refuse the answer (errors under blocks that are not inputs,
 // a view over the limits).
+//
+// Slack applies the answer as it receives it, before anything the bot
+// sends after it: a views.update of the view made meanwhile waits until
+// the answer is applied.
 func (s *Server) Submit(ctx context.Context, v OpenedView, values map[string]string) (Response, error) {
+	applied := make(chan struct{})
+	s.mu.Lock()
+	s.submitting[v.ID] = applied
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.submitting[v.ID] == applied {
+			delete(s.submitting, v.ID)
+		}
+		s.mu.Unlock()
+		close(applied)
+	}()
 	resp, err := s.Send(ctx, "/slack/interactivity", payloadForm(s.SubmitPayload(v, values)))
 	if err != nil {
 		return resp, err
 	}
 	return resp, s.viewAnswer(v.ID, resp)
+}
+
+// awaitAnswer waits until the answer to a submission of view id in
+// progress, if any, is applied.
+func (s *Server) awaitAnswer(id string) {
+	s.mu.Lock()
+	ch := s.submitting[id]
+	s.mu.Unlock()
+	if ch != nil {
+		<-ch
+	}
 }
 
 // blockNamed reports whether a block's ID is name, or name followed by

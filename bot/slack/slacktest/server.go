@@ -105,9 +105,10 @@ type Server struct {
 	messages   map[string]*Message // channel + "/" + ts
 	ephemerals []Ephemeral
 	triggers   map[string]trigger
-	triggerTo  map[string]string // trigger ID → user
-	views      []OpenedView      // as opened
-	viewByID   map[string]*View  // as they are now
+	triggerTo  map[string]string        // trigger ID → user
+	views      []OpenedView             // as opened
+	viewByID   map[string]*View         // as they are now
+	submitting map[string]chan struct{} // view ID → closed once the answer to its submission is applied
 	calls      []string
 	limited    []string
 	limits     *limiter
@@ -138,7 +139,7 @@ func New(t testing.TB, now func() time.Time) *Server {
 		Team: "T0TEAM0001", BotToken: "xoxb-test-token", BotUserID: "U0BOT00001",
 		now: now, users: map[string]*User{}, channels: map[string]*Channel{},
 		messages: map[string]*Message{}, triggers: map[string]trigger{}, triggerTo: map[string]string{},
-		viewByID: map[string]*View{}, limits: newLimiter(), delay: map[string]time.Duration{},
+		viewByID: map[string]*View{}, submitting: map[string]chan struct{}{}, limits: newLimiter(), delay: map[string]time.Duration{},
 	}
 	s.users[s.BotUserID] = &User{ID: s.BotUserID, Name: "playbooks"}
 	mux := http.NewServeMux()

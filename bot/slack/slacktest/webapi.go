@@ -64,6 +64,9 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		reply(w, nil, "unknown_method")
 		return
 	}
+	if method == "views.update" {
+		s.awaitAnswer(str(args, "view_id"))
+	}
 	s.mu.Lock()
 	out, errCode := h(args)
 	s.mu.Unlock()
