@@ -81,10 +81,10 @@ func dispatchCases() []dispatchCase {
 
 		// run
 		{name: "run", text: "run", dialog: func(e *env, _ bot.Run) dialogs.Dialog {
-			return dialogs.StartRunDialog([]bot.Playbook{e.pb}) // not the archived one
+			return dialogs.StartRunDialog(e.team, []bot.Playbook{e.pb}) // not the archived one
 		}},
 		{name: "run outside a run channel", text: "run", setup: outside, dialog: func(e *env, _ bot.Run) dialogs.Dialog {
-			return dialogs.StartRunDialog([]bot.Playbook{e.pb})
+			return dialogs.StartRunDialog(e.team, []bot.Playbook{e.pb})
 		}},
 		{name: "run without playbooks", text: "run", setup: emptyTeam, want: noPlaybooks},
 		{name: "run with arguments", text: "run now", want: "`run` takes no arguments, got \"now\".\nUsage: `/playbook run`"},

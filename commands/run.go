@@ -26,7 +26,7 @@ func (d *Dispatcher) startRun(ctx context.Context, c *call) (Response, error) {
 	if len(l.Items) == 0 {
 		return Response{Text: noPlaybooks}, nil
 	}
-	dlg := dialogs.StartRunDialog(l.Items)
+	dlg := dialogs.StartRunDialog(c.TeamID, l.Items)
 	return Response{Dialog: &dlg}, nil
 }
 

@@ -98,8 +98,11 @@ func (d *Dispatcher) fieldErrors(ctx context.Context, sub Submission, err error,
 	return dialogs.FieldErrors{fields[e.Field]: e.Message}
 }
 
-// Lookup serves a dynamic select (Slack's external select): the options of element `element` of dialog `callbackID` (opened with `state`) matching what the user typed (`query`, case-insensitive substring), at most dialogs.MaxLookupOptions, for the run in channelID.
+// Lookup serves a dynamic select (Slack's external select): the options of element `element` of dialog `callbackID` (opened with `state`) matching what the user typed (`query`, case-insensitive substring), at most dialogs.MaxLookupOptions: the items of the run in channelID (check_item), or the playbooks of the dialog's team the actor may see (start_run).
 func (d *Dispatcher) Lookup(ctx context.Context, actor bot.Actor, channelID, callbackID, state, element, query string) []dialogs.Option {
+	if callbackID == dialogs.StartRun && element == dialogs.StartRunPlaybook {
+		return d.lookupPlaybooks(ctx, actor, channelID, state, query)
+	}
 	if callbackID != dialogs.CheckItem || element != dialogs.CheckItemItem {
 		return []dialogs.Option{}
 	}
@@ -121,4 +124,34 @@ func (d *Dispatcher) Lookup(ctx context.Context, actor bot.Actor, channelID, cal
 	}
 	opts := dialogs.ItemOptions(r, query)
 	return opts[:min(len(opts), dialogs.MaxLookupOptions)]
+}
+
+// maxLookupPages bounds the pages of playbooks (bot.MaxPerPage each) a
+// lookup reads.
+const maxLookupPages = 10
+
+// lookupPlaybooks returns the playbooks of the start-run dialog's team
+// (its state) whose title contains query, by title, at most
+// dialogs.MaxLookupOptions.
+func (d *Dispatcher) lookupPlaybooks(ctx context.Context, actor bot.Actor, channelID, state, query string) []dialogs.Option {
+	st, ok := dialogs.ParseTeamState(state)
+	if !ok {
+		return []dialogs.Option{}
+	}
+	out := []dialogs.Option{}
+	for page := 0; page < maxLookupPages && len(out) < dialogs.MaxLookupOptions; page++ {
+		l, err := d.svc.ListPlaybooks(ctx, actor, bot.PlaybookFilter{TeamID: st.TeamID, Page: page, PerPage: bot.MaxPerPage})
+		if err != nil {
+			if bot.ErrorCode(err) == bot.EInternal {
+				d.log.ErrorContext(ctx, "dialog lookup", "callback_id", dialogs.StartRun, "user_id", actor.UserID,
+					"channel_id", channelID, "error", err)
+			}
+			return []dialogs.Option{}
+		}
+		out = append(out, dialogs.PlaybookOptions(l.Items, query)...)
+		if !l.HasMore {
+			break
+		}
+	}
+	return out[:min(len(out), dialogs.MaxLookupOptions)]
 }

@@ -53,8 +53,8 @@ func allDialogs() map[string]Dialog {
 	fresh := r
 	fresh.PreviousReminder = 42 // not one of the choices: no preselection
 	return map[string]Dialog{
-		"start_run":           StartRunDialog(two),
-		"start_run_one":       StartRunDialog(one),
+		"start_run":           StartRunDialog("team1", two),
+		"start_run_one":       StartRunDialog("team1", one),
 		"end_run":             EndRunDialog(r),
 		"status_update":       StatusUpdateDialog(r),
 		"status_update_fresh": StatusUpdateDialog(fresh),
@@ -187,4 +187,31 @@ func manyOptions(n int) []Option {
 		out[i] = Option{Text: fmt.Sprint("option ", i), Value: fmt.Sprint(i)}
 	}
 	return out
+}
+
+// TestStartRunManyPlaybooks: past MaxStaticOptions playbooks, the list
+// holds the first ones, the select is searched where it can be, and the
+// introduction says what to do for another.
+func TestStartRunManyPlaybooks(t *testing.T) {
+	var pbs []bot.Playbook
+	for i := range 150 {
+		pbs = append(pbs, bot.Playbook{ID: fmt.Sprintf("pb%024d", i), Title: fmt.Sprintf("Playbook %03d", i)})
+	}
+	d := StartRunDialog("team1", pbs)
+	if err := Validate(d); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	sel := d.Elements[0]
+	if len(sel.Options) != MaxStaticOptions || sel.DataSource != DataSourceDynamic {
+		t.Errorf("select: %d options, data source %q; want %d, dynamic", len(sel.Options), sel.DataSource, MaxStaticOptions)
+	}
+	if !strings.Contains(d.IntroText, "150 playbooks") || !strings.Contains(d.IntroText, "/runs") {
+		t.Errorf("intro %q: want it to say there are 150 and how to start a run from another", d.IntroText)
+	}
+	if got := PlaybookOptions(pbs, "PLAYBOOK 14"); len(got) != 10 || got[0].Text != "Playbook 140" {
+		t.Errorf("PlaybookOptions(\"PLAYBOOK 14\") = %v, want Playbook 140 to 149", got)
+	}
+	if st, ok := ParseTeamState(d.State); !ok || st.TeamID != "team1" {
+		t.Errorf("state %q: got %+v, %v", d.State, st, ok)
+	}
 }

@@ -75,6 +75,10 @@ func (t *trackingWriter) Write(b []byte) (int, error) {
 	return t.ResponseWriter.Write(b)
 }
 
+// Unwrap lets http.ResponseController reach the connection's writer (to
+// flush an answer before the handler returns).
+func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
 // UserMessage returns what to tell a user about err. It logs, as what,
 // internal errors (whose cause is never shown) at Error and outages
 // (EUnavailable, which tell the user to try again shortly) at Warn, with

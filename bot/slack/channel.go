@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	slackgo "github.com/slack-go/slack"
@@ -73,40 +72,6 @@ func (c *Client) CreateChannel(ctx context.Context, nc bot.NewChannel) (string, 
 	return ch.ID, nil
 }
 
-// MemberChannels returns those of channelIDs (private run channels) that
-// userID is a member of: users.conversations for the user, private
-// channels only, page by page. With a bot token Slack lists only the
-// private channels the bot shares with the user, which every run channel
-// the bot created is unless the bot was removed; one it was removed from
-// counts as one the user is not in.
-func (c *Client) MemberChannels(ctx context.Context, userID string, channelIDs []string) ([]string, error) {
-	if len(channelIDs) == 0 {
-		return nil, nil
-	}
-	var in []string
-	cursor := ""
-	for {
-		chans, next, err := c.api.GetConversationsForUserContext(ctx, &slackgo.GetConversationsForUserParameters{
-			UserID: userID, Types: []string{"private_channel"}, Cursor: cursor, Limit: 1000,
-		})
-		if slackErr(err) == "user_not_found" {
-			return nil, nil // in nothing
-		}
-		if err != nil {
-			return nil, apiError(err, "users.conversations", "channels of user "+userID)
-		}
-		for _, ch := range chans {
-			if slices.Contains(channelIDs, ch.ID) {
-				in = append(in, ch.ID)
-			}
-		}
-		if next == "" {
-			return in, nil
-		}
-		cursor = next
-	}
-}
-
 // inviteRefusals are conversations.invite errors that mean Slack will not
 // add that user to that channel; their code is the reason shown.
 var inviteRefusals = map[string]string{
@@ -129,6 +94,7 @@ func (c *Client) AddChannelMember(ctx context.Context, channelID, userID string)
 	code := slackErr(err)
 	switch {
 	case err == nil, code == "already_in_channel":
+		c.members.forget(channelID, userID) // seen in at once, not after MembershipTTL
 		return nil
 	case inviteRefusals[code] != "":
 		return fmt.Errorf("slack: conversations.invite %s to %s: %w (%w)", userID, channelID,

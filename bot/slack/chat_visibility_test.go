@@ -35,6 +35,7 @@ func TestChatVisibility(t *testing.T) {
 				t.Fatalf("erin was not invited: members %v", ch.Members)
 			}
 			e.sl.RemoveMember(r.ChannelID, e.erin.ID)
+			e.clock.Advance(slack.MembershipTTL) // the bot asks Slack again
 			if reply := e.slash(t, e.erin, e.general.ID, "list"); strings.Contains(reply.Text, "Secret outage") {
 				t.Errorf("erin, out of the channel, lists the private run: %q", reply.Text)
 			}

@@ -64,12 +64,21 @@ func fallbackText(r bot.Run) string {
 	return fmt.Sprintf("%s: %d/%d items done", chatkit.OneLine(r.Name), done, total)
 }
 
+// renderID returns a block ID of one rendering of a message: a stable name
+// (which a test may look blocks up by) and the rendering's suffix, after a
+// ".". Slack advises a new block_id for each iteration of an updated
+// message, lest its clients keep the state (a menu's selection, a
+// button's spinner) of the block the ID named before.
+func renderID(name, render string) string { return name + "." + render }
+
 // ChecklistBlocks renders a run's checklist message: a header, a summary,
 // and per checklist a section with its progress followed by one section
 // per item with a Check/Uncheck button. Within Slack's 50 blocks: when the
 // items do not fit, the first ones are shown and a last block says how many
-// more there are.
+// more there are. The block IDs ("checklist-C", "item-C-I", "more") carry a
+// suffix of their own at each rendering (renderID).
 func (c *Client) ChecklistBlocks(r bot.Run) []slackgo.Block {
+	render := chatkit.RandomSuffix()
 	done, total := progress(r.Checklists)
 	var summary strings.Builder
 	if !r.IsActive {
@@ -101,17 +110,17 @@ outer:
 		if n == 0 {
 			title += "\n_No items._"
 		}
-		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(title, maxSectionText)), nil, nil, slackgo.SectionBlockOptionBlockID(fmt.Sprintf("checklist-%d", ci))))
+		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(title, maxSectionText)), nil, nil, slackgo.SectionBlockOptionBlockID(renderID(fmt.Sprintf("checklist-%d", ci), render))))
 		for ii, it := range cl.Items {
 			if len(blocks) >= room {
 				break outer
 			}
-			blocks = append(blocks, c.itemSection(r, ci, ii, it))
+			blocks = append(blocks, c.itemSection(r, ci, ii, it, render))
 			shown++
 		}
 	}
 	if more := total - shown; more > 0 {
-		blocks = append(blocks, slackgo.NewContextBlock("more", mrkdwn(fmt.Sprintf(
+		blocks = append(blocks, slackgo.NewContextBlock(renderID("more", render), mrkdwn(fmt.Sprintf(
 			"… and %d more items; check them with `/playbook check <checklist> <item>`.", more))))
 	}
 	return blocks
@@ -119,8 +128,8 @@ outer:
 
 // itemSection is item ii of checklist ci of r with its assignee (a Slack
 // mention, which Slack shows as the user's name) and, while the run is
-// active, its button.
-func (c *Client) itemSection(r bot.Run, ci, ii int, it bot.ChecklistItem) slackgo.Block {
+// active, its button; render is the rendering's block ID suffix.
+func (c *Client) itemSection(r bot.Run, ci, ii int, it bot.ChecklistItem, render string) slackgo.Block {
 	title := escape(chatkit.TruncateRunes(chatkit.OneLine(it.Title), maxItemTitle))
 	assignee := ""
 	if it.AssigneeID != "" {
@@ -141,7 +150,7 @@ func (c *Client) itemSection(r bot.Run, ci, ii int, it bot.ChecklistItem) slackg
 	default:
 		text = fmt.Sprintf("⬜ %s%s `%d %d`", title, assignee, ci, ii)
 	}
-	blockID := slackgo.SectionBlockOptionBlockID(fmt.Sprintf("item-%d-%d", ci, ii))
+	blockID := slackgo.SectionBlockOptionBlockID(renderID(fmt.Sprintf("item-%d-%d", ci, ii), render))
 	if !r.IsActive {
 		return slackgo.NewSectionBlock(mrkdwn(text), nil, nil, blockID)
 	}

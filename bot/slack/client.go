@@ -52,15 +52,19 @@ type Config struct {
 	// HTTPClient makes the Web API calls (and response_url posts); one with
 	// a 30-second timeout when nil.
 	HTTPClient *http.Client
+	// Now is the clock of the membership answers kept (MembershipTTL);
+	// time.Now when nil.
+	Now func() time.Time
 }
 
 // Client is a Slack bot user acting over the Web API. It is safe for
 // concurrent use.
 type Client struct {
-	api    *slackgo.Client
-	http   *http.Client
-	signer *dialogs.Signer
-	log    *slog.Logger
+	api     *slackgo.Client
+	http    *http.Client
+	signer  *dialogs.Signer
+	log     *slog.Logger
+	members *memberCache
 }
 
 var (
@@ -92,8 +96,13 @@ func NewClient(c Config) (*Client, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	api := slackgo.New(c.BotToken, slackgo.OptionAPIURL(apiURL), slackgo.OptionHTTPClient(hc))
-	return &Client{api: api, http: hc, signer: c.Signer, log: log}, nil
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
+	api := slackgo.New(c.BotToken, slackgo.OptionAPIURL(apiURL), slackgo.OptionHTTPClient(hc),
+		slackgo.OptionRetryConfig(slackgo.RetryConfig{MaxRetries: maxRetries, Handlers: []slackgo.RetryHandler{retryWithin{}}}))
+	return &Client{api: api, http: hc, signer: c.Signer, log: log, members: newMemberCache(now)}, nil
 }
 
 // User returns a Slack user by ID (users.info). ENotFound.
@@ -201,6 +210,7 @@ func (c *Client) Ephemeral(ctx context.Context, channelID, userID, message strin
 var notFoundErrors = map[string]bool{
 	"channel_not_found": true, "user_not_found": true, "users_not_found": true,
 	"message_not_found": true, "team_not_found": true, "not_in_channel": true,
+	"not_found": true, // views.update: the modal is closed
 }
 
 // apiError translates a failed Web API call: errors meaning "not found" to

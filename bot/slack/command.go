@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	slackgo "github.com/slack-go/slack"
 
+	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/bot/chatkit"
 	"github.com/playbooks-bot/playbooks/commands"
 )
@@ -22,17 +22,19 @@ type commandReply struct {
 	Text         string `json:"text"`
 }
 
-// slowCommandTimeout bounds a slash command that outlived the
-// acknowledgement, whose result goes to response_url.
-const slowCommandTimeout = 30 * time.Second
+// working is the acknowledgement of a slash command whose result is not
+// ready within AckAfter; the result follows through response_url.
+var working = commandReply{ResponseType: "ephemeral", Text: "Working on it…"}
 
 // command serves a /playbook slash command (its signature already
 // verified). It answers with status 200: an ephemeral or in-channel reply,
-// or an empty body after opening a modal. The use cases take milliseconds,
-// well within Slack's 3 seconds; should one take longer than AckAfter, the
-// user gets "Working on it…" at once and the result is posted to the
-// command's response_url when it is ready (a modal is still opened if its
-// trigger ID has not expired).
+// or an empty body after opening a modal. Should the command (the replay
+// check, the use case, opening its modal) not be done within AckAfter of
+// its arrival, the user gets "Working on it…" at once and the result is
+// posted to the command's response_url when it is ready (a modal is still
+// opened if its trigger ID has not expired). A replay does nothing: 401
+// when known in time, nothing said later. While the database is
+// unavailable the user is told to try again shortly.
 func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 	sc, err := slackgo.SlashCommandParse(r)
 	if err != nil {
@@ -49,43 +51,37 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 			Text: "This request's user_id, team_id or channel_id is not a Slack ID; it did not come from Slack."})
 		return
 	}
-	// The dispatch outlives the request when it is slow, so it must not be
-	// cancelled with it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), slowCommandTimeout)
-	done := make(chan commandReply, 1)
-	go func() {
-		defer cancel()
-		defer func() {
-			if p := recover(); p != nil {
-				h.log.ErrorContext(ctx, "slash command panicked", "user_id", sc.UserID, "panic", p)
-				done <- commandReply{ResponseType: "ephemeral", Text: "internal error"}
+	reply := func(rep commandReply) outcome {
+		o := outcome{answer: ok200(nil)}
+		if rep.Text != "" {
+			o.answer = ok200(rep)
+			o.report = "response_url"
+			o.late = func(ctx context.Context) {
+				if err := h.client.respond(ctx, sc.ResponseURL, rep); err != nil {
+					h.log.ErrorContext(ctx, "post slow slash command result", "user_id", sc.UserID,
+						"channel_id", sc.ChannelID, "error", err)
+				}
 			}
-		}()
-		done <- h.runCommand(ctx, sc)
-	}()
-	timer := time.NewTimer(h.ackAfter)
-	defer timer.Stop()
-	select {
-	case reply := <-done:
-		if reply.Text == "" {
-			w.WriteHeader(http.StatusOK)
-			return
 		}
-		chatkit.WriteJSON(w, http.StatusOK, reply)
-	case <-timer.C:
-		chatkit.WriteJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral", Text: "Working on it…"})
-		bg := context.WithoutCancel(r.Context())
-		go func() {
-			reply := <-done
-			if reply.Text == "" {
-				return
-			}
-			if err := h.client.respond(bg, sc.ResponseURL, reply); err != nil {
-				h.log.ErrorContext(bg, "post slow slash command result", "user_id", sc.UserID,
-					"channel_id", sc.ChannelID, "error", err)
-			}
-		}()
+		return o
 	}
+	h.respond(w, r, deferred{
+		early: ok200(working),
+		work: func(ctx context.Context) outcome {
+			fresh, err := h.firstSeen(ctx, r)
+			switch {
+			case err != nil: // no proof it is not a replay: nothing is done
+				h.log.WarnContext(ctx, "slack request not served", "path", r.URL.Path, "error", err)
+				return reply(commandReply{ResponseType: "ephemeral", Text: bot.ErrorMessage(err)})
+			case !fresh:
+				return h.replayed(ctx, r)
+			}
+			return reply(h.runCommand(ctx, sc))
+		},
+		failed: func(context.Context) outcome {
+			return reply(commandReply{ResponseType: "ephemeral", Text: "internal error"})
+		},
+	})
 }
 
 // runCommand dispatches a slash command and opens the modal it answers

@@ -93,7 +93,10 @@ func endToEnd(t *testing.T, e *env) {
 		t.Errorf("checklist message has %d buttons, want 5", n)
 	}
 	e.messageGolden(t, "checklist_created", msg, ids...)
-	e.wantEphemeral(t, e.alice.ID, "Started the run")
+	e.settle(t)
+	if !e.said(e.alice.ID, "Started the run") {
+		t.Error("alice was not told that the run started")
+	}
 
 	// Check items by button and by command; each rewrites the message.
 	versions := msg.Versions
@@ -139,6 +142,10 @@ func endToEnd(t *testing.T, e *env) {
 	e.submit(t, v, map[string]string{dialogs.CheckItemItem: "0 0"})
 	e.wantItem(t, ch.ID, 0, 0, bot.ItemOpen)
 	e.wantUpdated(t, ch.ID, msg.TS, versions)
+	// Each rewrite of the message has block IDs of its own, as Slack advises.
+	if m, _ := e.sl.Message(ch.ID, msg.TS); len(m.ReusedBlockIDs) > 0 {
+		t.Errorf("the checklist message's updates reused block IDs %v", m.ReusedBlockIDs)
+	}
 
 	// A status update goes to the run's channel and its broadcast channel.
 	e.slash(t, e.bob, ch.ID, "update")
@@ -211,6 +218,7 @@ func (e *env) wantUpdated(t *testing.T, channel, ts string, n int) int {
 // wantMessage asserts that a channel has a message containing text.
 func (e *env) wantMessage(t *testing.T, channel, text string) {
 	t.Helper()
+	e.settle(t)
 	var got []string
 	for _, m := range e.sl.Messages(channel) {
 		if strings.Contains(m.Text, text) {
@@ -224,6 +232,7 @@ func (e *env) wantMessage(t *testing.T, channel, text string) {
 // wantEphemeral asserts that a user was shown a message containing text.
 func (e *env) wantEphemeral(t *testing.T, userID, text string) {
 	t.Helper()
+	e.settle(t)
 	var got []string
 	for _, m := range e.sl.Ephemerals() {
 		if m.User == userID && strings.Contains(m.Text, text) {

@@ -6,12 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
@@ -33,20 +33,29 @@ type HandlerConfig struct {
 	// expire by); time.Now when nil. slack-go's verifier also checks
 	// timestamps against the wall clock, so Now must stay close to it.
 	Now func() time.Time
-	// AckAfter is how long a slash command may run before Slack gets an
-	// acknowledgement and the result goes to the command's response_url
-	// instead; 2 seconds when zero, within Slack's 3-second deadline.
+	// AckAfter is how long after a request arrived Slack gets its answer,
+	// whatever the work it asks takes: the work's own answer if it has
+	// ended, else an acknowledgement, and the result reaches the user
+	// later (a slash command's response_url, views.update on the open
+	// modal, an ephemeral message). 2 seconds when zero, within Slack's
+	// 3-second deadline.
 	AckAfter time.Duration
 }
 
 // Handler serves what Slack sends the bot: slash commands, interactions
 // (modal submissions, button clicks) and external select options. Every
 // request must carry a valid Slack signature made within 5 minutes of Now
-// and not seen before; anything else gets 401 and changes nothing.
+// (else 401, at once) and not have been seen before (else nothing is
+// done: 401 when that is known within AckAfter). Slack gets an answer
+// within AckAfter of the request's arrival, whatever the database and the
+// Web API take (see respond).
 //
 // The signatures seen (and the modal submissions handled) are remembered
 // in the database for 5 minutes (30 for submissions), through
 // Service.FirstSeen, so a replay is refused whichever replica it reaches.
+// Slack shows nothing of an answer other than 200, so every refusal a
+// user should read (an expired modal, a database outage, a button of
+// another channel) is a 200 carrying the bot's message.
 type Handler struct {
 	client   *Client
 	disp     *commands.Dispatcher
@@ -57,6 +66,7 @@ type Handler struct {
 	now      func() time.Time
 	ackAfter time.Duration
 	mux      *http.ServeMux
+	work     sync.WaitGroup // of requests' work, acknowledged or not
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -91,21 +101,24 @@ func NewHandler(c HandlerConfig) (*Handler, error) {
 		h.now = time.Now
 	}
 	if h.ackAfter <= 0 {
-		h.ackAfter = 2 * time.Second
+		h.ackAfter = defaultAckAfter
 	}
 	h.mux = h.routes()
 	return h, nil
 }
 
-// ServeHTTP serves the routes of routes.go.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the routes of routes.go, noting when the request
+// arrived: Slack's 3 seconds run from then.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), servedKey{}, &served{arrival: time.Now()})))
+}
 
 // verified reads the body once and lets next serve the request only when it
-// is signed with the signing secret, its timestamp is within 5 minutes of
-// h.now, and its (timestamp, MAC) was not accepted before; it answers
-// anything else 401, but when the database is unavailable for the replay
-// check, a command with "try again shortly" and anything else 503. The
-// body is put back for next to parse.
+// is signed with the signing secret and its timestamp is within 5 minutes
+// of h.now; it answers anything else 401. The check needs no database, so
+// it is made before answering; whether the request was seen before is
+// checked by next's work (firstSeen), beside the request. The body is put
+// back for next to parse.
 func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -113,20 +126,7 @@ func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 			http.Error(w, "request too large or unreadable", http.StatusBadRequest)
 			return
 		}
-		if err := h.verify(r.Context(), r.Header, body); err != nil {
-			if bot.ErrorCode(err) == bot.EUnavailable {
-				// The replay check could not run, so nothing is done; a user
-				// who typed a command is told to try again shortly, anything
-				// else gets 503.
-				h.log.WarnContext(r.Context(), "slack request not served", "path", r.URL.Path, "error", err)
-				if r.URL.Path == CommandPath {
-					chatkit.WriteJSON(w, http.StatusOK, commandReply{ResponseType: "ephemeral", Text: bot.ErrorMessage(err)})
-					return
-				}
-				w.Header().Set("Retry-After", "5")
-				http.Error(w, bot.ErrorMessage(err), http.StatusServiceUnavailable)
-				return
-			}
+		if err := h.verify(r.Header, body); err != nil {
 			h.log.WarnContext(r.Context(), "slack request refused", "path", r.URL.Path, "reason", err.Error(), "remote_addr", r.RemoteAddr)
 			http.Error(w, "invalid Slack signature", http.StatusUnauthorized)
 			return
@@ -136,11 +136,11 @@ func (h *Handler) verified(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// verify checks a request's signature, timestamp and novelty. The
-// timestamp is checked against h.now first, so that a test can decide
-// staleness; slack-go's verifier then checks it again against the wall
-// clock, so h.now must not drift from it.
-func (h *Handler) verify(ctx context.Context, header http.Header, body []byte) error {
+// verify checks a request's signature and timestamp. The timestamp is
+// checked against h.now first, so that a test can decide staleness;
+// slack-go's verifier then checks it again against the wall clock, so
+// h.now must not drift from it.
+func (h *Handler) verify(header http.Header, body []byte) error {
 	ts, err := strconv.ParseInt(header.Get("X-Slack-Request-Timestamp"), 10, 64)
 	if err != nil {
 		return errors.New("no timestamp")
@@ -156,13 +156,6 @@ func (h *Handler) verify(ctx context.Context, header http.Header, body []byte) e
 	sv.Write(body) // an HMAC never fails to write
 	if err := sv.Ensure(); err != nil {
 		return errors.New("wrong signature")
-	}
-	fresh, err := h.svc.FirstSeen(ctx, replayKey(header), window)
-	if err != nil {
-		return fmt.Errorf("replay check: %w", err) // refused: no proof it is not a replay
-	}
-	if !fresh {
-		return errors.New("replayed")
 	}
 	return nil
 }
@@ -208,7 +201,9 @@ func (h *Handler) guard(fallback any, next http.HandlerFunc) http.Handler {
 // interaction's type, modal callback ID and action ID; the user and
 // channel Slack names; the status and the duration. What Slack says is
 // read from the form the handler parsed, so a request refused before that
-// (a bad signature) logs only its route and status. Signatures, tokens,
+// (a bad signature) logs only its route and status. A request Slack was
+// acknowledged for before its work ended says deferred=true; its work's
+// end is logged on its own line ("slack work finished"). Signatures, tokens,
 // modal metadata, button values and what users typed are never logged.
 // Within an outer access logger (a bot.RequestLog in the context) it
 // annotates that logger's line instead, and names the route by its path.
@@ -240,6 +235,9 @@ func (h *Handler) logRequest(r *http.Request, status int, d time.Duration) {
 	action := p.ActionID
 	if len(p.Actions) > 0 {
 		action = p.Actions[0].ActionID
+	}
+	if servedOf(r).deferred.Load() {
+		attrs = append(attrs, slog.Bool("deferred", true)) // acknowledged before its work ended
 	}
 	for _, a := range []slog.Attr{
 		slog.String("type", p.Type), slog.String("callback_id", p.View.CallbackID), slog.String("action", action),

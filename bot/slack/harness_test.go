@@ -61,7 +61,7 @@ type env struct {
 	client  *slack.Client
 	handler *slack.Handler
 	signer  *dialogs.Signer
-	clock   *chattest.Clock // requests, triggers and replays
+	clock   *chattest.Clock // requests, triggers, replays, rate limits and kept membership answers
 	tokens  *chattest.Clock // expiry of signed modal metadata and button values
 	logs    *logBuffer
 	botURL  string
@@ -73,6 +73,12 @@ type env struct {
 
 // newEnv starts a bot and a Slack for one test, on a store of kind.
 func newEnv(t testing.TB, kind string, opts ...func(*slack.HandlerConfig)) *env {
+	t.Helper()
+	return newEnvOn(t, storetest.Open(t, kind), opts...)
+}
+
+// newEnvOn starts a bot and a Slack for one test, on db.
+func newEnvOn(t testing.TB, db *store.DB, opts ...func(*slack.HandlerConfig)) *env {
 	t.Helper()
 	// The clocks start at the wall clock's time: slack-go's verifier checks
 	// request timestamps against the wall clock too.
@@ -106,11 +112,12 @@ func newEnv(t testing.TB, kind string, opts ...func(*slack.HandlerConfig)) *env 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.client, err = slack.NewClient(slack.Config{BotToken: e.sl.BotToken, APIURL: e.sl.URL, Signer: e.signer, Logger: logger})
+	e.client, err = slack.NewClient(slack.Config{BotToken: e.sl.BotToken, APIURL: e.sl.URL, Signer: e.signer, Logger: logger,
+		Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.db = storetest.Open(t, kind)
+	e.db = db
 	e.svc = bot.NewService(bot.Config{Store: e.db, Logger: logger, Chat: e.client,
 		Platforms: map[string]bot.Chat{slack.Platform: e.client}, DefaultPlatform: slack.Platform})
 	cfg := slack.HandlerConfig{
@@ -166,9 +173,12 @@ type commandReply struct {
 }
 
 // slash types /playbook text as user in channel; the answer must be 200.
-// An empty body (a modal was opened) gives an empty reply.
+// An empty body (a modal was opened) gives an empty reply. A command the
+// bot acknowledged before it was done ("Working on it…", on a slow or
+// loaded machine) gives the reply it then posted to the response_url.
 func (e *env) slash(t testing.TB, user slacktest.User, channelID, text string) commandReply {
 	t.Helper()
+	before := len(e.sl.Replies())
 	resp, err := e.sl.SlashCommand(context.Background(), slacktest.Slash{UserID: user.ID, ChannelID: channelID, Text: text})
 	if err != nil || resp.Status != 200 {
 		t.Fatalf("/playbook %s: %v, status %d: %s", text, err, resp.Status, resp.Body)
@@ -177,6 +187,13 @@ func (e *env) slash(t testing.TB, user slacktest.User, channelID, text string) c
 	if len(resp.Body) > 0 {
 		if err := resp.JSON(&r); err != nil {
 			t.Fatalf("/playbook %s: %v: %s", text, err, resp.Body)
+		}
+	}
+	if r.Text == "Working on it…" {
+		e.settle(t)
+		r = commandReply{}
+		if late := e.sl.Replies()[before:]; len(late) > 0 {
+			r = commandReply{ResponseType: late[len(late)-1].ResponseType, Text: late[len(late)-1].Text}
 		}
 	}
 	return r
@@ -192,12 +209,35 @@ func (e *env) view(t testing.TB, callbackID string) slacktest.OpenedView {
 	return vs[len(vs)-1]
 }
 
-// submit submits v; the modal must close with no errors.
+// submit submits v; the modal must close with no errors, or (the bot
+// acknowledged it before it was done, on a slow or loaded machine) show
+// that it is working and then the result. It returns once the
+// submission's work has ended (the result shown).
 func (e *env) submit(t testing.TB, v slacktest.OpenedView, values map[string]string) {
 	t.Helper()
 	resp, err := e.sl.Submit(context.Background(), v, values)
-	if err != nil || resp.Status != 200 || len(resp.Body) > 0 {
+	late := strings.Contains(string(resp.Body), `"response_action":"update"`) && strings.Contains(string(resp.Body), "⏳")
+	if err != nil || resp.Status != 200 || (len(resp.Body) > 0 && !late) {
 		t.Fatalf("submit %v: %v, status %d: %s", v.View["callback_id"], err, resp.Status, resp.Body)
+	}
+	e.settle(t)
+	if now, _ := e.sl.View(v.ID); late && !strings.Contains(string(now.Raw), "✅") {
+		t.Fatalf("submit %v: acknowledged, then the modal shows %s; want the result", v.View["callback_id"], now.Raw)
+	}
+}
+
+// settle waits until the work of every request sent so far has ended
+// (what a request does after Slack got its answer: an ephemeral result, a
+// late report), and the checklist post refreshes it started.
+func (e *env) settle(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // beyond the work's own bound
+	defer cancel()
+	if err := e.handler.Wait(ctx); err != nil {
+		t.Fatalf("the bot's work did not end: %v", err)
+	}
+	if err := e.svc.SettlePosts(ctx); err != nil {
+		t.Fatalf("the checklist post refreshes did not end: %v", err)
 	}
 }
 
@@ -225,10 +265,15 @@ func (e *env) names(extra ...string) map[string]string {
 	return m
 }
 
-var signedToken = regexp.MustCompile(`[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{43}`)
+var (
+	signedToken = regexp.MustCompile(`[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{43}`)
+	// renderSuffix is the suffix of a block ID of one rendering.
+	renderSuffix = regexp.MustCompile(`("block_id": "[^".]+)\.[a-z0-9]{5}"`)
+)
 
 // normalize makes JSON comparable across runs: it is indented, the given
-// IDs are named, and signed tokens are replaced.
+// IDs are named, and signed tokens and block IDs' rendering suffixes are
+// replaced.
 func normalize(t testing.TB, raw []byte, names map[string]string) string {
 	t.Helper()
 	var v any
@@ -243,6 +288,7 @@ func normalize(t testing.TB, raw []byte, names map[string]string) string {
 		t.Fatal(err)
 	}
 	s := signedToken.ReplaceAllString(buf.String(), "<signed>")
+	s = renderSuffix.ReplaceAllString(s, `$1.<render>"`)
 	ids := make([]string, 0, len(names))
 	for id := range names {
 		ids = append(ids, id)

@@ -83,9 +83,12 @@ func inputBlock(e dialogs.Element) *slackgo.InputBlock {
 	switch e.Type {
 	case dialogs.TypeSelect:
 		if e.DataSource == dialogs.DataSourceDynamic {
+			// Searched as the user types; the static options only give
+			// the default's text.
 			sel := slackgo.NewOptionsSelectBlockElement(slackgo.OptTypeExternal, placeholder, e.Name)
 			zero := 0
 			sel.MinQueryLength = &zero
+			sel.InitialOption = initial(options(e.Options), e.Default)
 			el = sel
 			break
 		}

@@ -83,8 +83,9 @@ func TestRefusals(t *testing.T) {
 }
 
 // TestInteractionRefusals checks forged button values and modal metadata
-// (401, nothing changed), duplicate submissions (handled once), field
-// errors and malformed payloads (never a 500).
+// (nothing changed, and the user told in a 200: Slack shows nothing of
+// other answers), duplicate submissions (handled once), field errors and
+// malformed payloads (never a 500).
 func TestInteractionRefusals(t *testing.T) {
 	s := startRun(t, storetest.SQLite)
 	ctx := context.Background()
@@ -97,10 +98,11 @@ func TestInteractionRefusals(t *testing.T) {
 		}
 		a := p["actions"].([]any)[0].(map[string]any)
 		a["value"] = strings.Replace(a["value"].(string), "e", "f", 1)
-		if resp, err := s.sl.SendPayload(ctx, slack.InteractivityPath, p); err != nil || resp.Status != http.StatusUnauthorized {
-			t.Errorf("got %v, status %d, want 401", err, resp.Status)
+		if resp, err := s.sl.SendPayload(ctx, slack.InteractivityPath, p); err != nil || resp.Status != http.StatusOK {
+			t.Errorf("got %v, status %d, want 200", err, resp.Status)
 		}
 		s.wantItem(t, s.channel, 0, 0, bot.ItemOpen)
+		s.wantEphemeral(t, s.carol.ID, "not valid")
 	})
 
 	t.Run("button of another channel", func(t *testing.T) {
@@ -109,10 +111,11 @@ func TestInteractionRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		p["channel"] = map[string]any{"id": s.general.ID}
-		if resp, err := s.sl.SendPayload(ctx, slack.InteractivityPath, p); err != nil || resp.Status != http.StatusUnauthorized {
-			t.Errorf("got %v, status %d, want 401", err, resp.Status)
+		if resp, err := s.sl.SendPayload(ctx, slack.InteractivityPath, p); err != nil || resp.Status != http.StatusOK {
+			t.Errorf("got %v, status %d, want 200", err, resp.Status)
 		}
 		s.wantItem(t, s.channel, 0, 0, bot.ItemOpen)
+		s.wantEphemeral(t, s.carol.ID, "does not belong to this channel")
 	})
 
 	s.slash(t, s.bob, s.channel, "update")
@@ -122,8 +125,9 @@ func TestInteractionRefusals(t *testing.T) {
 	t.Run("modal of another user", func(t *testing.T) {
 		p := s.sl.SubmitPayload(v, values)
 		p["user"] = map[string]any{"id": s.carol.ID}
-		if resp, err := s.sl.SendPayload(ctx, slack.InteractivityPath, p); err != nil || resp.Status != http.StatusUnauthorized {
-			t.Errorf("got %v, status %d, want 401", err, resp.Status)
+		if resp, err := s.sl.SendPayload(ctx, slack.InteractivityPath, p); err != nil || resp.Status != http.StatusOK ||
+			!strings.Contains(string(resp.Body), `"response_action":"errors"`) {
+			t.Errorf("got %v, status %d: %s; want 200 with errors in the modal", err, resp.Status, resp.Body)
 		}
 		if r := s.env.run(t, s.channel); len(r.StatusUpdates) != 0 {
 			t.Errorf("status updates: %v, want none", r.StatusUpdates)
@@ -133,8 +137,12 @@ func TestInteractionRefusals(t *testing.T) {
 	t.Run("forged metadata", func(t *testing.T) {
 		p := s.sl.SubmitPayload(v, values)
 		p["view"].(map[string]any)["private_metadata"] = s.signer.Sign(s.bob.ID, "end_run\n"+s.channel+"\n{}", time.Hour)
-		if resp, err := s.sl.SendPayload(ctx, slack.InteractivityPath, p); err != nil || resp.Status != http.StatusUnauthorized {
-			t.Errorf("got %v, status %d, want 401", err, resp.Status)
+		if resp, err := s.sl.SendPayload(ctx, slack.InteractivityPath, p); err != nil || resp.Status != http.StatusOK ||
+			!strings.Contains(string(resp.Body), `"response_action":"errors"`) {
+			t.Errorf("got %v, status %d: %s; want 200 with errors in the modal", err, resp.Status, resp.Body)
+		}
+		if r := s.env.run(t, s.channel); !r.IsActive {
+			t.Error("forged metadata ended the run")
 		}
 	})
 
@@ -160,8 +168,13 @@ func TestInteractionRefusals(t *testing.T) {
 		s.slash(t, s.bob, s.channel, "update")
 		v := s.view(t, dialogs.StatusUpdate)
 		s.tokens.Advance(16 * time.Minute)
-		if resp, err := s.sl.Submit(ctx, v, values); err != nil || resp.Status != http.StatusUnauthorized {
-			t.Errorf("got %v, status %d, want 401", err, resp.Status)
+		resp, err := s.sl.Submit(ctx, v, values)
+		if err != nil || resp.Status != http.StatusOK || !strings.Contains(string(resp.Body), `"response_action":"errors"`) ||
+			!strings.Contains(string(resp.Body), "run the command again") {
+			t.Errorf("got %v, status %d: %s; want 200 with the modal saying it expired", err, resp.Status, resp.Body)
+		}
+		if r := s.env.run(t, s.channel); len(r.StatusUpdates) != 1 {
+			t.Errorf("%d status updates, want 1: the expired modal posted one", len(r.StatusUpdates))
 		}
 	})
 
@@ -173,8 +186,8 @@ func TestInteractionRefusals(t *testing.T) {
 		{"undecodable payload", slack.InteractivityPath, url.Values{"payload": {"{"}}, http.StatusBadRequest},
 		{"no payload", slack.InteractivityPath, url.Values{}, http.StatusBadRequest},
 		{"unknown type", slack.InteractivityPath, url.Values{"payload": {`{"type":"shortcut"}`}}, http.StatusOK},
-		{"click without user", slack.InteractivityPath, url.Values{"payload": {`{"type":"block_actions","actions":[{"type":"button","block_id":"item-0-0","action_id":"toggle_item","value":"x"}]}`}}, http.StatusUnauthorized},
-		{"options of nothing", slack.OptionsPath, url.Values{"payload": {`{"type":"block_suggestion"}`}}, http.StatusUnauthorized},
+		{"click without user", slack.InteractivityPath, url.Values{"payload": {`{"type":"block_actions","actions":[{"type":"button","block_id":"item-0-0","action_id":"toggle_item","value":"x"}]}`}}, http.StatusOK},
+		{"options of nothing", slack.OptionsPath, url.Values{"payload": {`{"type":"block_suggestion"}`}}, http.StatusOK},
 		{"options undecodable", slack.OptionsPath, url.Values{"payload": {`[]`}}, http.StatusBadRequest},
 		{"command without user", slack.CommandPath, url.Values{"text": {"info"}}, http.StatusOK},
 	} {
@@ -205,13 +218,11 @@ func TestExpiredTrigger(t *testing.T) {
 func TestSlowCommand(t *testing.T) {
 	s := startRun(t, storetest.SQLite, func(c *slack.HandlerConfig) { c.AckAfter = 50 * time.Millisecond })
 	s.sl.Delay("chat.update", 300*time.Millisecond)
-	if resp := s.slash(t, s.dave, s.channel, "check 0 1"); !strings.Contains(resp.Text, "Working on it") {
-		t.Errorf("slow command answered %+v, want an acknowledgement", resp)
+	resp, err := s.sl.SlashCommand(context.Background(), slacktest.Slash{UserID: s.dave.ID, ChannelID: s.channel, Text: "check 0 1"})
+	if err != nil || resp.Status != 200 || !strings.Contains(string(resp.Body), "Working on it") {
+		t.Errorf("slow command answered %v, status %d: %s; want an acknowledgement", err, resp.Status, resp.Body)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(s.sl.Replies()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	s.settle(t)
 	if r := s.sl.Replies(); len(r) != 1 || r[0].ResponseType != "in_channel" || !strings.Contains(r[0].Text, "Checked") {
 		t.Errorf("response_url replies: %+v, want one in-channel \"Checked ...\"", r)
 	}

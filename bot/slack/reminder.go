@@ -3,7 +3,9 @@ package slack
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
@@ -23,7 +25,8 @@ const (
 	SnoozeActionID = "snooze"
 )
 
-// Block IDs of the reminder message.
+// Block IDs of the reminder message, each with a suffix (renderID): of
+// its text, a rendering's; of its controls, the signed snooze token.
 const (
 	reminderTextBlockID    = "reminder"
 	reminderActionsBlockID = "reminder-actions"
@@ -44,8 +47,13 @@ func (c *Client) PostReminder(ctx context.Context, r bot.Run, message string) (s
 }
 
 // reminderBlocks renders a reminder: a section with the message and an
-// actions block with its controls, whose values are signed for any user
-// (any member of the channel may use them).
+// actions block with its controls, signed for any user (any member of the
+// channel may use them). The Update button's value is its signed token. A
+// select option's value must be short (75 characters per @slack/types),
+// far shorter than a token: a Snooze option's value is its delay in
+// seconds, and the token of the snooze (the run) is the actions block's
+// ID, which Slack sends back with the choice; a delay is accepted only if
+// it is one of the options (verifyControl).
 func (c *Client) reminderBlocks(r bot.Run, message string) []slackgo.Block {
 	sign := func(b dialogs.ReminderButton) string {
 		return c.signer.Sign(dialogs.ButtonAudience, b.String(), dialogs.ButtonTTL)
@@ -55,15 +63,14 @@ func (c *Client) reminderBlocks(r bot.Run, message string) []slackgo.Block {
 	update.Style = slackgo.StylePrimary
 	opts := make([]*slackgo.OptionBlockObject, 0, len(bot.SnoozeOptions))
 	for _, d := range bot.SnoozeOptions {
-		opts = append(opts, slackgo.NewOptionBlockObject(
-			sign(dialogs.ReminderButton{Action: bot.ButtonSnooze, RunID: r.ID, Seconds: int64(d / time.Second)}),
-			plain(longDuration(d)), nil))
+		opts = append(opts, slackgo.NewOptionBlockObject(strconv.FormatInt(int64(d/time.Second), 10), plain(longDuration(d)), nil))
 	}
 	snooze := slackgo.NewOptionsSelectBlockElement(slackgo.OptTypeStatic, plain("Snooze…"), SnoozeActionID, opts...)
 	return []slackgo.Block{
 		slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(toMrkdwn(message), maxSectionText)), nil, nil,
-			slackgo.SectionBlockOptionBlockID(reminderTextBlockID)),
-		slackgo.NewActionBlock(reminderActionsBlockID, update, snooze),
+			slackgo.SectionBlockOptionBlockID(renderID(reminderTextBlockID, chatkit.RandomSuffix()))),
+		slackgo.NewActionBlock(renderID(reminderActionsBlockID, sign(dialogs.ReminderButton{Action: bot.ButtonSnooze, RunID: r.ID})),
+			update, snooze),
 	}
 }
 
@@ -91,37 +98,39 @@ func shortDuration(d time.Duration) string {
 	return fmt.Sprintf("%dm", m)
 }
 
-// reminderAction serves a click on a reminder's controls: "Update status"
-// opens the status update modal for the clicking user (the same modal, and
-// submission, as /playbook update); a Snooze choice snoozes the reminder
-// as the clicking user and rewrites the reminder without its controls. A
-// value whose signature is missing, forged or expired, that was rendered
-// for the other control, or that names a run of another channel, gets 401
-// and changes nothing. What else goes wrong is shown to the user as an
-// ephemeral message; the answer is 200.
-func (h *Handler) reminderAction(w http.ResponseWriter, r *http.Request, ic slackgo.InteractionCallback, act *slackgo.BlockAction) {
-	value, action := act.Value, bot.ButtonUpdateStatus
-	if act.ActionID == SnoozeActionID {
-		value, action = act.SelectedOption.Value, bot.ButtonSnooze
+// verifyControl returns what a control asks, which must be action: a
+// checklist item's button or a reminder's "Update status" button (their
+// value is their signed token), or one of a reminder's Snooze options
+// (their value is the delay in seconds, one of bot.SnoozeOptions, and the
+// token is in the ID of the block, after its name; a reminder posted
+// before had the token as the option's value). EUnauthenticated when the
+// token is missing, forged or expired, was rendered for another control,
+// or the delay is not one offered.
+func (h *Handler) verifyControl(act *slackgo.BlockAction, action string) (dialogs.Button, error) {
+	if action != bot.ButtonSnooze {
+		return verifyButton(h.signer, act.Value, action)
 	}
-	b, err := verifyButton(h.signer, value, action)
+	value := act.SelectedOption.Value
+	token, ok := strings.CutPrefix(act.BlockID, reminderActionsBlockID+".")
+	if !ok || strings.Contains(value, ".") { // posted before: the option's value is the token
+		return verifyButton(h.signer, value, action)
+	}
+	b, err := verifyButton(h.signer, token, action)
 	if err != nil {
-		h.refuseAction(w, r, ic, err)
-		return
+		return b, err
 	}
-	userID, teamID, channelID := ic.User.ID, ic.Team.ID, ic.Channel.ID
-	if userID == "" || teamID == "" {
-		h.tell(r, channelID, userID, "This click lacks the user or the workspace; it did not come from Slack.")
-		w.WriteHeader(http.StatusOK)
-		return
+	secs, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || !slices.Contains(bot.SnoozeOptions, time.Duration(secs)*time.Second) {
+		return dialogs.Button{}, bot.Errorf(bot.EUnauthenticated, "this control is not valid")
 	}
-	h.click(w, r, ic, b)
+	b.Seconds = secs
+	return b, nil
 }
 
 // snoozed rewrites the reminder message of run, just snoozed by d, to say
 // so, without its controls. The snooze is made: a message that cannot be
 // rewritten is only logged.
-func (h *Handler) snoozed(r *http.Request, ic slackgo.InteractionCallback, a bot.Actor, run bot.Run, d time.Duration) {
+func (h *Handler) snoozed(ctx context.Context, ic slackgo.InteractionCallback, run bot.Run, d time.Duration) {
 	ts := ic.Container.MessageTs
 	if ts == "" {
 		ts = ic.Message.Timestamp
@@ -133,8 +142,8 @@ func (h *Handler) snoozed(r *http.Request, ic slackgo.InteractionCallback, a bot
 	if text == "" {
 		text = "Status update reminder"
 	}
-	if err := h.client.reminderSnoozed(r.Context(), ic.Channel.ID, ts, text, a.UserID, d); err != nil {
-		h.log.ErrorContext(r.Context(), "rewrite snoozed reminder", "run_id", run.ID,
+	if err := h.client.reminderSnoozed(ctx, ic.Channel.ID, ts, text, ic.User.ID, d); err != nil {
+		h.log.ErrorContext(ctx, "rewrite snoozed reminder", "run_id", run.ID,
 			"channel_id", ic.Channel.ID, "ts", ts, "error", err)
 	}
 }
@@ -146,7 +155,7 @@ func (c *Client) reminderSnoozed(ctx context.Context, channelID, ts, text, userI
 	_, _, _, err := c.api.UpdateMessageContext(ctx, channelID, ts,
 		slackgo.MsgOptionText(text, false),
 		slackgo.MsgOptionBlocks(slackgo.NewSectionBlock(mrkdwn(chatkit.TruncateRunes(text, maxSectionText)), nil, nil,
-			slackgo.SectionBlockOptionBlockID(reminderTextBlockID))))
+			slackgo.SectionBlockOptionBlockID(renderID(reminderTextBlockID, chatkit.RandomSuffix())))))
 	if err != nil {
 		return apiError(err, "chat.update", "reminder "+ts)
 	}

@@ -60,17 +60,17 @@ func reminder(t *testing.T, e *env) {
 	}
 	e.messageGolden(t, "reminder", msg, ids...)
 	for _, v := range optionValues(t, msg) {
-		if len(v) > 150 {
-			t.Errorf("a Snooze option's value has %d characters; Slack allows 150", len(v))
+		if len(v) > slacktest.MaxOptionValue {
+			t.Errorf("a Snooze option's value has %d characters; Slack allows %d", len(v), slacktest.MaxOptionValue)
 		}
 	}
 	if e.events(t, ch.ID, bot.EventReminderSent) != 1 {
 		t.Errorf("the timeline has no %s event", bot.EventReminderSent)
 	}
 
-	// Forged controls are refused and change nothing: a value signed with
-	// another key, and a genuine Snooze value sent as the Update status
-	// button's.
+	// Forged controls are refused and change nothing: a snooze signed with
+	// another key, a delay the reminder does not offer, and the genuine
+	// snooze token sent as the Update status button's value.
 	jobsBefore := e.jobs(t, r.ID)
 	p, err := e.sl.ActionPayload(e.alice.ID, ch.ID, ts, reminderActions, slack.SnoozeActionID, "1 hour")
 	if err != nil {
@@ -81,9 +81,11 @@ func reminder(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	act := p["actions"].([]any)[0].(map[string]any)
-	genuine := act["selected_option"].(map[string]any)["value"].(string)
-	act["selected_option"] = map[string]any{"value": other.Sign("*", "z "+r.ID+" 86400", time.Hour),
-		"text": map[string]any{"type": "plain_text", "text": "1 hour"}}
+	genuine, _ := strings.CutPrefix(act["block_id"].(string), reminderActions+".")
+	act["block_id"] = reminderActions + "." + other.Sign("*", "z "+r.ID+" 0", time.Hour)
+	e.wantRefused(t, p)
+	p, _ = e.sl.ActionPayload(e.alice.ID, ch.ID, ts, reminderActions, slack.SnoozeActionID, "1 hour")
+	p["actions"].([]any)[0].(map[string]any)["selected_option"].(map[string]any)["value"] = "86400"
 	e.wantRefused(t, p)
 	p, err = e.sl.ActionPayload(e.alice.ID, ch.ID, ts, reminderActions, slack.UpdateStatusActionID, "")
 	if err != nil {
@@ -188,12 +190,18 @@ func (e *env) act(t *testing.T, user slacktest.User, channel, ts, actionID, choi
 	}
 }
 
-// wantRefused sends a block_actions payload that must be answered 401.
+// wantRefused sends a forged control's payload: the user is told it is not
+// valid (in a 200: Slack shows nothing of other answers).
 func (e *env) wantRefused(t *testing.T, p map[string]any) {
 	t.Helper()
+	before := len(e.sl.Ephemerals())
 	resp, err := e.sl.SendPayload(context.Background(), "/slack/interactivity", p)
-	if err != nil || resp.Status != 401 {
-		t.Errorf("forged control: %v, status %d: %s; want 401", err, resp.Status, resp.Body)
+	if err != nil || resp.Status != 200 {
+		t.Errorf("forged control: %v, status %d: %s; want 200", err, resp.Status, resp.Body)
+	}
+	e.settle(t)
+	if got := e.sl.Ephemerals()[before:]; len(got) != 1 || !strings.Contains(got[0].Text, "not valid") {
+		t.Errorf("forged control: the user was shown %+v, want one message saying it is not valid", got)
 	}
 }
 

@@ -14,12 +14,13 @@ func methodScopes() map[string][]string {
 		"conversations.create":  {"channels:manage", "groups:write"}, // public, private channels
 		"conversations.invite":  {"channels:manage", "groups:write"},
 		"conversations.info":    {"channels:read", "groups:read"},
-		"conversations.members": {"channels:read", "groups:read"},
-		"users.conversations":   {"groups:read"}, // private channels only
+		"conversations.members": {"channels:read", "groups:read"}, // who may see a private run
+		"users.conversations":   {"groups:read"},                  // which private runs a user may list
 		"chat.postMessage":      {"chat:write"},
 		"chat.update":           {"chat:write"},
 		"chat.postEphemeral":    {"chat:write"},
 		"views.open":            {}, // a trigger ID is the authorization
+		"views.update":          {}, // of a modal the bot opened
 		"users.info":            {"users:read"},
 		"users.list":            {"users:read"},
 		"team.info":             {"team:read"},

@@ -77,6 +77,7 @@ func TestTodoCommand(t *testing.T) {
 			assign(db, 1, e.bob)      // bob's: absent
 			assign(secret, 1, e.erin) // invites erin to the private channel, which she then leaves: absent
 			e.sl.RemoveMember(secret.ChannelID, e.erin.ID)
+			e.clock.Advance(slack.MembershipTTL) // the bot asks Slack again
 			if _, err := e.svc.SetItemState(ctx, alice, cache.ID, 0, 3, bot.ItemClosed); err != nil {
 				t.Fatal(err)
 			}

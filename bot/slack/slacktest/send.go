@@ -6,19 +6,69 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
-// Response is the bot's answer to a request.
+// AckDeadline is how long Slack waits for the bot's HTTP answer to a
+// slash command, an interaction or an options request: an answer not
+// complete within 3 seconds of sending is dropped, and the user sees a
+// timeout, whatever the bot did meanwhile.
+const AckDeadline = 3 * time.Second
+
+// ErrTimedOut is the error of a request whose answer came after
+// AckDeadline.
+var ErrTimedOut = errors.New("slacktest: the bot did not answer within Slack's 3 seconds; Slack dropped the answer")
+
+// Response is the bot's answer to a request, as Slack got it. When the
+// answer was not complete within AckDeadline, TimedOut is set and Status
+// and Body are empty: Slack dropped it.
 type Response struct {
-	Status int
-	Body   []byte
+	Status   int
+	Body     []byte
+	TimedOut bool
+	// Elapsed is how long the bot took to answer.
+	Elapsed time.Duration
+}
+
+// Late is a request whose answer Slack dropped for coming after
+// AckDeadline.
+type Late struct {
+	Path    string
+	Elapsed time.Duration
+}
+
+// LateAnswers returns the requests whose answers came after AckDeadline.
+func (s *Server) LateAnswers() []Late {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.late)
+}
+
+// AllowLate lets the test end with late answers (a test of the deadline
+// itself); by default a test with any fails when it ends.
+func (s *Server) AllowLate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.allowLate = true
+}
+
+// checkLate fails t when an answer came after AckDeadline.
+func (s *Server) checkLate(t testing.TB) {
+	s.mu.Lock()
+	late, allowed := slices.Clone(s.late), s.allowLate
+	s.mu.Unlock()
+	if len(late) > 0 && !allowed {
+		t.Errorf("slacktest: %d answers of the bot came after Slack's %s deadline and were dropped: %+v", len(late), AckDeadline, late)
+	}
 }
 
 // JSON decodes the body into v.
@@ -38,23 +88,48 @@ func Sign(secret string, ts time.Time, body string) http.Header {
 	return h
 }
 
-// Post sends a form-encoded body to the bot's path with the given headers.
+// Post sends a form-encoded body to the bot's path with the given headers,
+// and waits for the answer as Slack does: at most AckDeadline, after which
+// it hangs up and returns a TimedOut Response with an ErrTimedOut error.
+// A slash command's answer with text is recorded as said.
 func (s *Server) Post(ctx context.Context, path string, header http.Header, body string) (Response, error) {
 	s.mu.Lock()
 	base := s.botURL
 	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, AckDeadline)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(body))
 	if err != nil {
 		return Response{}, err
 	}
 	req.Header = header.Clone()
+	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return Response{}, err
+	var b []byte
+	if err == nil {
+		b, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return Response{Status: resp.StatusCode, Body: b}, err
+	elapsed := time.Since(start)
+	if elapsed > AckDeadline || errors.Is(err, context.DeadlineExceeded) {
+		s.mu.Lock()
+		s.late = append(s.late, Late{Path: path, Elapsed: elapsed})
+		s.mu.Unlock()
+		return Response{TimedOut: true, Elapsed: elapsed}, fmt.Errorf("%w: %s after %s", ErrTimedOut, path, elapsed.Round(time.Millisecond))
+	}
+	if err != nil {
+		return Response{Elapsed: elapsed}, err
+	}
+	out := Response{Status: resp.StatusCode, Body: b, Elapsed: elapsed}
+	if strings.HasSuffix(path, "/command") && out.Status == http.StatusOK && len(b) > 0 {
+		var rep Reply
+		if json.Unmarshal(b, &rep) == nil {
+			s.mu.Lock()
+			s.say("command reply", "", "", rep.Text)
+			s.mu.Unlock()
+		}
+	}
+	return out, nil
 }
 
 // Send sends form to the bot's path signed as Slack signs, now.
@@ -155,13 +230,55 @@ func (s *Server) SubmitPayload(v OpenedView, values map[string]string) map[strin
 	}
 }
 
-// Submit submits v with values, to the bot's /slack/interactivity.
+// Submit submits v with values, to the bot's /slack/interactivity, and
+// applies the answer to the view as Slack does (see View): it fails when
+// Slack would refuse the answer (errors under blocks that are not inputs,
+// a view over the limits).
+//
+// Slack applies the answer as it receives it, before anything the bot
+// sends after it: a views.update of the view made meanwhile waits until
+// the answer is applied.
 func (s *Server) Submit(ctx context.Context, v OpenedView, values map[string]string) (Response, error) {
-	return s.Send(ctx, "/slack/interactivity", payloadForm(s.SubmitPayload(v, values)))
+	applied := make(chan struct{})
+	s.mu.Lock()
+	s.submitting[v.ID] = applied
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.submitting[v.ID] == applied {
+			delete(s.submitting, v.ID)
+		}
+		s.mu.Unlock()
+		close(applied)
+	}()
+	resp, err := s.Send(ctx, "/slack/interactivity", payloadForm(s.SubmitPayload(v, values)))
+	if err != nil {
+		return resp, err
+	}
+	return resp, s.viewAnswer(v.ID, resp)
+}
+
+// awaitAnswer waits until the answer to a submission of view id in
+// progress, if any, is applied.
+func (s *Server) awaitAnswer(id string) {
+	s.mu.Lock()
+	ch := s.submitting[id]
+	s.mu.Unlock()
+	if ch != nil {
+		<-ch
+	}
+}
+
+// blockNamed reports whether a block's ID is name, or name followed by
+// "." and a suffix: a bot may give the blocks of each rendering of a
+// message IDs of their own (Slack advises it) after a stable name.
+func blockNamed(b map[string]any, name string) bool {
+	id, _ := b["block_id"].(string)
+	return id == name || strings.HasPrefix(id, name+".")
 }
 
 // ClickPayload returns the block_actions payload of userID clicking the
-// button of block blockID in message ts of channel.
+// button of block blockID (see blockNamed) in message ts of channel.
 func (s *Server) ClickPayload(userID, channel, ts, blockID string) (map[string]any, error) {
 	m, ok := s.Message(channel, ts)
 	if !ok {
@@ -172,7 +289,7 @@ func (s *Server) ClickPayload(userID, channel, ts, blockID string) (map[string]a
 		return nil, err
 	}
 	for _, b := range blocks {
-		if b["block_id"] != blockID {
+		if !blockNamed(b, blockID) {
 			continue
 		}
 		acc, _ := b["accessory"].(map[string]any)
@@ -180,7 +297,7 @@ func (s *Server) ClickPayload(userID, channel, ts, blockID string) (map[string]a
 			return nil, fmt.Errorf("block %s has no button", blockID)
 		}
 		acc = map[string]any{"type": acc["type"], "action_id": acc["action_id"], "value": acc["value"],
-			"block_id": blockID, "text": acc["text"], "action_ts": "1.1"}
+			"block_id": b["block_id"], "text": acc["text"], "action_ts": "1.1"}
 		trig := s.newTrigger(userID)
 		return map[string]any{
 			"type": "block_actions", "team": map[string]any{"id": s.Team}, "user": map[string]any{"id": userID},
@@ -211,7 +328,8 @@ func (s *Server) newTrigger(userID string) string {
 }
 
 // ActionPayload returns the block_actions payload of userID using the
-// element actionID of the actions block blockID in message ts of channel:
+// element actionID of the actions block blockID (see blockNamed) in message
+// ts of channel:
 // clicking it, for a button, or choosing the option whose text or value is
 // choice, for a static select.
 func (s *Server) ActionPayload(userID, channel, ts, blockID, actionID, choice string) (map[string]any, error) {
@@ -224,7 +342,7 @@ func (s *Server) ActionPayload(userID, channel, ts, blockID, actionID, choice st
 		return nil, err
 	}
 	for _, b := range blocks {
-		if b["block_id"] != blockID {
+		if !blockNamed(b, blockID) {
 			continue
 		}
 		els, _ := b["elements"].([]any)
@@ -233,7 +351,7 @@ func (s *Server) ActionPayload(userID, channel, ts, blockID, actionID, choice st
 			if el == nil || el["action_id"] != actionID {
 				continue
 			}
-			act := map[string]any{"type": el["type"], "action_id": actionID, "block_id": blockID, "action_ts": "1.1"}
+			act := map[string]any{"type": el["type"], "action_id": actionID, "block_id": b["block_id"], "action_ts": "1.1"}
 			switch el["type"] {
 			case "button":
 				act["value"], act["text"] = el["value"], el["text"]
@@ -287,9 +405,24 @@ func (s *Server) SuggestPayload(v OpenedView, actionID, query string) map[string
 	}
 }
 
-// Suggest asks the bot's /slack/options for the options of actionID.
+// Suggest asks the bot's /slack/options for the options of actionID; it
+// fails when Slack would not show the answer (not 200, not JSON, over the
+// option limits).
 func (s *Server) Suggest(ctx context.Context, v OpenedView, actionID, query string) (Response, error) {
-	return s.Send(ctx, "/slack/options", payloadForm(s.SuggestPayload(v, actionID, query)))
+	resp, err := s.Send(ctx, "/slack/options", payloadForm(s.SuggestPayload(v, actionID, query)))
+	if err != nil || resp.Status != http.StatusOK {
+		return resp, err
+	}
+	var a struct {
+		Options []any `json:"options"`
+	}
+	if err := json.Unmarshal(resp.Body, &a); err != nil {
+		return resp, fmt.Errorf("slacktest: the options answer is not JSON: %s", resp.Body)
+	}
+	if p := checkOptions(a.Options); len(p) > 0 {
+		return resp, fmt.Errorf("slacktest: Slack refuses the options answer: %v", p)
+	}
+	return resp, nil
 }
 
 // SendPayload sends any interaction payload, signed, to path.

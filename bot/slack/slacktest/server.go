@@ -1,8 +1,19 @@
 // Package slacktest is a fake Slack for tests of the Slack adapter: an
 // HTTP server implementing the Web API methods the adapter calls, with the
-// state they change (users, channels, messages, opened modals), and the
-// other direction too: it sends slash commands, modal submissions, button
-// clicks and options requests to the bot signed as Slack signs them.
+// state they change (users, channels, messages, modals), and the other
+// direction too: it sends slash commands, modal submissions, button clicks
+// and options requests to the bot signed as Slack signs them.
+//
+// It holds the bot to Slack's rules (see /work/shared/slack-wire.md):
+//   - an answer to a request Slack sends the bot that is not complete
+//     within AckDeadline is dropped (the Response says TimedOut), and the
+//     test fails when it ends unless it called AllowLate;
+//   - Web API methods are rate-limited per tier (Limit, DefaultLimits),
+//     answering HTTP 429 with Retry-After, on the double's clock;
+//   - messages and modals over the Block Kit limits are refused
+//     (invalid_blocks, invalid_arguments), and so are answers to
+//     submissions and options requests Slack would not accept;
+//   - everything the bot shows users is recorded (Said).
 package slacktest
 
 import (
@@ -44,6 +55,12 @@ type Message struct {
 	Text     string
 	Blocks   json.RawMessage
 	Versions int // 1 when never updated
+	// ReusedBlockIDs are the block IDs an update sent that an earlier
+	// version of the message had already (Slack advises a new block_id
+	// for each iteration of an updated message), sorted, once each.
+	ReusedBlockIDs []string
+
+	blockIDs map[string]bool // of every version so far
 }
 
 // Ephemeral is a message shown to one user.
@@ -88,11 +105,19 @@ type Server struct {
 	messages   map[string]*Message // channel + "/" + ts
 	ephemerals []Ephemeral
 	triggers   map[string]trigger
-	triggerTo  map[string]string // trigger ID → user
-	views      []OpenedView
+	triggerTo  map[string]string        // trigger ID → user
+	views      []OpenedView             // as opened
+	viewByID   map[string]*View         // as they are now
+	submitting map[string]chan struct{} // view ID → closed once the answer to its submission is applied
 	calls      []string
+	limited    []string
+	limits     *limiter
 	replies    []Reply
+	said       []Said
 	delay      map[string]time.Duration
+	delayAll   time.Duration
+	late       []Late
+	allowLate  bool
 }
 
 type trigger struct {
@@ -114,7 +139,7 @@ func New(t testing.TB, now func() time.Time) *Server {
 		Team: "T0TEAM0001", BotToken: "xoxb-test-token", BotUserID: "U0BOT00001",
 		now: now, users: map[string]*User{}, channels: map[string]*Channel{},
 		messages: map[string]*Message{}, triggers: map[string]trigger{}, triggerTo: map[string]string{},
-		delay: map[string]time.Duration{},
+		viewByID: map[string]*View{}, submitting: map[string]chan struct{}{}, limits: newLimiter(), delay: map[string]time.Duration{},
 	}
 	s.users[s.BotUserID] = &User{ID: s.BotUserID, Name: "playbooks"}
 	mux := http.NewServeMux()
@@ -122,6 +147,7 @@ func New(t testing.TB, now func() time.Time) *Server {
 	mux.HandleFunc("POST /response/{id}", s.response)
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(s.srv.Close)
+	t.Cleanup(func() { s.checkLate(t) })
 	s.URL = s.srv.URL + "/api/"
 	return s
 }
@@ -138,6 +164,14 @@ func (s *Server) Delay(method string, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delay[method] = d
+}
+
+// DelayAll makes every Web API method answer only after d (a method's own
+// Delay, when longer, wins).
+func (s *Server) DelayAll(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delayAll = d
 }
 
 // nextID returns a new ID with a prefix, like Slack's.
@@ -217,7 +251,14 @@ func (s *Server) Message(channel, ts string) (Message, bool) {
 	if !ok {
 		return Message{}, false
 	}
-	return *m, true
+	return m.copy(), true
+}
+
+// copy returns m without what it shares with the double's state.
+func (m *Message) copy() Message {
+	cp := *m
+	cp.ReusedBlockIDs, cp.blockIDs = slices.Clone(m.ReusedBlockIDs), nil
+	return cp
 }
 
 // Messages returns the messages of a channel, oldest first.
@@ -227,7 +268,7 @@ func (s *Server) Messages(channel string) []Message {
 	var out []Message
 	for _, m := range s.messages {
 		if m.Channel == channel {
-			out = append(out, *m)
+			out = append(out, m.copy())
 		}
 	}
 	slices.SortFunc(out, func(a, b Message) int { return strings.Compare(a.TS, b.TS) })
@@ -270,6 +311,7 @@ func (s *Server) response(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.replies = append(s.replies, rep)
+	s.say("response_url", "", "", rep.Text)
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 }

@@ -9,19 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // api serves one Web API method, answering like Slack: status 200 with
-// {"ok":true,...} or {"ok":false,"error":"..."}.
+// {"ok":true,...} or {"ok":false,"error":"..."}, or 429 with Retry-After
+// when the method's rate limit is exceeded.
 func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	method := r.PathValue("method")
-	s.mu.Lock()
-	s.calls = append(s.calls, method)
-	d := s.delay[method]
-	s.mu.Unlock()
-	if d > 0 {
-		time.Sleep(d)
-	}
 	var args map[string]any
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		if err := json.NewDecoder(r.Body).Decode(&args); err != nil {
@@ -38,6 +33,24 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 			args[k] = v[0]
 		}
 	}
+	s.mu.Lock()
+	s.calls = append(s.calls, method)
+	d := max(s.delay[method], s.delayAll)
+	retryAfter, ok := s.limits.admit(method, str(args, "channel"), s.now())
+	if !ok {
+		s.limited = append(s.limited, method)
+	}
+	s.mu.Unlock()
+	if d > 0 {
+		time.Sleep(d)
+	}
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		w.Write([]byte(`{"ok":false,"error":"ratelimited"}`))
+		return
+	}
 	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if tok, ok := args["token"].(string); ok && token == "" {
 		token = tok
@@ -50,6 +63,9 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		reply(w, nil, "unknown_method")
 		return
+	}
+	if method == "views.update" {
+		s.awaitAnswer(str(args, "view_id"))
 	}
 	s.mu.Lock()
 	out, errCode := h(args)
@@ -81,6 +97,8 @@ func (s *Server) methods() map[string]method {
 		"chat.update":           s.chatUpdate,
 		"chat.postEphemeral":    s.chatPostEphemeral,
 		"views.open":            s.viewsOpen,
+		"views.update":          s.viewsUpdate,
+		"views.push":            s.viewsPush,
 		"users.info":            s.usersInfo,
 		"users.list":            s.usersList,
 		"users.conversations":   s.usersConversations,
@@ -194,19 +212,51 @@ func (s *Server) postable(id string) (*Channel, string) {
 	return c, ""
 }
 
-func blocksArg(args map[string]any) (json.RawMessage, string) {
-	b := str(args, "blocks")
-	if b == "" {
-		return nil, ""
+// blocksArg returns the blocks argument (a JSON string, or an array in a
+// JSON body) as JSON, and the text, checked against Slack's limits:
+// invalid_blocks, with what is wrong in response_metadata.messages.
+func blocksArg(args map[string]any) (json.RawMessage, map[string]any, string) {
+	var blocks []any
+	switch b := args["blocks"].(type) {
+	case nil:
+	case string:
+		if b != "" {
+			if err := json.Unmarshal([]byte(b), &blocks); err != nil {
+				return nil, nil, "invalid_blocks_format"
+			}
+		}
+	case []any:
+		blocks = b
+	default:
+		return nil, nil, "invalid_blocks_format"
 	}
-	var blocks []map[string]any
-	if err := json.Unmarshal([]byte(b), &blocks); err != nil {
-		return nil, "invalid_blocks_format"
+	if p := checkMessage(str(args, "text"), blocks); len(p) > 0 {
+		out, code := invalid("invalid_blocks", p)
+		if utf8.RuneCountInString(str(args, "text")) > MaxMessageText {
+			code = "msg_too_long"
+		}
+		return nil, out, code
 	}
-	if len(blocks) > 50 {
-		return nil, "invalid_blocks"
+	if blocks == nil {
+		return nil, nil, ""
 	}
-	return json.RawMessage(b), ""
+	raw, _ := json.Marshal(blocks)
+	return raw, nil, ""
+}
+
+// blockIDs returns the block IDs of blocks (JSON).
+func blockIDs(blocks json.RawMessage) []string {
+	var bs []struct {
+		BlockID string `json:"block_id"`
+	}
+	json.Unmarshal(blocks, &bs)
+	var ids []string
+	for _, b := range bs {
+		if b.BlockID != "" {
+			ids = append(ids, b.BlockID)
+		}
+	}
+	return ids
 }
 
 func (s *Server) chatPostMessage(args map[string]any) (map[string]any, string) {
@@ -214,17 +264,22 @@ func (s *Server) chatPostMessage(args map[string]any) (map[string]any, string) {
 	if errCode != "" {
 		return nil, errCode
 	}
-	blocks, errCode := blocksArg(args)
+	blocks, out, errCode := blocksArg(args)
 	if errCode != "" {
-		return nil, errCode
+		return out, errCode
 	}
 	if str(args, "text") == "" && blocks == nil {
 		return nil, "no_text"
 	}
 	s.seq++
 	ts := fmt.Sprintf("%d.%06d", s.now().Unix(), s.seq)
-	m := &Message{Channel: c.ID, TS: ts, User: s.BotUserID, Text: str(args, "text"), Blocks: blocks, Versions: 1}
+	m := &Message{Channel: c.ID, TS: ts, User: s.BotUserID, Text: str(args, "text"), Blocks: blocks, Versions: 1,
+		blockIDs: map[string]bool{}}
+	for _, id := range blockIDs(blocks) {
+		m.blockIDs[id] = true
+	}
 	s.messages[c.ID+"/"+ts] = m
+	s.sayMessage("chat.postMessage", c.ID, "", m.Text, blocks)
 	return map[string]any{"channel": c.ID, "ts": ts, "message": map[string]any{"text": m.Text, "ts": ts}}, ""
 }
 
@@ -236,12 +291,20 @@ func (s *Server) chatUpdate(args map[string]any) (map[string]any, string) {
 	if m.User != s.BotUserID {
 		return nil, "cant_update_message"
 	}
-	blocks, errCode := blocksArg(args)
+	blocks, out, errCode := blocksArg(args)
 	if errCode != "" {
-		return nil, errCode
+		return out, errCode
 	}
 	m.Text, m.Blocks = str(args, "text"), blocks
 	m.Versions++
+	for _, id := range blockIDs(blocks) {
+		if m.blockIDs[id] && !slices.Contains(m.ReusedBlockIDs, id) {
+			m.ReusedBlockIDs = append(m.ReusedBlockIDs, id)
+			slices.Sort(m.ReusedBlockIDs)
+		}
+		m.blockIDs[id] = true
+	}
+	s.sayMessage("chat.update", m.Channel, "", m.Text, blocks)
 	return map[string]any{"channel": m.Channel, "ts": m.TS, "text": m.Text}, ""
 }
 
@@ -254,39 +317,17 @@ func (s *Server) chatPostEphemeral(args map[string]any) (map[string]any, string)
 	if !slices.Contains(c.Members, user) {
 		return nil, "user_not_in_channel"
 	}
+	blocks, out, errCode := blocksArg(args)
+	if errCode != "" {
+		return out, errCode
+	}
+	if str(args, "text") == "" && blocks == nil {
+		return nil, "no_text"
+	}
 	s.ephemerals = append(s.ephemerals, Ephemeral{Channel: c.ID, User: user, Text: str(args, "text")})
+	s.sayMessage("chat.postEphemeral", c.ID, user, str(args, "text"), blocks)
 	s.seq++
 	return map[string]any{"message_ts": fmt.Sprintf("%d.%06d", s.now().Unix(), s.seq)}, ""
-}
-
-func (s *Server) viewsOpen(args map[string]any) (map[string]any, string) {
-	id := str(args, "trigger_id")
-	t, ok := s.triggers[id]
-	switch {
-	case !ok:
-		return nil, "invalid_trigger_id"
-	case t.used:
-		return nil, "exchanged_trigger_id"
-	case s.now().After(t.expires):
-		return nil, "expired_trigger_id"
-	}
-	view, _ := args["view"].(map[string]any)
-	if view == nil || view["type"] != "modal" {
-		return nil, "invalid_arguments"
-	}
-	if blocks, _ := view["blocks"].([]any); len(blocks) > 100 {
-		return nil, "invalid_arguments"
-	}
-	t.used = true
-	s.triggers[id] = t
-	raw, _ := json.Marshal(view)
-	v := OpenedView{ID: s.nextID("V"), Hash: s.nextID("h"), UserID: s.triggerTo[id], TriggerID: id, View: view, Raw: raw}
-	s.views = append(s.views, v)
-	out := map[string]any{"id": v.ID, "hash": v.Hash, "team_id": s.Team}
-	for k, val := range view {
-		out[k] = val
-	}
-	return map[string]any{"view": out}, ""
 }
 
 func userJSON(u *User) map[string]any {
@@ -364,6 +405,16 @@ func (s *Server) usersConversations(args map[string]any) (map[string]any, string
 
 func (s *Server) teamInfo(map[string]any) (map[string]any, string) {
 	return map[string]any{"team": map[string]any{"id": s.Team, "name": "Acme", "domain": "acme"}}, ""
+}
+
+// AddMember puts a user in a channel, as joining it or being invited by
+// someone in Slack does.
+func (s *Server) AddMember(channelID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.channels[channelID]; ok {
+		c.Members = addMember(c.Members, userID)
+	}
 }
 
 // RemoveMember takes a user, or the bot, out of a channel, as leaving it or
