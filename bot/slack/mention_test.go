@@ -55,8 +55,8 @@ func TestMentionsNotify(t *testing.T) {
 	}
 	// The flows above mention users; a grep of nothing would prove nothing.
 	for _, want := range []string{
-		"Posted by <@" + e.bob.ID + ">",               // the status update
-		"Started by <@" + e.alice.ID + ">",            // the announcement
+		"Posted by <@" + e.bob.ID + ">",                // the status update
+		"Started by <@" + e.alice.ID + ">",             // the announcement
 		"<@" + e.bob.ID + ">, it is time for a status", // the reminder
 	} {
 		found := false
