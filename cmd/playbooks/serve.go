@@ -55,10 +55,11 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger, mayCreate b
 // endpoints under its prefix, and /healthz, /readyz and /metrics (m's,
 // behind cfg.MetricsToken when set), all behind the access logger, which
 // logs each request once and counts it in m. It returns the handler, the
-// service and the platforms' names. Runs started from a platform live
-// there; runs started by REST go to the first configured platform of the
-// registry.
-func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (http.Handler, *bot.Service, string, error) {
+// service and the platforms' names, and the platforms' handlers that
+// finish work after answering (settlers, waited for at shutdown). Runs
+// started from a platform live there; runs started by REST go to the first
+// configured platform of the registry.
+func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (http.Handler, *bot.Service, string, []settler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", observe.Healthz())
 	mux.Handle("GET /readyz", observe.Readyz(db.Ready, readyTimeout))
@@ -69,11 +70,11 @@ func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (
 		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL,
 			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret})
 		mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle, OAuthTokenTTL: cfg.OAuthTokenTTL}))
-		return outer, svc, "none", nil
+		return outer, svc, "none", nil, nil
 	}
 	signer, err := cfg.signer()
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
 	sc := bot.Config{Store: db, Admin: cfg.Admin, Logger: logger, Platforms: map[string]bot.Chat{}, PublicURL: cfg.PublicURL,
 		LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret}
@@ -85,7 +86,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (
 	for _, p := range configured {
 		s, err := p.start(cfg.Chats[p.name], deps)
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", nil, err
 		}
 		sc.Platforms[p.name] = s.chat
 		if s.auth != nil && sc.ExternalAuth == nil {
@@ -98,22 +99,35 @@ func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (
 	sc.Chat = sc.Platforms[names[0]]
 	svc := bot.NewService(sc)
 
-	var delegated delegatedAuth
+	var (
+		delegated delegatedAuth
+		settlers  []settler
+	)
 	for i, p := range configured {
 		h, err := chats[i].handler(svc)
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", nil, err
+		}
+		if st, ok := h.(settler); ok {
+			settlers = append(settlers, st)
 		}
 		mux.Handle(p.prefix, h)
 		if chats[i].delegated != nil && delegated == nil {
 			if delegated, err = chats[i].delegated(svc); err != nil {
-				return nil, nil, "", err
+				return nil, nil, "", nil, err
 			}
 		}
 	}
 	mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle, OAuthTokenTTL: cfg.OAuthTokenTTL,
 		Delegated: delegated}))
-	return outer, svc, strings.Join(names, ","), nil
+	return outer, svc, strings.Join(names, ","), settlers, nil
+}
+
+// settler is a chat platform's handler that may still be working on
+// requests it answered (Slack's, which answers within its 3 seconds and
+// finishes after): Wait returns once that work is done, or ctx's error.
+type settler interface {
+	Wait(ctx context.Context) error
 }
 
 // readyTimeout bounds GET /readyz: a database slower than this is not
@@ -153,7 +167,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	defer db.Close()
 
 	metrics := newMetrics(db, logger)
-	handler, svc, platform, err := routes(cfg, db, logger, metrics)
+	handler, svc, platform, settlers, err := routes(cfg, db, logger, metrics)
 	if err != nil {
 		return err
 	}
@@ -219,9 +233,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	// The checklist post refreshes the last changes started are let
-	// finish within the same grace; one cut is found by another replica's
-	// sweep, or this one's when it starts again.
+	// Work a chat platform was answered for before it was done (a Slack
+	// run being started) and the checklist post refreshes the last changes
+	// started are let finish within the same grace; a refresh cut is found
+	// by another replica's sweep, or this one's when it starts again.
+	for _, st := range settlers {
+		if err := st.Wait(shutdown); err != nil {
+			logger.Warn("chat work acknowledged but still running at the end of the grace period was cut", "error", err)
+		}
+	}
 	if err := svc.SettlePosts(shutdown); err != nil {
 		logger.Warn("checklist post refreshes still running at the end of the grace period were cut", "error", err)
 	}

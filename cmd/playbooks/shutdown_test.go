@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/playbooks-bot/playbooks/bot"
+	"github.com/playbooks-bot/playbooks/bot/slack/slacktest"
+	"github.com/playbooks-bot/playbooks/dialogs"
 )
 
 // oldShutdownLimit is the fixed limit serve used to give requests in flight
@@ -147,5 +149,72 @@ func TestShutdownGraceConfig(t *testing.T) {
 		case tc.want != 0 && (err != nil || c.ShutdownGrace != tc.want):
 			t.Errorf("%q: %v, %v; want %v", tc.value, c.ShutdownGrace, err, tc.want)
 		}
+	}
+}
+
+// TestShutdownFinishesSlackWork stops serve right after Slack was
+// acknowledged for a start-run modal whose work outlives the answer (every
+// Web API call takes 700 ms, so creating the channel and inviting three
+// members takes longer than the 2 s acknowledgement): serve finishes the
+// work within its grace period before it returns, and the run is there,
+// with its channel and checklist message.
+func TestShutdownFinishesSlackWork(t *testing.T) {
+	dbURL := testDatabaseURLs(t)["sqlite"]
+	sl := slacktest.New(t, nil)
+	alice, bob, carol := sl.AddUser("alice"), sl.AddUser("bob"), sl.AddUser("carol")
+	general := sl.AddChannel("general", alice.ID, sl.BotUserID)
+	addr := freeAddr(t)
+	signing, admin := "slack-signing-secret-0123456789", "admin-secret-0123456789"
+	sl.SetBot("http://"+addr, signing)
+	env := map[string]string{
+		"PLAYBOOKS_DATABASE_URL": dbURL, "PLAYBOOKS_LISTEN": addr, "PLAYBOOKS_ADMIN_TOKEN": admin,
+		"PLAYBOOKS_SECRET": strings.Repeat("s", 32), "PLAYBOOKS_SHUTDOWN_GRACE": "2m",
+		"PLAYBOOKS_SLACK_BOT_TOKEN": sl.BotToken, "PLAYBOOKS_SLACK_SIGNING_SECRET": signing,
+		"PLAYBOOKS_SLACK_API_URL": sl.URL, "PLAYBOOKS_PUBLIC_URL": "http://" + addr,
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, pw, io.Discard)
+		pw.Close()
+	}()
+	if _, err := bufio.NewReader(pr).ReadString('\n'); err != nil {
+		t.Fatalf("serve did not start: %v", err)
+	}
+	go io.Copy(io.Discard, pr)
+	base := "http://" + addr + "/plugins/playbooks/api/v0"
+	var pb struct{ ID, Error, Details string }
+	if code := call(t, "POST", base+"/playbooks", admin, map[string]any{
+		"title": "Outage", "team_id": sl.Team, "create_public_playbook_run": false,
+		"invited_user_ids": []string{bob.ID, carol.ID}, "invite_users_enabled": true,
+		"checklists": []any{map[string]any{"title": "Triage", "items": []any{map[string]any{"title": "Page DBA"}}}},
+	}, &pb); code != 201 {
+		t.Fatalf("create playbook: got %d %s %s, want 201", code, pb.Error, pb.Details)
+	}
+	if resp, err := sl.SlashCommand(ctx, slacktest.Slash{UserID: alice.ID, ChannelID: general.ID, Text: "run"}); err != nil || resp.Status != 200 {
+		t.Fatalf("/playbook run: %v %+v", err, resp)
+	}
+	views := sl.Views()
+	if len(views) != 1 {
+		t.Fatalf("%d modals opened, want 1", len(views))
+	}
+	sl.DelayAll(700 * time.Millisecond)
+	resp, err := sl.Submit(ctx, views[0], map[string]string{dialogs.StartRunPlaybook: pb.ID, dialogs.StartRunName: "API down"})
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("submit the start-run modal: %v, %+v", err, resp)
+	}
+	if ch, ok := sl.ChannelByName("api-down"); ok && len(sl.Messages(ch.ID)) > 0 {
+		t.Fatal("the run's checklist is posted before the answer: nothing is left to test at shutdown")
+	}
+	stop() // SIGTERM, while the run is being started
+	if err := <-done; err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	ch, ok := sl.ChannelByName("api-down")
+	if !ok || len(ch.Members) != 4 || len(sl.Messages(ch.ID)) == 0 {
+		t.Fatalf("after shutdown: channel %+v (found %v), %d messages; want the run's channel with its 3 members and the bot, and its checklist",
+			ch, ok, len(sl.Messages(ch.ID)))
 	}
 }
