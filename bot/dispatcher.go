@@ -756,6 +756,18 @@ func (d *Dispatcher) record(work context.Context, j Job, what string, write func
 
 // purgeLoop purges ended jobs now and every d.purgeEvery until ctx is done.
 func (d *Dispatcher) purgeLoop(ctx context.Context) {
+	every(ctx, d.purgeEvery, func() {
+		if n, err := d.Purge(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("purge ended jobs", "purged", n, "error", err)
+		} else if n > 0 {
+			d.log.Info("purged ended jobs", "purged", n, "retention", d.retention)
+		}
+	})
+}
+
+// every calls f now and then period after each call ends, until ctx is
+// done.
+func every(ctx context.Context, period time.Duration, f func()) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -764,12 +776,8 @@ func (d *Dispatcher) purgeLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if n, err := d.Purge(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error("purge ended jobs", "purged", n, "error", err)
-		} else if n > 0 {
-			d.log.Info("purged ended jobs", "purged", n, "retention", d.retention)
-		}
-		t.Reset(d.purgeEvery)
+		f()
+		t.Reset(period)
 	}
 }
 
@@ -779,21 +787,13 @@ const sweepBatch = 500
 
 // sweepLoop sweeps now and every d.sweepEvery until ctx is done.
 func (d *Dispatcher) sweepLoop(ctx context.Context) {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, d.sweepEvery, func() {
 		if n, err := d.Sweep(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("sweep for stale checklist posts", "error", err)
 		} else if n > 0 {
 			d.log.Warn("checklist posts found behind their runs: refreshing them", "runs", n)
 		}
-		t.Reset(d.sweepEvery)
-	}
+	})
 }
 
 // Sweep enqueues a JobShow job for each run changed between SweepWindow

@@ -49,6 +49,12 @@ func invalid(code string, problems []string) (map[string]any, string) {
 }
 
 func (s *Server) viewsOpen(args map[string]any) (map[string]any, string) {
+	return s.openByTrigger(args)
+}
+
+// openByTrigger opens the view of args for the user of its trigger ID,
+// which it uses up, as views.open and views.push do.
+func (s *Server) openByTrigger(args map[string]any) (map[string]any, string) {
 	id := str(args, "trigger_id")
 	t, ok := s.triggers[id]
 	switch {
@@ -145,26 +151,7 @@ func (s *Server) replaceView(v *View, view map[string]any) {
 
 // viewsPush opens a view on top of the user's open modal.
 func (s *Server) viewsPush(args map[string]any) (map[string]any, string) {
-	id := str(args, "trigger_id")
-	t, ok := s.triggers[id]
-	switch {
-	case !ok:
-		return nil, "invalid_trigger_id"
-	case t.used:
-		return nil, "exchanged_trigger_id"
-	case s.now().After(t.expires):
-		return nil, "expired_trigger_id"
-	}
-	view := viewArg(args)
-	if view == nil {
-		return nil, "invalid_arguments"
-	}
-	if p := checkView(view); len(p) > 0 {
-		return invalid("invalid_arguments", p)
-	}
-	t.used = true
-	s.triggers[id] = t
-	return s.openView(view, s.triggerTo[id], id)
+	return s.openByTrigger(args)
 }
 
 // viewAnswer applies the bot's answer to the submission of view id as
