@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -152,5 +153,57 @@ func TestLookupRefused(t *testing.T) {
 	s.clock.Advance(16 * time.Minute)
 	if got := lookupAt(t, lookupURL, good); len(got) != 0 {
 		t.Errorf("a lookup 16 minutes after the dialog opened: %d items, want none", len(got))
+	}
+}
+
+// TestManyPlaybooksVersions checks that a team with more playbooks than a
+// static list holds can start a run from any of them: on Mattermost 11
+// the start-run dialog's playbook select is looked up as the user types
+// (here, playbook 142 of 150); on 10.12 the first 100 are listed and the
+// introduction says how to start a run from another.
+func TestManyPlaybooksVersions(t *testing.T) {
+	ctx := context.Background()
+	for _, version := range []string{mmtest.Version1012, mmtest.Version11} {
+		t.Run(version, func(t *testing.T) {
+			e := newEnvOn(t, storetest.SQLite, version)
+			var want string
+			for i := range 150 {
+				pb, err := e.svc.CreatePlaybook(ctx, e.admin, bot.Playbook{
+					Title: fmt.Sprintf("Playbook %03d", i), TeamID: e.team.Id,
+					Checklists: []bot.Checklist{{Title: "Triage", Items: []bot.ChecklistItem{{Title: "Page"}}}},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 142 {
+					want = pb.ID
+				}
+			}
+			e.slash(t, e.alice, e.townSquare.Id, "run")
+			d := e.dialog(t, dialogs.StartRun)
+			el := d.Dialog.Elements[0]
+			if version == mmtest.Version1012 {
+				if el.DataSource != "" || len(el.Options) != dialogs.MaxStaticOptions || !strings.Contains(d.Dialog.IntroductionText, "150") {
+					t.Fatalf("playbook select with %d options (data source %q), intro %q; want the first %d listed and the intro to say there are 150",
+						len(el.Options), el.DataSource, d.Dialog.IntroductionText, dialogs.MaxStaticOptions)
+				}
+				return
+			}
+			if el.DataSource != "dynamic" || el.DataSourceURL == "" {
+				t.Fatalf("playbook select %+v, want a dynamic select", el)
+			}
+			items, err := e.mm.Lookup(ctx, d, dialogs.StartRunPlaybook, "142", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 1 || items[0].Value != want {
+				t.Fatalf("lookup of %q: %+v, want playbook 142 (%s)", "142", items, want)
+			}
+			e.submit(t, d, map[string]any{dialogs.StartRunPlaybook: want, dialogs.StartRunName: "From playbook 142"})
+			chans := e.mm.Channels(e.team.Id)
+			if r := e.run(t, chans[len(chans)-1].Id); r.PlaybookID != want {
+				t.Errorf("the run was started from playbook %s, want %s", r.PlaybookID, want)
+			}
+		})
 	}
 }
