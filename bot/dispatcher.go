@@ -798,10 +798,10 @@ func (d *Dispatcher) sweepLoop(ctx context.Context) {
 
 // Sweep enqueues a JobShow job for each run changed between SweepWindow
 // and SweepGrace ago whose checklist post does not show it (or that has
-// none), and returns how many runs it found. Such a refresh was owed by a
-// replica that died after the change's commit, before (or while) it
-// refreshed the post; a refresh that failed is a job already, and the
-// enqueue coalesces with it.
+// none) and that has no pending JobShow job, and returns how many runs it
+// found. Such a refresh was owed by a replica that died after the
+// change's commit, before (or while) it refreshed the post; a refresh that
+// failed is a job already, and is left to it.
 func (d *Dispatcher) Sweep(ctx context.Context) (int, error) {
 	now := d.now()
 	ids, err := d.store.StalePosts(ctx, now.Add(-d.sweepWindow).UnixMilli(), now.Add(-d.sweepGrace).UnixMilli(), sweepBatch)

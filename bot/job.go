@@ -124,10 +124,10 @@ type JobStore interface {
 	// attempts, and returns how many.
 	PurgeJobs(ctx context.Context, before int64, limit int) (int, error)
 	// StalePosts returns at most limit IDs of runs with a channel, a
-	// timeline event recorded in [since, until), and a checklist post that
-	// is missing or shows an older version of the run than the stored one:
-	// the post refreshes a replica owed when it died (see
-	// Dispatcher's sweep).
+	// timeline event recorded in [since, until), a checklist post that is
+	// missing or shows an older version of the run than the stored one,
+	// and no pending JobShow job: the post refreshes a replica owed when it
+	// died, which nobody owes now (see Dispatcher's sweep).
 	StalePosts(ctx context.Context, since, until int64, limit int) ([]string, error)
 	// Jobs returns the run's jobs, oldest first.
 	Jobs(ctx context.Context, runID string) ([]Job, error)

@@ -219,9 +219,10 @@ func (db *DB) EnqueueJob(ctx context.Context, j bot.Job, now int64) (bool, error
 }
 
 // StalePosts returns, in ID order, at most limit IDs of runs with a
-// channel, a timeline event recorded at a time in [since, until), and a
+// channel, a timeline event recorded at a time in [since, until), a
 // checklist post that is missing or shows an older version of the run than
-// the stored one (see RefreshPost). Every change a post shows writes a
+// the stored one (see RefreshPost), and no pending refresh job (held or
+// not: a refresh owed already). Every change a post shows writes a
 // timeline event in its own transaction, so this finds the refreshes a
 // replica owed when it died. The events are found through
 // timeline_events_create_at, a BRIN index on Postgres (nearly free to
@@ -237,7 +238,8 @@ func (db *DB) StalePosts(ctx context.Context, since, until int64, limit int) ([]
 			AND r.channel_id <> ''
 			AND (r.checklist_post_id = '' OR r.rendered_version < r.version
 				+ COALESCE((SELECT SUM(i.version) FROM run_items i WHERE i.run_id = r.id), 0))
-			ORDER BY r.id LIMIT ?`), since, until, limit)
+			AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id AND j.kind = ? AND j.state = ?)
+			ORDER BY r.id LIMIT ?`), since, until, bot.JobShow, bot.JobPending, limit)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stale posts of runs changed in [%d, %d): %w", since, until, err)

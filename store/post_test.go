@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/store"
 	"github.com/playbooks-bot/playbooks/store/storetest"
@@ -203,6 +205,71 @@ func TestEnqueueJob(t *testing.T) {
 		want := map[string]string{"s1": bot.JobDone, "s3": bot.JobPending}
 		if got := jobStates(t, db, "run1"); !maps.Equal(got, want) {
 			t.Fatalf("jobs %v, want %v", got, want)
+		}
+	})
+}
+
+// TestStalePosts checks which runs the sweep refreshes: those with a
+// channel, changed in the window (a timeline event recorded in it), whose
+// checklist post is missing or behind the run, and whose refresh nobody
+// owes yet (no pending refresh job).
+func TestStalePosts(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		create := func(id string, channel bool, eventAt int64) {
+			t.Helper()
+			r := testRun(id, "team1", id, "u1")
+			if !channel {
+				r.ChannelID = ""
+			}
+			ev := testEvent(id+"-created", eventAt, eventAt)
+			ev.RunID = id
+			if err := db.CreateRun(ctx, r, []bot.TimelineEvent{ev}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		show := func(id string) {
+			t.Helper()
+			if _, err := db.RefreshPost(ctx, id, false, func(bot.Run) (string, error) { return "post-" + id, nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		create("noPost", true, 5000)     // in the window, never posted: stale
+		create("shown", true, 5000)      // in the window, post up to date
+		create("behind", true, 5000)     // in the window, changed since its post
+		create("noChannel", false, 5000) // no chat platform: nothing to show
+		create("old", true, 100)         // changed before the window
+		create("owed", true, 5000)       // stale, but a refresh job is pending
+		for _, id := range []string{"shown", "behind", "old", "owed"} {
+			show(id)
+		}
+		if _, err := db.UpdateRun(ctx, "behind", func(r *bot.Run) (bot.RunChange, error) {
+			r.Name = "renamed"
+			return bot.RunChange{Events: []bot.TimelineEvent{{ID: "behind-renamed", RunID: "behind", CreateAt: 6000, EventAt: 6000,
+				EventType: bot.EventItemUpdated, Summary: "renamed"}}}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UpdateRun(ctx, "owed", func(r *bot.Run) (bot.RunChange, error) {
+			r.Name = "renamed"
+			j := testJob("owed-refresh", bot.JobShow, 9000)
+			return bot.RunChange{Jobs: []bot.Job{j}, Events: []bot.TimelineEvent{{ID: "owed-renamed", RunID: "owed", CreateAt: 6000,
+				EventAt: 6000, EventType: bot.EventItemUpdated, Summary: "renamed"}}}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.StalePosts(ctx, 1000, 10000, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"behind", "noPost"}, got); diff != "" {
+			t.Errorf("stale posts (-want +got):\n%s", diff)
+		}
+		if got, _ := db.StalePosts(ctx, 1000, 10000, 1); len(got) != 1 {
+			t.Errorf("with a limit of 1: %v", got)
+		}
+		if got, _ := db.StalePosts(ctx, 7000, 10000, 10); len(got) != 0 {
+			t.Errorf("changed before the window: %v, want none", got)
 		}
 	})
 }
