@@ -98,12 +98,17 @@ func TestChangesDoNotWaitForThePost(t *testing.T) {
 			chat.mu.Unlock()
 			before := chat.calls.Load()
 			// The first change starts a refresh, which Slack or Mattermost
-			// holds: it waits for it at most its PostWait (1 s).
-			if _, err := svc.ToggleItem(ctx, admin, r.ID, 0, 0); err != nil {
-				t.Fatal(err)
-			}
-			// The others come while it is in flight: none waits for it.
+			// holds: it waits for it at most its PostWait (1 s). The others
+			// come while it is in flight: none waits for it.
 			var wg sync.WaitGroup
+			wg.Go(func() {
+				if _, err := svc.ToggleItem(ctx, admin, r.ID, 0, 0); err != nil {
+					t.Error(err)
+				}
+			})
+			for chat.calls.Load() == before {
+				time.Sleep(time.Millisecond) // the refresh is in flight, held
+			}
 			for i := 1; i < 20; i++ {
 				wg.Go(func() {
 					if _, err := svc.ToggleItem(ctx, admin, r.ID, 0, i); err != nil {
@@ -119,6 +124,7 @@ func TestChangesDoNotWaitForThePost(t *testing.T) {
 			select {
 			case <-done:
 			case <-time.After(30 * time.Second):
+				close(hold)
 				t.Fatal("changes made while a refresh was in flight waited for it")
 			}
 			close(hold)
