@@ -477,7 +477,7 @@ func TestClientRevokedOnEveryReplica(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dbURL := storetest.URL(t, kind)
+			dbURL := storetest.MigratedURL(t, kind)
 			var replicas [2]string
 			var svcs [2]*bot.Service
 			for i := range replicas {

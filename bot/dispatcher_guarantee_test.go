@@ -348,7 +348,7 @@ func TestReminderNeverAfterNewerUpdate(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			url := storetest.URL(t, kind)
+			url := storetest.MigratedURL(t, kind)
 			db, err := store.Open(ctx, url)
 			if err != nil {
 				t.Fatal(err)

@@ -213,7 +213,7 @@ func waitJobs(t *testing.T, raw *sql.DB, timeout time.Duration) {
 func twoPools(t *testing.T) (a, b *store.DB, raw *sql.DB) {
 	t.Helper()
 	ctx := context.Background()
-	url := storetest.URL(t, storetest.Postgres)
+	url := storetest.MigratedURL(t, storetest.Postgres)
 	var dbs []*store.DB
 	for range 2 {
 		db, err := store.Open(ctx, url)

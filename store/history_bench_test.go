@@ -28,7 +28,7 @@ func BenchmarkLongHistory(b *testing.B) {
 	for _, kind := range storetest.Kinds() {
 		b.Run(kind, func(b *testing.B) {
 			ctx := context.Background()
-			url := storetest.URL(b, kind)
+			url := storetest.MigratedURL(b, kind)
 			db, err := store.Open(ctx, url)
 			if err != nil {
 				b.Fatal(err)

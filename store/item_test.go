@@ -297,7 +297,7 @@ func TestUpdateItemRefusesMore(t *testing.T) {
 // writes only the item rows it changes: a move the items between its two
 // positions, a rename its item, a status change none.
 func TestUpdateRunWritesOnlyChangedItems(t *testing.T) {
-	url := storetest.URL(t, storetest.Postgres)
+	url := storetest.MigratedURL(t, storetest.Postgres)
 	ctx := context.Background()
 	db, err := store.Open(ctx, url)
 	if err != nil {

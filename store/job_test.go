@@ -178,7 +178,7 @@ func TestClaimJobsConcurrently(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			url := storetest.URL(t, kind)
+			url := storetest.MigratedURL(t, kind)
 			var dbs []*store.DB
 			for range 2 {
 				db, err := store.Open(ctx, url)

@@ -2,14 +2,18 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"github.com/playbooks-bot/playbooks/bot"
 )
 
 // migrations holds the schema, one numbered goose file per change. Files are
@@ -82,4 +86,43 @@ func Migrate(ctx context.Context, url string) error {
 	}
 	defer db.Close()
 	return db.Migrate(ctx)
+}
+
+// SchemaHash identifies the schema Migrate makes: a hash of the embedded
+// migration files and of the statements of the migrations written in Go.
+// Tests key templates of a migrated database by it (storetest), so that a
+// new migration makes new templates. Migrations are append-only: a
+// released one never changes, so neither does what it contributes.
+func SchemaHash() string {
+	h := sha256.New()
+	entries, err := fs.ReadDir(migrations, "migrations")
+	if err != nil {
+		panic(fmt.Sprintf("read embedded migrations: %v", err)) // embedded at build time: cannot fail
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(migrations, "migrations/"+e.Name())
+		if err != nil {
+			panic(fmt.Sprintf("read embedded migration %s: %v", e.Name(), err))
+		}
+		fmt.Fprintf(h, "%s %d\n%s\n", e.Name(), len(b), b)
+	}
+	fmt.Fprintf(h, "go %d %s\n", itemsMigrationVersion, createRunItems)
+	for _, d := range []string{postgresDialect.name, sqliteDialect.name} {
+		fmt.Fprintf(h, "%s %q %q\n", d, moveItems[d], eventsIndex[d])
+	}
+	fmt.Fprintf(h, "go %d\n", eventsMigrationVersion)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// VacuumInto writes a compact copy of the SQLite database to path (VACUUM
+// INTO), a consistent single file whatever the journal holds. EInvalid on
+// Postgres.
+func (db *DB) VacuumInto(ctx context.Context, path string) error {
+	if db.dialect.name != sqliteDialect.name {
+		return bot.Errorf(bot.EInvalid, "VACUUM INTO is SQLite's")
+	}
+	if _, err := db.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("vacuum into %s: %w", path, err)
+	}
+	return nil
 }

@@ -99,7 +99,7 @@ func TestRefreshPostLock(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			url := storetest.URL(t, kind)
+			url := storetest.MigratedURL(t, kind)
 			var dbs [2]*store.DB
 			for i := range dbs {
 				db, err := store.Open(ctx, url)

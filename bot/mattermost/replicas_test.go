@@ -36,7 +36,7 @@ type replicas struct {
 func newReplicas(t testing.TB) *replicas {
 	t.Helper()
 	ctx := context.Background()
-	url := storetest.URL(t, storetest.Postgres)
+	url := storetest.MigratedURL(t, storetest.Postgres)
 	open := func() *store.DB {
 		db, err := store.Open(ctx, url)
 		if err != nil {

@@ -21,11 +21,13 @@ import (
 
 	"github.com/playbooks-bot/playbooks/bot"
 	"github.com/playbooks-bot/playbooks/bot/mattermost"
+	"github.com/playbooks-bot/playbooks/store/storetest"
 )
 
-// testDatabaseURLs returns the database URLs to run the program against:
-// an SQLite file, and a fresh schema of the test Postgres when it answers.
-func testDatabaseURLs(t testing.TB) map[string]string {
+// emptyDatabaseURLs returns the URLs of empty databases to run the
+// program against: an SQLite file (in a folder serve must create), and a
+// fresh schema of the test Postgres when it answers.
+func emptyDatabaseURLs(t testing.TB) map[string]string {
 	urls := map[string]string{"sqlite": filepath.Join(t.TempDir(), "sub", "playbooks.db")}
 	base := os.Getenv("PLAYBOOKS_TEST_DATABASE_URL")
 	if base == "" {
@@ -58,6 +60,20 @@ func testDatabaseURLs(t testing.TB) map[string]string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	urls["postgres"] = u.String()
+	return urls
+}
+
+// testDatabaseURLs returns the URLs of the databases a test of the whole
+// program runs against, migrated already (copies of storetest's
+// templates, so that each serve does not migrate anew): an SQLite file,
+// and a Postgres database of its own when the test Postgres answers (as
+// emptyDatabaseURLs decides).
+func testDatabaseURLs(t testing.TB) map[string]string {
+	t.Helper()
+	urls := map[string]string{"sqlite": storetest.MigratedURL(t, storetest.SQLite)}
+	if _, ok := emptyDatabaseURLs(t)["postgres"]; ok {
+		urls["postgres"] = storetest.MigratedURL(t, storetest.Postgres)
+	}
 	return urls
 }
 
@@ -135,9 +151,10 @@ func call(t testing.TB, method, url, token string, body, out any) int {
 var secretPattern = regexp.MustCompile(`secret:\s+(\S+)`)
 
 // TestEndToEnd runs the binary's serve and token commands the way an
-// operator and a script would, on SQLite and on Postgres.
+// operator and a script would, on SQLite and on Postgres, from empty
+// databases that serve migrates.
 func TestEndToEnd(t *testing.T) {
-	for kind, dbURL := range testDatabaseURLs(t) {
+	for kind, dbURL := range emptyDatabaseURLs(t) {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			admin := "admin-secret-0123456789"
