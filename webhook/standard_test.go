@@ -53,7 +53,7 @@ func (r *recordingReceiver) deliveries() []delivery {
 // way and verifies them with the specification's own Go library, as a
 // receiver would: with a whsec_ secret passed as it is, and with a plain
 // secret passed as its bytes (NewWebhookRaw) or as their base64 with or
-// without the whsec_ prefix (NewWebhook), as the README tells receivers.
+// without the whsec_ prefix (NewWebhook), as docs/api.md tells receivers.
 // webhook-id is the delivery ID and stays the same when the delivery is
 // sent again; webhook-timestamp is the time of each attempt.
 func TestSendStandardWebhooks(t *testing.T) {

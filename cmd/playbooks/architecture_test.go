@@ -96,7 +96,7 @@ var allowed = map[string]rule{
 		testThirdParty: []string{"github.com/lib/pq", "github.com/mattermost/mattermost/server/public/model",
 			"github.com/mattermost/mattermost/server/public/plugin", "github.com/stretchr/testify/mock",
 			"github.com/standard-webhooks/standard-webhooks/libraries", "mvdan.cc/sh/", "github.com/prometheus/common/",
-			"github.com/prometheus/client_model", "golang.org/x/oauth2"},
+			"github.com/prometheus/client_model", "golang.org/x/oauth2", "github.com/yuin/goldmark"},
 	},
 	// The companion Mattermost plugin: the contract both sides share, the
 	// plugin, its executable.

@@ -545,42 +545,6 @@ func TestHealth(t *testing.T) {
 	}
 }
 
-// TestReadmeConfiguration keeps the README's Configuration table true: it
-// lists exactly the declared variables, each with its default.
-func TestReadmeConfiguration(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	section, _, _ := strings.Cut(string(b[bytes.Index(b, []byte("### Configuration\n")):]), "\n### Commands")
-	row := regexp.MustCompile("(?m)^\\| `(PLAYBOOKS_[A-Z0-9_]+)` \\|.*\\| (`([^`]*)`|none) \\|$")
-	documented := map[string]string{}
-	var order []string
-	for _, m := range row.FindAllStringSubmatch(section, -1) {
-		if _, dup := documented[m[1]]; dup {
-			t.Errorf("README lists %s twice", m[1])
-		}
-		documented[m[1]] = m[3]
-		order = append(order, m[1])
-	}
-	for _, s := range allSettings() {
-		def, ok := documented[s.name]
-		switch {
-		case !ok:
-			t.Errorf("README Configuration lacks %s", s.name)
-		case def != s.def:
-			t.Errorf("README: %s defaults to %q; the code says %q", s.name, def, s.def)
-		}
-		delete(documented, s.name)
-	}
-	for name := range documented {
-		t.Errorf("README Configuration lists %s, which the program does not read", name)
-	}
-	if len(order) == 0 {
-		t.Error("no Configuration table found in README.md")
-	}
-}
-
 // TestSetupFromEnvironment checks that `mattermost setup` takes its flags
 // from their variables too, the admin token kept off the command line,
 // and that a flag still wins.

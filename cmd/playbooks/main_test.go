@@ -256,7 +256,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
-// TestConfig checks the environment is read as the README says.
+// TestConfig checks the environment is read as docs/operating.md and
+// docs/configuration.md say.
 func TestConfig(t *testing.T) {
 	c, err := loadConfig(func(string) string { return "" })
 	if err != nil {

@@ -177,21 +177,16 @@ func TestPlatformRegistry(t *testing.T) {
 	}
 }
 
-// TestAddingAPlatformDoc keeps docs/adding-a-platform.md, ARCHITECTURE.md
-// and the README true to the registry: the doc names every registered
-// platform's package and entry file, and the files every change of its
-// recipe touches; ARCHITECTURE.md lists the adapter; the README has a
-// "Connect to" section for it.
+// TestAddingAPlatformDoc keeps docs/adding-a-platform.md, ARCHITECTURE.md,
+// the README and the manual true to the registry: the doc names every
+// registered platform's package and entry file, and the files every change
+// of its recipe touches; ARCHITECTURE.md lists the adapter; each platform
+// has its guide, docs/<name>.md, linked from the manual's index and from
+// the README, whose "Connect to" line names it.
 func TestAddingAPlatformDoc(t *testing.T) {
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join("../..", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	doc, arch, readme := read("docs/adding-a-platform.md"), read("ARCHITECTURE.md"), read("README.md")
-	for _, f := range []string{"cmd/playbooks/platforms.go", "cmd/playbooks/architecture_test.go", "ARCHITECTURE.md", "README.md"} {
+	doc, arch, readme, index := readDoc(t, "docs/adding-a-platform.md"), readDoc(t, "ARCHITECTURE.md"), readDoc(t, "README.md"), readDoc(t, "docs/README.md")
+	for _, f := range []string{"cmd/playbooks/platforms.go", "cmd/playbooks/architecture_test.go", "ARCHITECTURE.md", "README.md",
+		"docs/README.md", configurationDoc} {
 		if !strings.Contains(doc, "`"+f+"`") {
 			t.Errorf("docs/adding-a-platform.md does not name %s", f)
 		}
@@ -204,7 +199,8 @@ func TestAddingAPlatformDoc(t *testing.T) {
 		if _, err := os.Stat(filepath.Join("../..", entry)); err != nil {
 			t.Errorf("the entry of %s is not in %s: %v", p.pkg, entry, err)
 		}
-		for _, want := range []string{"`" + p.pkg + "`", "`" + entry + "`"} {
+		guide := "docs/" + p.name + ".md"
+		for _, want := range []string{"`" + p.pkg + "`", "`" + entry + "`", "`" + guide + "`"} {
 			if !strings.Contains(doc, want) {
 				t.Errorf("docs/adding-a-platform.md does not name %s", want)
 			}
@@ -212,8 +208,14 @@ func TestAddingAPlatformDoc(t *testing.T) {
 		if !strings.Contains(arch, "| `"+p.pkg+"` |") {
 			t.Errorf("ARCHITECTURE.md has no row for %s", p.pkg)
 		}
-		if !strings.Contains(readme, "\n## Connect to "+p.title+"\n") {
-			t.Errorf("README.md has no section \"## Connect to %s\"", p.title)
+		if _, err := os.Stat(filepath.Join("../..", guide)); err != nil {
+			t.Errorf("%s has no guide: %v", p.title, err)
+		}
+		if !strings.Contains(index, "]("+p.name+".md)") {
+			t.Errorf("docs/README.md does not link %s", guide)
+		}
+		if !strings.Contains(readme, "**Connect to "+p.title+"**") || !strings.Contains(readme, "]("+guide+")") {
+			t.Errorf("README.md has no line \"**Connect to %s**\" with a link to %s", p.title, guide)
 		}
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -17,9 +15,10 @@ import (
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
-// The curl flow of README.md's "OAuth2 client credentials" is the section
-// between these markers.
+// The curl flow of the API guide's "OAuth2 client credentials" is the
+// section between these markers.
 const (
+	oauthDoc   = "docs/api.md"
 	oauthBegin = "<!-- oauth:begin"
 	oauthEnd   = "<!-- oauth:end"
 )
@@ -33,36 +32,17 @@ var (
 	clientSecretPattern = regexp.MustCompile(`client secret:\s+(\S+)`)
 )
 
-// TestReadmeOAuthFlow runs the OAuth2 flow of README.md command by command
-// with bash and the tour's runner, against the program serving a fresh
-// SQLite file as the tour's step 1 starts it: client create, a token got
-// with curl, a read and a refused write with it, the client revoked and
-// the token refused.
+// TestReadmeOAuthFlow runs the OAuth2 flow of docs/api.md command by
+// command with bash and the tour's runner, against the program serving a
+// fresh SQLite file as the tour's step 1 starts it: client create, a token
+// got with curl, a read and a refused write with it, the client revoked
+// and the token refused.
 func TestReadmeOAuthFlow(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "openssl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("the README OAuth2 flow needs %s, which is missing, and CI is set: %v", tool, err)
-			}
-			t.Skipf("SKIPPING the README OAuth2 flow: no %s: %v", tool, err)
-		}
-	}
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(readme), oauthBegin)
-	if !ok || strings.Count(string(readme), oauthBegin) != 1 {
-		t.Fatalf("README.md must have exactly one %q marker", oauthBegin)
-	}
-	if section, _, ok = strings.Cut(section, oauthEnd); !ok {
-		t.Fatalf("README.md has no %q marker after %q", oauthEnd, oauthBegin)
-	}
-	_, section, _ = strings.Cut(section, "-->")
-	blocks := tourBlocks(t, tourBegin+" -->"+section+tourEnd+" -->")
+	needTools(t, "the OAuth2 flow")
+	blocks := shBlocks(t, readDoc(t, oauthDoc), oauthBegin, oauthEnd)
 
-	tr := newTourRunner(t)
-	tr.steps = oauthSteps(tr)
+	tr := newTourRunner(t, oauthDoc+" OAuth2 flow")
+	tr.steps, tr.signsLinks = oauthSteps(tr), true
 	tr.bash(t, "the tour's step 1", "export PLAYBOOKS_PUBLIC_URL="+tr.origin+" PLAYBOOKS_SECRET=$(openssl rand -hex 32)")
 	tr.serve(t, "the tour's step 1")
 	var n int
@@ -84,7 +64,7 @@ func TestReadmeOAuthFlow(t *testing.T) {
 // variables substituted), the program, or curl, checked by the next step.
 func (tr *tourRunner) runOAuth(t *testing.T, n int, c tourCommand) {
 	t.Helper()
-	where := fmt.Sprintf("README.md OAuth2 flow, command %d:\n%s", n, strings.TrimSpace(c.src))
+	where := fmt.Sprintf("%s, command %d:\n%s", tr.name, n, strings.TrimSpace(c.src))
 	src := strings.ReplaceAll(c.src, tourOrigin, tr.origin)
 	t.Logf("OAuth2 flow command %d: %s", n, strings.SplitN(strings.TrimSpace(c.src), "\n", 2)[0])
 	switch cmd := c.stmt.Cmd.(type) {

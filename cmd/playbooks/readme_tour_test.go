@@ -25,24 +25,49 @@ import (
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
-// The tour of README.md is the section between these markers; its fenced
-// sh blocks are run, the other blocks (answers) are not.
+// The tour of docs/tour.md is the section between these markers; its
+// fenced sh blocks are run, the other blocks (answers) are not.
 const (
+	tourDoc   = "docs/tour.md"
 	tourBegin = "<!-- tour:begin"
 	tourEnd   = "<!-- tour:end"
-	// tourOrigin is the server's address in the README, replaced by the
+	// tourOrigin is the server's address in the docs, replaced by the
 	// test server's.
 	tourOrigin = "http://localhost:8080"
-	// tourProgram runs the program in the README, replaced by the test
+	// tourProgram runs the program in the docs, replaced by the test
 	// binary run as the program (see TestMain).
 	tourProgram = "go run ./cmd/playbooks"
 )
 
-// tourLearnt are the variables the README has the reader set from an
+// tourLearnt are the variables the docs have the reader set from an
 // earlier answer; the test sets them to what it learnt from that answer.
 var tourLearnt = []string{"TOKEN", "PLAYBOOK_ID", "RUN_ID", "LINK"}
 
-// TestReadmeTour runs the curl tour of README.md command by command with
+// readDoc returns the file rel of the repository.
+func readDoc(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../..", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// needTools skips the test, or fails it under CI, without the tools a
+// reader of the docs runs.
+func needTools(t *testing.T, what string) {
+	t.Helper()
+	for _, tool := range []string{"bash", "curl", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s needs %s, which is missing, and CI is set: %v", what, tool, err)
+			}
+			t.Skipf("SKIPPING %s: no %s: %v", what, tool, err)
+		}
+	}
+}
+
+// TestReadmeTour runs the curl tour of docs/tour.md command by command with
 // bash, against the program on a fresh SQLite file, as a reader would: the
 // server started by the tour's serve command (with the variables the tour
 // exports before it), the token made by its token command, each id the
@@ -50,20 +75,10 @@ var tourLearnt = []string{"TOKEN", "PLAYBOOK_ID", "RUN_ID", "LINK"}
 // checked for its status and what it must show. So the tour cannot drift
 // from the code: a wrong path, body or variable fails here.
 func TestReadmeTour(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "openssl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("the README tour needs %s, which is missing, and CI is set: %v", tool, err)
-			}
-			t.Skipf("SKIPPING the README tour: no %s: %v", tool, err)
-		}
-	}
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := tourBlocks(t, string(readme))
-	tr := newTourRunner(t)
+	needTools(t, "the tour")
+	blocks := tourBlocks(t, readDoc(t, tourDoc))
+	tr := newTourRunner(t, tourDoc+" tour")
+	tr.steps, tr.signsLinks = tourSteps(tr), true
 	var n int
 	for _, block := range blocks {
 		for _, c := range splitCommands(t, block) {
@@ -83,16 +98,23 @@ func TestReadmeTour(t *testing.T) {
 	}
 }
 
-// tourBlocks returns the fenced sh blocks of the tour section of readme.
-func tourBlocks(t *testing.T, readme string) []string {
+// tourBlocks returns the fenced sh blocks of the tour section of doc.
+func tourBlocks(t *testing.T, doc string) []string {
 	t.Helper()
-	_, section, ok := strings.Cut(readme, tourBegin)
-	if !ok || strings.Count(readme, tourBegin) != 1 {
-		t.Fatalf("README.md must have exactly one %q marker", tourBegin)
+	return shBlocks(t, doc, tourBegin, tourEnd)
+}
+
+// shBlocks returns the fenced sh blocks of doc between the markers begin
+// and end, which it must have once each.
+func shBlocks(t *testing.T, doc, begin, end string) []string {
+	t.Helper()
+	_, section, ok := strings.Cut(doc, begin)
+	if !ok || strings.Count(doc, begin) != 1 {
+		t.Fatalf("the doc must have exactly one %q marker", begin)
 	}
-	section, _, ok = strings.Cut(section, tourEnd)
+	section, _, ok = strings.Cut(section, end)
 	if !ok {
-		t.Fatalf("README.md has no %q marker after %q", tourEnd, tourBegin)
+		t.Fatalf("the doc has no %q marker after %q", end, begin)
 	}
 	var blocks []string
 	lines := strings.Split(section, "\n")
@@ -107,14 +129,14 @@ func tourBlocks(t *testing.T, readme string) []string {
 			body = append(body, lines[i])
 		}
 		if i == len(lines) {
-			t.Fatalf("README.md tour: the %q block is not closed", fence)
+			t.Fatalf("%s: the %q block is not closed", begin, fence)
 		}
 		if lang == "sh" {
 			blocks = append(blocks, strings.Join(body, "\n")+"\n")
 		}
 	}
 	if len(blocks) == 0 {
-		t.Fatal("README.md tour has no sh block")
+		t.Fatalf("%s: no sh block", begin)
 	}
 	return blocks
 }
@@ -133,9 +155,9 @@ type tourCommand struct {
 // here-document bodies included).
 func splitCommands(t *testing.T, block string) []tourCommand {
 	t.Helper()
-	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(block), "README.md")
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(block), "tour")
 	if err != nil {
-		t.Fatalf("README.md tour: a sh block does not parse: %v\n%s", err, block)
+		t.Fatalf("a sh block does not parse: %v\n%s", err, block)
 	}
 	var cmds []tourCommand
 	for i, s := range f.Stmts {
@@ -152,6 +174,7 @@ func splitCommands(t *testing.T, block string) []tourCommand {
 // tourRunner runs the tour's commands in a folder of their own, carrying
 // the exported variables from one bash to the next.
 type tourRunner struct {
+	name    string // the doc and section, for messages
 	dir     string // the reader's folder: the server's SQLite file is ./data/playbooks.db in it
 	origin  string // the server's address, on a port chosen before it starts
 	env     []string
@@ -163,9 +186,14 @@ type tourRunner struct {
 	steps   []tourStep
 	lastRun bot.Run // the run as the API showed it last
 	status  string  // the status update the tour posted
+	// signsLinks: the doc must export PLAYBOOKS_PUBLIC_URL (the origin)
+	// and PLAYBOOKS_SECRET before serve, as its details link needs.
+	signsLinks bool
 }
 
-func newTourRunner(t *testing.T) *tourRunner {
+// newTourRunner returns a runner of the doc section name; its steps are
+// the caller's to set.
+func newTourRunner(t *testing.T, name string) *tourRunner {
 	t.Helper()
 	dir, tmp := t.TempDir(), t.TempDir()
 	bin := filepath.Join(tmp, "bin")
@@ -182,7 +210,7 @@ func newTourRunner(t *testing.T) *tourRunner {
 		t.Fatal(err)
 	}
 	tr := &tourRunner{
-		dir: dir, origin: "http://127.0.0.1:" + freePort(t),
+		name: name, dir: dir, origin: "http://127.0.0.1:" + freePort(t),
 		state: filepath.Join(tmp, "state"), body: filepath.Join(tmp, "body"), header: filepath.Join(tmp, "header"),
 		learnt: map[string]string{},
 	}
@@ -191,7 +219,6 @@ func newTourRunner(t *testing.T) *tourRunner {
 	if err := os.WriteFile(tr.state, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tr.steps = tourSteps(tr)
 	return tr
 }
 
@@ -222,7 +249,7 @@ func shellQuote(t *testing.T, s string) string {
 // is allowed, so that every command of the tour is checked.
 func (tr *tourRunner) run(t *testing.T, n int, c tourCommand) {
 	t.Helper()
-	where := fmt.Sprintf("README.md tour, command %d:\n%s", n, strings.TrimSpace(c.src))
+	where := fmt.Sprintf("%s, command %d:\n%s", tr.name, n, strings.TrimSpace(c.src))
 	src := strings.ReplaceAll(c.src, tourOrigin, tr.origin)
 	t.Logf("tour command %d: %s", n, strings.SplitN(strings.TrimSpace(c.src), "\n", 2)[0])
 	switch cmd := c.stmt.Cmd.(type) {
@@ -264,7 +291,7 @@ func (tr *tourRunner) run(t *testing.T, n int, c tourCommand) {
 
 // substituteExports returns the export command with each variable of
 // tourLearnt set to what the test learnt, quoted, in place of the example
-// value the README shows.
+// value the doc shows.
 func (tr *tourRunner) substituteExports(t *testing.T, where string, c tourCommand, cmd *syntax.DeclClause) string {
 	t.Helper()
 	parts := []string{"export"}
@@ -321,7 +348,7 @@ func (tr *tourRunner) serve(t *testing.T, where string) {
 			env[k] = v
 		}
 	}
-	if env["PLAYBOOKS_PUBLIC_URL"] != tr.origin || env["PLAYBOOKS_SECRET"] == "" {
+	if tr.signsLinks && (env["PLAYBOOKS_PUBLIC_URL"] != tr.origin || env["PLAYBOOKS_SECRET"] == "") {
 		t.Fatalf("%s\nserve gets PLAYBOOKS_PUBLIC_URL=%q and PLAYBOOKS_SECRET=%q; the tour must export PLAYBOOKS_PUBLIC_URL=%s and PLAYBOOKS_SECRET before it",
 			where, env["PLAYBOOKS_PUBLIC_URL"], env["PLAYBOOKS_SECRET"], tourOrigin)
 	}
@@ -573,7 +600,7 @@ func (tr *tourRunner) getRun(t *testing.T) bot.Run {
 	return r
 }
 
-// TestTourExtraction checks the extraction TestReadmeTour relies on: only
+// TestTourExtraction checks the extraction the tour tests rely on: only
 // the sh blocks between the markers, and commands split where the shell
 // splits them, not at every line.
 func TestTourExtraction(t *testing.T) {
