@@ -68,7 +68,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (
 	configured := cfg.configured()
 	if len(configured) == 0 {
 		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL,
-			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret})
+			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret, WebhooksUnsent: cfg.Webhooks.Secret == ""})
 		mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle, OAuthTokenTTL: cfg.OAuthTokenTTL}))
 		return outer, svc, "none", nil, nil
 	}
@@ -77,7 +77,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (
 		return nil, nil, "", nil, err
 	}
 	sc := bot.Config{Store: db, Admin: cfg.Admin, Logger: logger, Platforms: map[string]bot.Chat{}, PublicURL: cfg.PublicURL,
-		LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret}
+		LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret, WebhooksUnsent: cfg.Webhooks.Secret == ""}
 	deps := platformDeps{signer: signer, logger: logger, auth: cfg.Auth}
 	var (
 		names []string
@@ -130,6 +130,22 @@ type settler interface {
 	Wait(ctx context.Context) error
 }
 
+// warnWebhooksUnsent warns, when serve has no PLAYBOOKS_WEBHOOK_SECRET,
+// if anything stored could send a webhook (store.WebhooksInUse): each
+// would fail unsent. Without any, the warning would be noise at every
+// start; a playbook given a webhook later is warned of then (bot.Config's
+// WebhooksUnsent), and so is each webhook that fails unsent.
+func warnWebhooksUnsent(ctx context.Context, db *store.DB, logger *slog.Logger) {
+	const msg = "PLAYBOOKS_WEBHOOK_SECRET is not set: playbook webhooks will fail without being sent"
+	inUse, err := db.WebhooksInUse(ctx)
+	switch {
+	case err != nil:
+		logger.Warn(msg+" (whether any playbook has one is unknown)", "error", err)
+	case inUse:
+		logger.Warn(msg)
+	}
+}
+
 // readyTimeout bounds GET /readyz: a database slower than this is not
 // ready to serve.
 const readyTimeout = 2 * time.Second
@@ -179,7 +195,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		}
 		sender = ws
 	} else {
-		logger.Warn("PLAYBOOKS_WEBHOOK_SECRET is not set: playbook webhooks will fail without being sent")
+		warnWebhooksUnsent(ctx, db, logger)
 	}
 	host, _ := os.Hostname()
 	dispatcher, err := bot.NewDispatcher(bot.DispatcherConfig{
