@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/playbooks-bot/playbooks/api"
@@ -169,7 +170,9 @@ func migrate(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Wri
 }
 
 // serve runs the HTTP server until ctx is done, then shuts down gracefully:
-// requests in flight may finish within PLAYBOOKS_SHUTDOWN_GRACE.
+// requests in flight may finish within PLAYBOOKS_SHUTDOWN_GRACE, and so
+// may the jobs in hand; "shutdown finished" is logged, with how long it
+// took, once nothing runs any more.
 // It prints "listening on http://ADDR" to stdout once it accepts requests.
 // Its flags are parsed into cfg, and logger built from it, by the serve
 // command (cli.go).
@@ -207,13 +210,14 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	}
 	// The dispatcher stops claiming as soon as ctx ends, and finishes the
 	// jobs in hand within the grace period, beside the HTTP server's.
-	dctx, stopDispatcher := context.WithCancel(ctx)
+	dctx, cancelDispatcher := context.WithCancel(ctx)
 	dispatched := make(chan error, 1)
 	go func() { dispatched <- dispatcher.Run(dctx) }()
-	defer func() {
-		stopDispatcher()
+	stopDispatcher := sync.OnceFunc(func() {
+		cancelDispatcher()
 		<-dispatched
-	}()
+	})
+	defer stopDispatcher()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -236,10 +240,20 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return err
 	case <-ctx.Done():
 	}
-	// Stop accepting, and let the requests in flight finish within the
-	// grace period; whatever still runs after it is cut.
 	grace := cmp.Or(cfg.ShutdownGrace, defaultShutdownGrace)
 	logger.Info("shutting down", "grace", grace.String())
+	began := time.Now()
+	err = drain(srv, errc, grace, settlers, svc, logger)
+	// The dispatcher has had the same grace for the jobs in hand.
+	stopDispatcher()
+	logger.Info("shutdown finished", "duration_ms", float64(time.Since(began).Microseconds())/1000)
+	return err
+}
+
+// drain stops srv (serving into errc) accepting, and lets the requests in
+// flight, then the chat platforms' work and the checklist post refreshes
+// they left, finish within grace; whatever still runs after it is cut.
+func drain(srv *http.Server, errc <-chan error, grace time.Duration, settlers []settler, svc *bot.Service, logger *slog.Logger) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
