@@ -42,7 +42,8 @@ func runMain(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if err != nil {
 		fmt.Fprintln(stderr, "playbooks:", err)
 	}
-	if u := (*usageError)(nil); errors.As(err, &u) {
+	var u *usageError
+	if errors.As(err, &u) {
 		fmt.Fprintln(stderr, u.hint())
 	}
 	return exitCode(err)
