@@ -516,7 +516,7 @@ func (d *Dispatcher) webhook(work context.Context, h *heldJob) {
 	}
 	if d.sender == nil {
 		d.countWebhook(WebhookNotSent)
-		d.finish(work, j, nil, Errorf(EInvalid, "no webhook sender configured"))
+		d.finish(work, j, nil, Errorf(EInvalid, "webhook not sent: no webhook sender (serve without PLAYBOOKS_WEBHOOK_SECRET, which signs them)"))
 		return
 	}
 	if err := d.untilDue(h); err != nil {

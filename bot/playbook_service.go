@@ -38,6 +38,7 @@ func (s *Service) CreatePlaybookOnce(ctx context.Context, a Actor, k Idempotency
 	if err != nil {
 		return Playbook{}, err
 	}
+	s.warnWebhooksUnsent(p)
 	return p, nil
 }
 
@@ -69,7 +70,7 @@ func (s *Service) UpdatePlaybook(ctx context.Context, a Actor, id string, p Play
 	if err := s.preparePlaybook(&p); err != nil {
 		return Playbook{}, err
 	}
-	return s.store.UpdatePlaybook(ctx, id, func(old *Playbook) error {
+	updated, err := s.store.UpdatePlaybook(ctx, id, func(old *Playbook) error {
 		if err := a.checkTeam(old.TeamID); err != nil {
 			return err
 		}
@@ -81,6 +82,24 @@ func (s *Service) UpdatePlaybook(ctx context.Context, a Actor, id string, p Play
 		*old = p
 		return nil
 	})
+	if err != nil {
+		return Playbook{}, err
+	}
+	s.warnWebhooksUnsent(updated)
+	return updated, nil
+}
+
+// warnWebhooksUnsent logs at WARN that p, just saved, has a webhook
+// enabled that will fail unsent, when no webhook can be sent: the moment
+// the missing secret starts to matter. The playbook is saved all the
+// same: the API it answers is Mattermost's, which has no warnings, and a
+// secret set before the first run starts makes the webhooks work.
+func (s *Service) warnWebhooksUnsent(p Playbook) {
+	if !s.webhooksUnsent || !(p.WebhookOnCreationEnabled || p.WebhookOnStatusUpdateEnabled) || p.DeleteAt != 0 {
+		return
+	}
+	s.log.Warn("playbook has a webhook, but PLAYBOOKS_WEBHOOK_SECRET is not set: its webhooks will fail without being sent",
+		"playbook_id", p.ID, "team_id", p.TeamID)
 }
 
 // ArchivePlaybook archives a playbook: it disappears from lists unless

@@ -48,6 +48,10 @@ type Config struct {
 	// when 0, no wait when negative. Changes made while a refresh of the
 	// run is in flight never wait.
 	PostWait time.Duration
+	// WebhooksUnsent says that the dispatcher has no webhook sender (serve
+	// without PLAYBOOKS_WEBHOOK_SECRET): every webhook fails unsent, so a
+	// playbook saved with one enabled is logged at WARN.
+	WebhooksUnsent bool
 }
 
 // Service holds the use cases every edge (REST, slash commands, dialogs)
@@ -78,6 +82,8 @@ type Service struct {
 	postWait time.Duration
 	// owner names this Service in the jobs it holds (see postJobs).
 	owner string
+	// webhooksUnsent: see Config.WebhooksUnsent.
+	webhooksUnsent bool
 	// uses are the credential uses this replica audited lately
 	// (token_admin.go).
 	uses recentUses
@@ -88,7 +94,7 @@ func NewService(c Config) *Service {
 	s := &Service{store: c.Store, chat: c.Chat, clock: c.Now, newID: c.NewID, admin: c.Admin, log: c.Logger, external: c.ExternalAuth,
 		platforms: c.Platforms, defaultPlatform: c.DefaultPlatform,
 		publicURL: strings.TrimRight(c.PublicURL, "/"), channelURL: c.ChannelURL, linkSecret: c.LinkSecret,
-		prevLinkSecret: c.PreviousLinkSecret, postWait: c.PostWait}
+		prevLinkSecret: c.PreviousLinkSecret, postWait: c.PostWait, webhooksUnsent: c.WebhooksUnsent}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

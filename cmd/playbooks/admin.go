@@ -29,12 +29,7 @@ page once, and expires after --ttl. Whoever opens it acts as an admin.
 ` + envHelp,
 		Flags: fs,
 	}
-	admin.Exec = func(ctx context.Context, args []string) error {
-		if len(args) == 0 {
-			return c.usage(admin, fmt.Errorf("admin: no subcommand given: use link"))
-		}
-		return c.usage(admin, fmt.Errorf("unknown admin command %q: use link", args[0]))
-	}
+	admin.Exec = c.group(admin)
 
 	linkFlags := ff.NewFlagSet("link").SetParent(fs)
 	user := linkFlags.StringLong("user", "", "ID of the admin the page acts as (required)")

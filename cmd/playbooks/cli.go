@@ -14,12 +14,23 @@ import (
 )
 
 // usageError is a wrong command line: an unknown command or flag, a
-// missing or extra argument. Its command's help has been printed to
-// stderr; the program exits 2.
-type usageError struct{ err error }
+// missing or extra argument. The program prints it and a pointer to the
+// help of the command it was for (hint), not the help itself, which would
+// bury the one line that matters; it exits 2.
+type usageError struct {
+	err error
+	// path is the command as typed after "playbooks": "token list"; ""
+	// for the root.
+	path string
+}
 
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
+
+// hint is the line printed after the error.
+func (e *usageError) hint() string {
+	return fmt.Sprintf("Run '%s --help' for usage.", strings.TrimSpace("playbooks "+e.path))
+}
 
 // exitCode is the exit status for what run returned: 0 for success (help
 // included), 2 for a wrong command line, 1 for anything else.
@@ -71,12 +82,11 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		c.help(selected, c.stdout)
 		return nil
 	case err != nil:
-		// ff says "list: parse args: unknown flag ..."; say which command.
-		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), selected.Name+": "), "parse args: ")
+		err = flagSetError(err)
 		if p := commandPath(selected); p != "" {
-			msg = p + ": " + msg
+			err = fmt.Errorf("%s: %w", p, err)
 		}
-		return c.usage(selected, errors.New(msg))
+		return c.usage(selected, err)
 	}
 	// Flags stop at the first argument: `token revoke ID --help` still
 	// asks for help, and must not revoke anything.
@@ -91,6 +101,20 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		return c.usage(selected, err)
 	}
 	return c.root.Run(ctx)
+}
+
+// flagSetError returns the error of the flag set that refused the command
+// line, of which ff.Command.Parse returns "list: parse args: unknown flag
+// ..." (wrapped in the command's name and the parse stage): run names the
+// command by its whole path instead. TestUsageErrors checks the result.
+func flagSetError(err error) error {
+	inner := err
+	for range 2 {
+		if inner = errors.Unwrap(inner); inner == nil {
+			return err
+		}
+	}
+	return inner
 }
 
 // commandPath names cmd as typed after "playbooks": "token list"; "" for
@@ -113,11 +137,61 @@ func (c *cli) help(cmd *ff.Command, w io.Writer) {
 	ffhelp.Command(cmd).WriteTo(w)
 }
 
-// usage prints cmd's help to stderr and returns err as a usage error.
+// usage returns err as a usage error of cmd, whose help the program
+// points to.
 func (c *cli) usage(cmd *ff.Command, err error) error {
-	c.help(cmd, c.stderr)
-	fmt.Fprintln(c.stderr)
-	return &usageError{err: err}
+	return &usageError{err: err, path: commandPath(cmd)}
+}
+
+// group is the Exec of cmd, a command that only holds subcommands (token,
+// mattermost): run without one, or with one it does not have, it is a
+// usage error naming them, or the one nearest a mistyped name.
+func (c *cli) group(cmd *ff.Command) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		names := subcommandNames(cmd)
+		use := "use " + orList(names)
+		if len(args) == 0 {
+			return c.usage(cmd, fmt.Errorf("%s: no subcommand given: %s", cmd.Name, use))
+		}
+		if near := suggest(args[0], names); near != "" {
+			use = fmt.Sprintf("did you mean %q?", near)
+		}
+		return c.usage(cmd, fmt.Errorf("unknown %s command %q: %s", cmd.Name, args[0], use))
+	}
+}
+
+// subcommandNames returns the names of cmd's subcommands.
+func subcommandNames(cmd *ff.Command) []string {
+	var names []string
+	for _, sub := range cmd.Subcommands {
+		names = append(names, sub.Name)
+	}
+	return names
+}
+
+// suggest returns the name nearest to typed (in the optimal string
+// alignment distance, case aside, as ff matches commands) when it is near
+// enough to be a slip: one edit for a word of up to 4 letters, two for a
+// longer one. Otherwise "": a far guess is noise.
+func suggest(typed string, names []string) string {
+	typed = strings.ToLower(typed)
+	near := nearest(typed, names)
+	limit := 2
+	if len(typed) <= 4 {
+		limit = 1
+	}
+	if near == "" || editDistance(typed, near) > limit {
+		return ""
+	}
+	return near
+}
+
+// orList joins names as "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // bind adds to fs a string flag for each setting, named after it (see
@@ -234,7 +308,12 @@ that set them.`,
 				return c.version(args)
 			}
 			if len(args) > 0 {
-				return c.usage(c.root, fmt.Errorf("unknown command %q", args[0]))
+				err := fmt.Errorf("unknown command %q", args[0])
+				// `help` is a command too (run turns it into --help).
+				if near := suggest(args[0], append(subcommandNames(c.root), "help")); near != "" {
+					err = fmt.Errorf("unknown command %q: did you mean %q?", args[0], near)
+				}
+				return c.usage(c.root, err)
 			}
 			return c.usage(c.root, errors.New("no command given"))
 		},

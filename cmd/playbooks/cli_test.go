@@ -138,8 +138,10 @@ func TestHelpDoesNothingElse(t *testing.T) {
 	}
 }
 
-// TestUsageErrors checks that a wrong command line prints the usage to
-// stderr and exits 2, before touching any database.
+// TestUsageErrors checks that a wrong command line prints, to stderr, the
+// error and one line naming the help of the command it was for (a help
+// that exists: run, it exits 0), and exits 2, before touching any
+// database.
 func TestUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	env := []string{"PLAYBOOKS_DATABASE_URL=" + filepath.Join(dir, "db", "playbooks.db"), "PLAYBOOKS_LISTEN=127.0.0.1:0"}
@@ -172,26 +174,78 @@ func TestUsageErrors(t *testing.T) {
 	for _, p := range commandPaths(t) {
 		cases[strings.Join(p, " ")+" unknown flag"] = append(slices.Clone(p), "--no-such-flag")
 	}
+	pointer := regexp.MustCompile(`^Run 'playbooks ((?:[a-z]+ )*)--help' for usage\.$`)
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
 			r := runCLI(t, env, args...)
 			if r.code != 2 {
 				t.Fatalf("exit %d, want 2; stdout %q stderr %q", r.code, r.stdout, r.stderr)
 			}
-			if !strings.Contains(r.stderr, "USAGE") || !strings.Contains(r.stderr, "\nplaybooks: ") {
-				t.Errorf("stderr has no usage and error:\n%s", r.stderr)
-			}
 			if r.stdout != "" {
 				t.Errorf("stdout = %q, want nothing", r.stdout)
+			}
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			if len(lines) != 2 || !strings.HasPrefix(lines[0], "playbooks: ") || !pointer.MatchString(lines[1]) {
+				t.Fatalf("stderr is %d lines, want the error and a pointer to --help:\n%s", len(lines), r.stderr)
+			}
+			help := append(strings.Fields(pointer.FindStringSubmatch(lines[1])[1]), "--help")
+			if h := runCLI(t, env, help...); h.code != 0 || !strings.Contains(h.stdout, "USAGE") {
+				t.Errorf("the pointer %q: exit %d, stdout %q; want its help", lines[1], h.code, h.stdout)
 			}
 		})
 	}
 	if files := snapshot(t, dir); len(files) != 0 {
 		t.Errorf("usage errors created %v", files)
 	}
-	r := runCLI(t, env, "token", "list", "--no-such-flag")
-	if !strings.Contains(r.stderr, `playbooks: token list: unknown flag "no-such-flag"`) {
-		t.Errorf("unknown flag error does not name the command and flag:\n%s", r.stderr)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"token", "list", "--no-such-flag"}, "playbooks: token list: unknown flag \"no-such-flag\"\nRun 'playbooks token list --help' for usage.\n"},
+		{[]string{"serve", "--lisen", ":1"}, "playbooks: serve: unknown flag \"lisen\"\nRun 'playbooks serve --help' for usage.\n"},
+		{[]string{"frobnicate"}, "playbooks: unknown command \"frobnicate\"\nRun 'playbooks --help' for usage.\n"},
+		{[]string{"token", "revoke"}, "playbooks: token revoke takes one TOKEN_ID, got 0 arguments\nRun 'playbooks token revoke --help' for usage.\n"},
+	} {
+		if r := runCLI(t, env, tt.args...); r.stderr != tt.want {
+			t.Errorf("%v: stderr\n%s\nwant\n%s", tt.args, r.stderr, tt.want)
+		}
+	}
+}
+
+// TestDidYouMean checks that a mistyped command, at the top or below
+// token, client, admin and mattermost, is answered with the nearest
+// command of that level, and garbage with none; still in two lines.
+func TestDidYouMean(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string // "" for no suggestion
+	}{
+		{[]string{"serv"}, `playbooks: unknown command "serv": did you mean "serve"?`},
+		{[]string{"migrat"}, `playbooks: unknown command "migrat": did you mean "migrate"?`},
+		{[]string{"tokne", "list"}, `playbooks: unknown command "tokne": did you mean "token"?`},
+		{[]string{"Matermost", "setup"}, `playbooks: unknown command "Matermost": did you mean "mattermost"?`},
+		{[]string{"mattermost", "stup"}, `playbooks: unknown mattermost command "stup": did you mean "setup"?`},
+		{[]string{"token", "lsit"}, `playbooks: unknown token command "lsit": did you mean "list"?`},
+		{[]string{"client", "revoek", "c1"}, `playbooks: unknown client command "revoek": did you mean "revoke"?`},
+		{[]string{"admin", "lnk"}, `playbooks: unknown admin command "lnk": did you mean "link"?`},
+		{[]string{"frobnicate"}, ""},
+		{[]string{"x"}, ""},
+		{[]string{"token", "frob"}, ""},
+		{[]string{"mattermost", "teardown"}, ""},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := runCLI(t, nil, tt.args...)
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			if r.code != 2 || len(lines) != 2 {
+				t.Fatalf("exit %d, %d lines of stderr; want 2 and 2:\n%s", r.code, len(lines), r.stderr)
+			}
+			switch {
+			case tt.want == "" && strings.Contains(r.stderr, "did you mean"):
+				t.Errorf("got a suggestion for garbage: %s", lines[0])
+			case tt.want != "" && lines[0] != tt.want:
+				t.Errorf("got %s\nwant %s", lines[0], tt.want)
+			}
+		})
 	}
 }
 

@@ -31,12 +31,7 @@ the teams given with --team (or every team with --admin), and with
 ` + envHelp,
 		Flags: fs,
 	}
-	client.Exec = func(ctx context.Context, args []string) error {
-		if len(args) == 0 {
-			return c.usage(client, fmt.Errorf("client: no subcommand given: use create, list or revoke"))
-		}
-		return c.usage(client, fmt.Errorf("unknown client command %q: use create, list or revoke", args[0]))
-	}
+	client.Exec = c.group(client)
 
 	createFlags := ff.NewFlagSet("create").SetParent(fs)
 	name := createFlags.StringLong("name", "", "what the client is, e.g. status page (required)")

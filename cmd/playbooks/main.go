@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,7 +27,8 @@ func main() {
 
 // runMain runs the program in environ ("NAME=value" pairs, as os.Environ
 // gives them) and returns its exit status (see exitCode), having warned
-// about the PLAYBOOKS_* variables nothing reads and printed the error.
+// about the PLAYBOOKS_* variables nothing reads and printed the error (a
+// usage error with a pointer to the help: see usageError).
 func runMain(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
 	env := map[string]string{}
 	for _, kv := range environ {
@@ -39,6 +41,10 @@ func runMain(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	err := run(ctx, args, getenv, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "playbooks:", err)
+	}
+	var u *usageError
+	if errors.As(err, &u) {
+		fmt.Fprintln(stderr, u.hint())
 	}
 	return exitCode(err)
 }
@@ -95,9 +101,11 @@ func nearest(s string, candidates []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b (bytes: the
-// names are ASCII).
+// editDistance is the optimal string alignment distance between a and b:
+// the Levenshtein distance with a swap of two adjacent letters counted as
+// one edit, the commonest slip ("lsit"). Bytes: the names are ASCII.
 func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1) // row i-2, for swaps
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -111,8 +119,11 @@ func editDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }

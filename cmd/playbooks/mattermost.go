@@ -74,12 +74,7 @@ Mattermost plugin registers /playbook instead: setup deletes the custom
 		Flags:       ff.NewFlagSet("mattermost"),
 		Subcommands: []*ff.Command{setup},
 	}
-	mm.Exec = func(ctx context.Context, args []string) error {
-		if len(args) == 0 {
-			return c.usage(mm, fmt.Errorf("mattermost: no subcommand given: use setup"))
-		}
-		return c.usage(mm, fmt.Errorf("unknown mattermost command %q: use setup", args[0]))
-	}
+	mm.Exec = c.group(mm)
 	return mm
 }
 

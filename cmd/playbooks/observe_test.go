@@ -47,24 +47,37 @@ func (b *syncBuffer) String() string {
 // asks for JSON lines; accessLines reads either format.
 func startServerLogs(t *testing.T, env map[string]string) (*server, *syncBuffer) {
 	t.Helper()
+	srv, logs, stop := startServerStop(t, env)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	})
+	return srv, logs
+}
+
+// startServerStop is startServerLogs stopped by calling stop (as SIGTERM
+// does), which returns what serve returned once it has; stop may be
+// called again, and is when the test ends.
+func startServerStop(t *testing.T, env map[string]string) (srv *server, logs *syncBuffer, stop func() error) {
+	t.Helper()
 	if env["PLAYBOOKS_LISTEN"] == "" {
 		env["PLAYBOOKS_LISTEN"] = "127.0.0.1:0"
 	}
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve"}, getenv, pw, logs)
 		pw.Close()
 	}()
-	t.Cleanup(func() {
+	stop = sync.OnceValue(func() error {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve returned %v", err)
-		}
+		return <-done
 	})
+	t.Cleanup(func() { stop() })
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatalf("serve did not start: %v\n%s", err, logs)
@@ -74,7 +87,7 @@ func startServerLogs(t *testing.T, env map[string]string) (*server, *syncBuffer)
 	if !ok {
 		t.Fatalf("serve printed %q, want listening on ...", line)
 	}
-	return &server{URL: addr}, logs
+	return &server{URL: addr}, logs, stop
 }
 
 // accessLines returns the access log lines ("http request") of the request

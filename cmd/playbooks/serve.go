@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/playbooks-bot/playbooks/api"
@@ -68,7 +69,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (
 	configured := cfg.configured()
 	if len(configured) == 0 {
 		svc := bot.NewService(bot.Config{Store: db, Chat: bot.NoChat{}, Admin: cfg.Admin, Logger: logger, PublicURL: cfg.PublicURL,
-			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret})
+			LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret, WebhooksUnsent: cfg.Webhooks.Secret == ""})
 		mux.Handle("/", api.New(api.Config{Service: svc, Logger: logger, AuthThrottle: cfg.Auth.Throttle, OAuthTokenTTL: cfg.OAuthTokenTTL}))
 		return outer, svc, "none", nil, nil
 	}
@@ -77,7 +78,7 @@ func routes(cfg config, db *store.DB, logger *slog.Logger, m *observe.Metrics) (
 		return nil, nil, "", nil, err
 	}
 	sc := bot.Config{Store: db, Admin: cfg.Admin, Logger: logger, Platforms: map[string]bot.Chat{}, PublicURL: cfg.PublicURL,
-		LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret}
+		LinkSecret: cfg.LinkSecret, PreviousLinkSecret: cfg.PreviousLinkSecret, WebhooksUnsent: cfg.Webhooks.Secret == ""}
 	deps := platformDeps{signer: signer, logger: logger, auth: cfg.Auth}
 	var (
 		names []string
@@ -130,6 +131,22 @@ type settler interface {
 	Wait(ctx context.Context) error
 }
 
+// warnWebhooksUnsent warns, when serve has no PLAYBOOKS_WEBHOOK_SECRET,
+// if anything stored could send a webhook (store.WebhooksInUse): each
+// would fail unsent. Without any, the warning would be noise at every
+// start; a playbook given a webhook later is warned of then (bot.Config's
+// WebhooksUnsent), and so is each webhook that fails unsent.
+func warnWebhooksUnsent(ctx context.Context, db *store.DB, logger *slog.Logger) {
+	const msg = "PLAYBOOKS_WEBHOOK_SECRET is not set: playbook webhooks will fail without being sent"
+	inUse, err := db.WebhooksInUse(ctx)
+	switch {
+	case err != nil:
+		logger.Warn(msg+" (whether any playbook has one is unknown)", "error", err)
+	case inUse:
+		logger.Warn(msg)
+	}
+}
+
 // readyTimeout bounds GET /readyz: a database slower than this is not
 // ready to serve.
 const readyTimeout = 2 * time.Second
@@ -153,7 +170,9 @@ func migrate(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Wri
 }
 
 // serve runs the HTTP server until ctx is done, then shuts down gracefully:
-// requests in flight may finish within PLAYBOOKS_SHUTDOWN_GRACE.
+// requests in flight may finish within PLAYBOOKS_SHUTDOWN_GRACE, and so
+// may the jobs in hand; "shutdown finished" is logged, with how long it
+// took, once nothing runs any more.
 // It prints "listening on http://ADDR" to stdout once it accepts requests.
 // Its flags are parsed into cfg, and logger built from it, by the serve
 // command (cli.go).
@@ -179,7 +198,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		}
 		sender = ws
 	} else {
-		logger.Warn("PLAYBOOKS_WEBHOOK_SECRET is not set: playbook webhooks will fail without being sent")
+		warnWebhooksUnsent(ctx, db, logger)
 	}
 	host, _ := os.Hostname()
 	dispatcher, err := bot.NewDispatcher(bot.DispatcherConfig{
@@ -191,13 +210,14 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	}
 	// The dispatcher stops claiming as soon as ctx ends, and finishes the
 	// jobs in hand within the grace period, beside the HTTP server's.
-	dctx, stopDispatcher := context.WithCancel(ctx)
+	dctx, cancelDispatcher := context.WithCancel(ctx)
 	dispatched := make(chan error, 1)
 	go func() { dispatched <- dispatcher.Run(dctx) }()
-	defer func() {
-		stopDispatcher()
+	stopDispatcher := sync.OnceFunc(func() {
+		cancelDispatcher()
 		<-dispatched
-	}()
+	})
+	defer stopDispatcher()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -220,10 +240,20 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return err
 	case <-ctx.Done():
 	}
-	// Stop accepting, and let the requests in flight finish within the
-	// grace period; whatever still runs after it is cut.
 	grace := cmp.Or(cfg.ShutdownGrace, defaultShutdownGrace)
 	logger.Info("shutting down", "grace", grace.String())
+	began := time.Now()
+	err = drain(srv, errc, grace, settlers, svc, logger)
+	// The dispatcher has had the same grace for the jobs in hand.
+	stopDispatcher()
+	logger.Info("shutdown finished", "duration_ms", float64(time.Since(began).Microseconds())/1000)
+	return err
+}
+
+// drain stops srv (serving into errc) accepting, and lets the requests in
+// flight, then the chat platforms' work and the checklist post refreshes
+// they left, finish within grace; whatever still runs after it is cut.
+func drain(srv *http.Server, errc <-chan error, grace time.Duration, settlers []settler, svc *bot.Service, logger *slog.Logger) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {

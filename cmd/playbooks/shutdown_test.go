@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -130,6 +131,33 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("waited a minute for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestShutdownLogged checks that serve logs, as its last line, that its
+// shutdown has finished and how long it took: no longer than the time
+// from the signal until serve returned.
+func TestShutdownLogged(t *testing.T) {
+	env := map[string]string{"PLAYBOOKS_DATABASE_URL": testDatabaseURLs(t)["sqlite"], "PLAYBOOKS_LOG_FORMAT": "json"}
+	_, logs, stop := startServerStop(t, env)
+	began := time.Now()
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	took := time.Since(began)
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	var last struct {
+		Level, Msg string
+		DurationMS *float64 `json:"duration_ms"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	if last.Msg != "shutdown finished" || last.Level != "INFO" || last.DurationMS == nil {
+		t.Fatalf("last log line %s, want an INFO shutdown finished with duration_ms", lines[len(lines)-1])
+	}
+	if d := time.Duration(*last.DurationMS * float64(time.Millisecond)); d <= 0 || d > took {
+		t.Errorf("shutdown took %v by its log, %v by the test's clock; want (0, %v]", d, took, took)
 	}
 }
 

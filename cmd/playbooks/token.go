@@ -31,12 +31,7 @@ or set PLAYBOOKS_DATABASE_URL (or --database-url).
 ` + envHelp,
 		Flags: fs,
 	}
-	token.Exec = func(ctx context.Context, args []string) error {
-		if len(args) == 0 {
-			return c.usage(token, fmt.Errorf("token: no subcommand given: use create, list or revoke"))
-		}
-		return c.usage(token, fmt.Errorf("unknown token command %q: use create, list or revoke", args[0]))
-	}
+	token.Exec = c.group(token)
 
 	createFlags := ff.NewFlagSet("create").SetParent(fs)
 	user := createFlags.StringLong("user", "", "ID of the user the token acts for (required)")

@@ -113,3 +113,94 @@ func TestWebhookDelivered(t *testing.T) {
 		})
 	}
 }
+
+// jsonLogLines returns serve's JSON log lines whose msg contains msg.
+func jsonLogLines(t *testing.T, logs, msg string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if s, _ := m["msg"].(string); strings.Contains(s, msg) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestWebhookSecretWarning checks when serve without
+// PLAYBOOKS_WEBHOOK_SECRET warns that webhooks will fail unsent: not at
+// the start of a database where nothing could send one, nor for a
+// playbook without a webhook; when a playbook is given one (naming it);
+// when its webhook then fails unsent; at every start from then on, unless
+// the secret is set. (What could send one is store.WebhooksInUse, tested
+// on both databases.)
+func TestWebhookSecretWarning(t *testing.T) {
+	const warning = "PLAYBOOKS_WEBHOOK_SECRET is not set"
+	admin := "admin-secret-0123456789"
+	env := map[string]string{
+		"PLAYBOOKS_DATABASE_URL": testDatabaseURLs(t)["sqlite"], "PLAYBOOKS_ADMIN_TOKEN": admin, "PLAYBOOKS_LOG_FORMAT": "json",
+	}
+	srv, logs, stop := startServerStop(t, env)
+	if got := jsonLogLines(t, logs.String(), warning); len(got) != 0 {
+		t.Errorf("warned at the start of an empty database: %v", got)
+	}
+	base := srv.URL + "/plugins/playbooks/api/v0"
+	team := bot.NewID()
+	var plain, hooked struct{ ID, Error, Details string }
+	if code := call(t, "POST", base+"/playbooks", admin, map[string]any{
+		"title": "Plain", "team_id": team, "create_public_playbook_run": false, "checklists": []any{},
+		"webhook_on_creation_url": "https://hooks.example.com/c", "webhook_on_creation_enabled": false,
+	}, &plain); code != 201 {
+		t.Fatalf("create playbook: %d %s %s", code, plain.Error, plain.Details)
+	}
+	if got := jsonLogLines(t, logs.String(), warning); len(got) != 0 {
+		t.Errorf("warned of a playbook without a webhook enabled: %v", got)
+	}
+	if code := call(t, "POST", base+"/playbooks", admin, map[string]any{
+		"title": "Hooked", "team_id": team, "create_public_playbook_run": false, "checklists": []any{},
+		"webhook_on_status_update_url": "https://hooks.example.com/s", "webhook_on_status_update_enabled": true,
+	}, &hooked); code != 201 {
+		t.Fatalf("create playbook: %d %s %s", code, hooked.Error, hooked.Details)
+	}
+	got := jsonLogLines(t, logs.String(), warning)
+	if len(got) != 1 || got[0]["level"] != "WARN" || got[0]["playbook_id"] != hooked.ID {
+		t.Errorf("playbook given a webhook: warnings %v, want one WARN naming playbook %s", got, hooked.ID)
+	}
+	// Its webhook fails unsent, saying why.
+	var r bot.Run
+	if code := call(t, "POST", base+"/runs", admin, map[string]any{
+		"name": "DB down", "owner_user_id": bot.NewID(), "team_id": team, "playbook_id": hooked.ID,
+	}, &r); code != 201 {
+		t.Fatalf("create run: %d", code)
+	}
+	if code := call(t, "POST", base+"/runs/"+r.ID+"/status", admin, map[string]any{"message": "looking"}, nil); code != 200 && code != 201 {
+		t.Fatalf("status update: %d", code)
+	}
+	waitFor(t, "the webhook to fail unsent", func() bool {
+		for _, l := range jsonLogLines(t, logs.String(), "job failed for good") {
+			if e, _ := l["error"].(string); l["level"] == "WARN" && l["run_id"] == r.ID && strings.Contains(e, "PLAYBOOKS_WEBHOOK_SECRET") {
+				return true
+			}
+		}
+		return false
+	})
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+
+	// From then on, every start warns; not with the secret set.
+	_, logs, stop = startServerStop(t, env)
+	stop()
+	if got := jsonLogLines(t, logs.String(), warning); len(got) != 1 || got[0]["level"] != "WARN" {
+		t.Errorf("start with a webhook playbook: warnings %v, want one WARN", got)
+	}
+	env["PLAYBOOKS_WEBHOOK_SECRET"] = strings.Repeat("w", 32)
+	_, logs, stop = startServerStop(t, env)
+	stop()
+	if got := jsonLogLines(t, logs.String(), warning); len(got) != 0 {
+		t.Errorf("warned with the secret set: %v", got)
+	}
+}
