@@ -128,7 +128,7 @@ func (s *Service) now() int64 { return s.clock().UnixMilli() }
 
 // Limits on what a user sends, so that one request cannot bloat a run, a
 // playbook or a query. Each is enforced with EInvalid naming it, never by
-// truncation; the README's Limits section lists them, keep both in step.
+// truncation; docs/api.md's Limits section lists them, keep both in step.
 const (
 	// MaxTitleLen is the characters of a title or name (playbook, run,
 	// checklist, item) and of a search term.

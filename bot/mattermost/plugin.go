@@ -67,7 +67,7 @@ func (h *Handler) pluginList(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) pluginIdentity(w http.ResponseWriter, r *http.Request) (mmplugin.Identity, bool) {
 	if h.plugin == nil {
 		mmplugin.WriteError(w, http.StatusUnauthorized, "plugin requests are not accepted",
-			"this bot has no PLAYBOOKS_MATTERMOST_PLUGIN_SECRET (see README, Mattermost plugin mode)")
+			"this bot has no PLAYBOOKS_MATTERMOST_PLUGIN_SECRET (see docs/mattermost.md, Plugin mode)")
 		return mmplugin.Identity{}, false
 	}
 	id, err := h.plugin.Verify(r)

@@ -30,7 +30,7 @@ const defaultAdminUserID = "playbooksadmin000000000000"
 // variable the program reads is declared once, in coreSettings, a
 // platform's entry (platforms.go), or the settings of a command
 // (mattermostSetupSettings, healthSettings); the flags, the help, the
-// unknown-variable warning and the README table are made from them.
+// unknown-variable warning and docs/configuration.md are made from them.
 type setting struct {
 	name string // PLAYBOOKS_...
 	def  string

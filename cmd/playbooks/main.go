@@ -82,7 +82,7 @@ func warnUnknown(logger *slog.Logger, env map[string]string) {
 }
 
 // testSuiteVariable reports whether name is one of the variables the
-// test and fault suites read (README, Development), which a developer's
+// test and fault suites read (docs/development.md), which a developer's
 // shell may hold while running the program: PLAYBOOKS_TEST_*,
 // PLAYBOOKS_FAULTS_* and PLAYBOOKS_SKIP_FAULTS.
 func testSuiteVariable(name string) bool {

@@ -33,7 +33,7 @@ func (c *cli) mattermostCommand() *ff.Command {
 	}
 	c.bind(fs, append(settingsNamed("PLAYBOOKS_MATTERMOST_URL", "PLAYBOOKS_PUBLIC_URL"), mattermostSetupSettings...), flagNames)
 	plugin := fs.BoolLong("plugin", "plugin mode: register no /playbook command (the companion plugin does) and delete the one an "+
-		"earlier setup registered; print the plugin's settings and a PLAYBOOKS_MATTERMOST_PLUGIN_SECRET (see README, Mattermost plugin mode)")
+		"earlier setup registered; print the plugin's settings and a PLAYBOOKS_MATTERMOST_PLUGIN_SECRET (see docs/mattermost.md, Plugin mode)")
 	setup := &ff.Command{
 		Name:      "setup",
 		Usage:     "playbooks mattermost setup --url URL --token ADMIN_TOKEN --team TEAM --public-url BOT_URL [flags]",
@@ -220,7 +220,7 @@ func printPluginSetup(w io.Writer, c mattermost.SetupConfig, public *url.URL, re
 	printNotes(w, res)
 	botURL := strings.TrimRight(c.PublicURL, "/")
 	fmt.Fprintf(w, `
-Install the plugin bundle (scripts/plugin-bundle builds it; see README, "Mattermost plugin mode"),
+Install the plugin bundle (scripts/plugin-bundle builds it; see docs/mattermost.md, "Plugin mode"),
 then paste these settings into System Console > Plugins > Playbooks and enable the plugin:
 
 Bot server URL: %s

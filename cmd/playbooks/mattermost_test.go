@@ -312,7 +312,7 @@ func TestSetupPluginPrintsSettings(t *testing.T) {
 	if botURL == nil || botURL[1] != s.public || shared == nil || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(shared[1]) {
 		t.Fatalf("setup --plugin printed no plugin settings (Bot server URL %s, a Shared secret of 32 random bytes in hex):\n%s", s.public, out)
 	}
-	if !strings.Contains(out, "System Console > Plugins > Playbooks") || !strings.Contains(out, `README, "Mattermost plugin mode"`) {
+	if !strings.Contains(out, "System Console > Plugins > Playbooks") || !strings.Contains(out, `docs/mattermost.md, "Plugin mode"`) {
 		t.Errorf("setup --plugin does not say where the settings go or where the bundle is explained:\n%s", out)
 	}
 	if strings.Contains(out, "COMMAND_TOKENS") {

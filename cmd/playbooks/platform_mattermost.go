@@ -75,7 +75,7 @@ func loadMattermost(getenv func(string) string) (platformConfig, error) {
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		return nil, fmt.Errorf("Mattermost is half configured: set %s too (see README, Connect to Mattermost)", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("Mattermost is half configured: set %s too (see docs/mattermost.md, Setup)", strings.Join(missing, ", "))
 	}
 	for name, v := range map[string]string{"PLAYBOOKS_MATTERMOST_URL": m.URL, "PLAYBOOKS_PUBLIC_URL": m.PublicURL} {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -62,7 +62,7 @@ func loadSlack(getenv func(string) string) (platformConfig, error) {
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		return nil, fmt.Errorf("Slack is half configured: set %s too (see README, Connect to Slack)", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("Slack is half configured: set %s too (see docs/slack.md, Setup)", strings.Join(missing, ", "))
 	}
 	if s.APIURL != "" {
 		if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -26,7 +26,7 @@ type platform struct {
 	name string
 	// pkg is the adapter's import path, relative to the module.
 	pkg string
-	// title is the platform's name in prose: the README has a section
+	// title is the platform's name in prose: docs/ has a guide
 	// "Connect to <title>".
 	title string
 	// prefix is the path under which the adapter's handler is mounted.
@@ -35,7 +35,7 @@ type platform struct {
 	validID func(id string) bool
 	// settings declares the PLAYBOOKS_* variables the platform reads
 	// (PLAYBOOKS_SECRET and PLAYBOOKS_PUBLIC_URL, shared, are core
-	// settings): they become serve's flags, its help and README rows.
+	// settings): they become serve's flags, its help and the rows of docs/configuration.md.
 	settings []setting
 	// load reads the platform's PLAYBOOKS_* settings. It returns nil and no
 	// error when none is set (the platform is not configured), and an

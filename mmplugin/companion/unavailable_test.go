@@ -96,7 +96,7 @@ func TestUnavailableToUsers(t *testing.T) {
 	otherSecret := fakeBot(t, strings.Repeat("o", 40), func(w http.ResponseWriter, r *http.Request) {})
 	noPluginMode := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mmplugin.WriteError(w, http.StatusUnauthorized, "plugin requests are not accepted",
-			"this bot has no PLAYBOOKS_MATTERMOST_PLUGIN_SECRET (see README, Mattermost plugin mode)")
+			"this bot has no PLAYBOOKS_MATTERMOST_PLUGIN_SECRET (see docs/mattermost.md, Plugin mode)")
 	}))
 	defer noPluginMode.Close()
 	failing := fakeBot(t, secret, func(w http.ResponseWriter, r *http.Request) {
