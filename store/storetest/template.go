@@ -136,7 +136,7 @@ func postgresCopy(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("Postgres template: %v", err)
 	}
-	name := tmpl + "_" + randomHex(6)
+	name := tmpl + "_" + randomHex(5)
 	ctx := context.Background()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)+" TEMPLATE "+pq.QuoteIdentifier(tmpl)); err != nil {
 		t.Fatalf("create database %s: %v", name, err)
@@ -158,8 +158,8 @@ func postgresCopy(t testing.TB) string {
 
 // postgresTemplate returns the name of the migrated template database,
 // made if need be: named after the test database (each run of the test
-// command has its own, see scripts/test, which drops its templates with
-// it) and the schema, so test processes share it. It is made under another
+// command has its own, see scripts/test, which drops the databases named
+// after it with it) and the schema, so test processes share it. It is made under another
 // name and renamed into place, under an advisory lock: no process copies
 // half of one.
 func postgresTemplate(admin *sql.DB) (string, error) {
@@ -172,9 +172,11 @@ func postgresTemplate(admin *sql.DB) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name := base + "_tmpl_" + store.SchemaHash()
-	if len(name) > 63 { // Postgres cuts identifiers at 63 bytes
-		name = "tmpl_" + store.SchemaHash()
+	// Postgres cuts identifiers at 63 bytes: the template's name and its
+	// copies' (11 more) must fit.
+	name := base + "_t" + store.SchemaHash()[:12]
+	if len(name)+11 > 63 {
+		name = "pbt_" + store.SchemaHash()[:12]
 	}
 	ctx := context.Background()
 	conn, err := admin.Conn(ctx) // the advisory lock is the session's
