@@ -75,22 +75,38 @@ func insertEvents(ctx context.Context, tx *sqlx.Tx, runID string, events []bot.T
 	if postgres {
 		seqValue = "nextval('timeline_events_seq')"
 	}
-	for _, e := range events {
+	type seqRow struct {
+		eventRow
+		Seq int64 `db:"seq"`
+	}
+	rows := make([]seqRow, len(events))
+	for i, e := range events {
 		seq++
-		row := struct {
-			eventRow
-			Seq int64 `db:"seq"`
-		}{eventRow(e), seq}
-		row.RunID = runID
+		rows[i] = seqRow{eventRow(e), seq}
+		rows[i].RunID = runID
+	}
+	// One statement per eventBatch events (a change writes one or a few;
+	// an import or a test, thousands), in their order: Postgres's sequence
+	// numbers a statement's rows in the order they are listed.
+	for len(rows) > 0 {
+		batch := rows[:min(len(rows), eventBatch)]
+		rows = rows[len(batch):]
 		_, err := tx.NamedExecContext(ctx, `INSERT INTO timeline_events (`+eventColumns+`, seq) VALUES (
 			:id, :run_id, :create_at, :delete_at, :event_at, :event_type, :summary,
-			:details, :post_id, :subject_user_id, :creator_user_id, `+seqValue+`)`, row)
+			:details, :post_id, :subject_user_id, :creator_user_id, `+seqValue+`)`, batch)
 		if err != nil {
-			return conflict(err, "timeline event %s already exists", e.ID)
+			if len(batch) == 1 {
+				return conflict(err, "timeline event %s already exists", batch[0].ID)
+			}
+			return conflict(err, "one of timeline events %s to %s already exists", batch[0].ID, batch[len(batch)-1].ID)
 		}
 	}
 	return nil
 }
+
+// eventBatch is the most events one INSERT writes: 11 parameters each,
+// well within both databases' limits on a statement's parameters.
+const eventBatch = 500
 
 // deleteEvents soft-deletes events of the run runID at the time at. It
 // fails with ENotFound, so that the transaction rolls back, when one of ids
