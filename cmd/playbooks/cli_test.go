@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/peterbourgon/ff/v4"
 
+	"github.com/playbooks-bot/playbooks"
 	"github.com/playbooks-bot/playbooks/bot/mattermost/mmtest"
 )
 
@@ -263,8 +265,52 @@ func TestVersion(t *testing.T) {
 	if lines[0] != lines[1] {
 		t.Errorf("version %q and --version %q differ", lines[0], lines[1])
 	}
-	if v, _ := buildVersion(); v != "devel" {
-		t.Errorf("test binary version = %q, want devel (no -X, no module version)", v)
+	// A test binary records no module version and no VCS information, as
+	// a go run binary does not: it says the changelog's newest release.
+	dev := "v" + playbooks.Release() + "+dev"
+	if v, rev := buildVersion(); v != dev || rev != "" {
+		t.Errorf("test binary version %q, revision %q; want %q and none (no -X, no module version, no VCS)", v, rev, dev)
+	}
+	if !strings.HasPrefix(lines[0], "playbooks "+dev+" (revision unknown, go") {
+		t.Errorf("version line %q, want it to name %s", lines[0], dev)
+	}
+}
+
+// TestChooseVersion checks which version a build reports, from what it
+// was built with.
+func TestChooseVersion(t *testing.T) {
+	vcs := func(version string, settings ...string) *debug.BuildInfo {
+		info := &debug.BuildInfo{Main: debug.Module{Path: "github.com/playbooks-bot/playbooks", Version: version}}
+		for i := 0; i+1 < len(settings); i += 2 {
+			info.Settings = append(info.Settings, debug.BuildSetting{Key: settings[i], Value: settings[i+1]})
+		}
+		return info
+	}
+	const rev = "15a871e6a51ab2f8b1e0e0a4a1c2a3d4e5f60718"
+	for _, tc := range []struct {
+		name    string
+		ldflag  string
+		info    *debug.BuildInfo
+		release string
+		want    string
+		wantRev string
+	}{
+		{"release build", "v0.6.0", vcs("(devel)"), "0.5.0", "v0.6.0", ""},
+		{"release build from git", "v0.6.0", vcs("v0.6.0", "vcs.revision", rev, "vcs.modified", "false"), "0.6.0", "v0.6.0", rev},
+		{"go install module@version", "", vcs("v0.6.0"), "0.6.0", "v0.6.0", ""},
+		{"go build after a tag", "", vcs("v0.6.1-0.20261207184318-15a871e6a51a", "vcs.revision", rev), "0.6.0", "v0.6.1-0.20261207184318-15a871e6a51a", rev},
+		{"go build, dirty tree", "", vcs("v0.6.0+dirty", "vcs.revision", rev, "vcs.modified", "true"), "0.6.0", "v0.6.0+dirty", rev + "-dirty"},
+		{"go build, no tag", "", vcs("v0.0.0-20261207184318-15a871e6a51a", "vcs.revision", rev), "0.5.0", "v0.5.0+dev", rev},
+		{"go run", "", vcs("(devel)"), "0.5.0", "v0.5.0+dev", ""},
+		{"no build information", "", nil, "0.5.0", "v0.5.0+dev", ""},
+		{"no release in the changelog", "", vcs("(devel)"), "", "devel", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, r := chooseVersion(tc.ldflag, tc.info, tc.release)
+			if v != tc.want || r != tc.wantRev {
+				t.Errorf("chooseVersion = %q, %q; want %q, %q", v, r, tc.want, tc.wantRev)
+			}
+		})
 	}
 }
 
