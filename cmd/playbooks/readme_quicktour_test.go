@@ -28,19 +28,7 @@ func TestReadmeQuickTour(t *testing.T) {
 	blocks := shBlocks(t, readme, quickTourBegin, quickTourEnd)
 	tr := newTourRunner(t, "README.md short tour")
 	tr.steps = quickTourSteps(tr)
-	var n int
-	for _, block := range blocks {
-		for _, c := range splitCommands(t, block) {
-			n++
-			tr.run(t, n, c)
-		}
-	}
-	if tr.srv == nil {
-		t.Fatalf("the short tour never starts the server (%s serve)", tourProgram)
-	}
-	if len(tr.steps) > 0 {
-		t.Fatalf("the short tour ends before step %q", tr.steps[0].name)
-	}
+	tr.runBlocks(t, blocks)
 	// The README's two commands come first, as CI and newcomers read them.
 	if !strings.HasPrefix(readme, "# playbooks\n\n```sh\ngo run ./cmd/playbooks serve ") ||
 		!strings.Contains(readme, "\n./scripts/test ") {

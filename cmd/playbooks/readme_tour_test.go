@@ -79,6 +79,14 @@ func TestReadmeTour(t *testing.T) {
 	blocks := tourBlocks(t, readDoc(t, tourDoc))
 	tr := newTourRunner(t, tourDoc+" tour")
 	tr.steps, tr.signsLinks = tourSteps(tr), true
+	tr.runBlocks(t, blocks)
+}
+
+// runBlocks runs the commands of blocks in order, as a reader would paste
+// them, and fails when they never start the server or end before the
+// runner's steps have all been taken.
+func (tr *tourRunner) runBlocks(t *testing.T, blocks []string) {
+	t.Helper()
 	var n int
 	for _, block := range blocks {
 		for _, c := range splitCommands(t, block) {
@@ -87,14 +95,14 @@ func TestReadmeTour(t *testing.T) {
 		}
 	}
 	if tr.srv == nil {
-		t.Fatalf("the tour never starts the server (%s serve)", tourProgram)
+		t.Fatalf("%s: never starts the server (%s serve)", tr.name, tourProgram)
 	}
 	if len(tr.steps) > 0 {
 		var left []string
 		for _, s := range tr.steps {
 			left = append(left, s.name)
 		}
-		t.Fatalf("the tour ends before these steps: %s", strings.Join(left, ", "))
+		t.Fatalf("%s: ends before these steps: %s", tr.name, strings.Join(left, ", "))
 	}
 }
 
