@@ -74,6 +74,13 @@ type deferred struct {
 	work func(ctx context.Context) outcome
 	// failed is the outcome of a work that panicked.
 	failed func(ctx context.Context) outcome
+	// atOnce answers Slack with early as soon as the request is read,
+	// without waiting for the work: for a request whose in-time answer
+	// would say no more than early does. A click's answer is an empty 200
+	// either way (what it changes shows in the message, what went wrong in
+	// an ephemeral message), and waiting for its work only risks Slack's
+	// 3 seconds when a burst of clicks meets a busy machine.
+	atOnce bool
 }
 
 // served is what ServeHTTP notes of a request: when it arrived, and
@@ -142,7 +149,11 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, d deferred) {
 			slog.String("request_id", bot.RequestID(ctx)), slog.Duration("duration", time.Since(start)),
 			slog.String("reported_through", report))
 	}()
-	timer := time.NewTimer(time.Until(start.Add(h.ackAfter)))
+	wait := time.Until(start.Add(h.ackAfter))
+	if d.atOnce {
+		wait = 0
+	}
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
 	case o := <-done:

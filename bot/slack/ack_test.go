@@ -180,3 +180,29 @@ func TestReplayFoundLate(t *testing.T) {
 		t.Errorf("response_url replies %+v, want one", got)
 	}
 }
+
+// TestClickAnsweredBeforeItsWork: a click is answered as soon as it is
+// read, not when its work ends. With AckAfter a minute and the database
+// taking 5 s a round trip, Slack still has its 200 within 3 seconds (the
+// double fails the test otherwise), and the item is checked once the work
+// has ended.
+func TestClickAnsweredBeforeItsWork(t *testing.T) {
+	db, lat := storetest.OpenPostgresLatency(t)
+	e := newEnvOn(t, db, func(c *slack.HandlerConfig) { c.AckAfter = time.Minute })
+	pb := e.playbook(t)
+	e.slash(t, e.alice, e.general.ID, "run")
+	e.submit(t, e.view(t, dialogs.StartRun), map[string]string{dialogs.StartRunPlaybook: pb.ID, dialogs.StartRunName: "Clicks"})
+	ch, ok := e.sl.ChannelByName("clicks")
+	if !ok {
+		t.Fatal("no run channel")
+	}
+	r := e.run(t, ch.ID)
+
+	lat.SetDelay(5 * time.Second)
+	resp, err := e.sl.Click(context.Background(), e.alice.ID, ch.ID, r.ChecklistPostID, "item-0-0")
+	lat.SetDelay(0)
+	if err != nil || resp.Status != 200 || len(resp.Body) > 0 {
+		t.Fatalf("click with a slow database: %v, status %d: %s; want an empty 200 within Slack's 3 seconds", err, resp.Status, resp.Body)
+	}
+	e.wantItem(t, ch.ID, 0, 0, bot.ItemClosed)
+}

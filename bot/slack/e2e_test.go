@@ -196,9 +196,12 @@ func endToEnd(t *testing.T, e *env) {
 	}
 }
 
-// wantItem asserts the state of an item of the run of a channel.
+// wantItem asserts the state of an item of the run of a channel, once
+// the work of the requests sent so far has ended (a click is answered
+// before its work is done).
 func (e *env) wantItem(t *testing.T, channelID string, c, i int, state string) {
 	t.Helper()
+	e.settle(t)
 	if got := e.run(t, channelID).Checklists[c].Items[i].State; got != state {
 		t.Errorf("item %d %d is %q, want %q", c, i, got, state)
 	}

@@ -202,6 +202,7 @@ func (e *env) slash(t testing.TB, user slacktest.User, channelID, text string) c
 // view returns the modal opened last, which must be callbackID.
 func (e *env) view(t testing.TB, callbackID string) slacktest.OpenedView {
 	t.Helper()
+	e.settle(t) // a click opens its modal after it is answered
 	vs := e.sl.Views()
 	if len(vs) == 0 || vs[len(vs)-1].View["callback_id"] != callbackID {
 		t.Fatalf("last modal is not %q (opened: %d)", callbackID, len(vs))

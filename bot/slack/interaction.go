@@ -237,8 +237,9 @@ func blockErrors(errs dialogs.FieldErrors, v slackgo.View) (_ map[string]string,
 // blockActions serves a click on a checklist message's button (or on a
 // reminder's controls, served by reminderAction): the item is toggled as
 // the clicking user, and the service rewrites the message. Slack gets 200
-// within AckAfter whatever happens (the work goes on beside the request);
-// what goes wrong is shown to the user as an ephemeral message: a value
+// as soon as the click is read and verified, the work going on beside the
+// request (a click's answer says nothing more, whatever happens); what
+// goes wrong is shown to the user as an ephemeral message: a value
 // whose signature is missing, forged or expired, or that names a run of
 // another channel, changes nothing and is refused so. A replay does
 // nothing.
@@ -255,7 +256,8 @@ func (h *Handler) blockActions(w http.ResponseWriter, r *http.Request, ic slackg
 		return
 	}
 	h.respond(w, r, deferred{
-		early: ok200(nil),
+		early:  ok200(nil),
+		atOnce: true,
 		work: func(ctx context.Context) outcome {
 			fresh, err := h.firstSeen(ctx, r)
 			switch {

@@ -188,6 +188,7 @@ func (e *env) act(t *testing.T, user slacktest.User, channel, ts, actionID, choi
 	if err != nil || resp.Status != 200 || len(resp.Body) > 0 {
 		t.Fatalf("%s %q: %v, status %d: %s", actionID, choice, err, resp.Status, resp.Body)
 	}
+	e.settle(t) // answered before its work is done
 }
 
 // wantRefused sends a forged control's payload: the user is told it is not
