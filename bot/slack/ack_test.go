@@ -188,21 +188,13 @@ func TestReplayFoundLate(t *testing.T) {
 // has ended.
 func TestClickAnsweredBeforeItsWork(t *testing.T) {
 	db, lat := storetest.OpenPostgresLatency(t)
-	e := newEnvOn(t, db, func(c *slack.HandlerConfig) { c.AckAfter = time.Minute })
-	pb := e.playbook(t)
-	e.slash(t, e.alice, e.general.ID, "run")
-	e.submit(t, e.view(t, dialogs.StartRun), map[string]string{dialogs.StartRunPlaybook: pb.ID, dialogs.StartRunName: "Clicks"})
-	ch, ok := e.sl.ChannelByName("clicks")
-	if !ok {
-		t.Fatal("no run channel")
-	}
-	r := e.run(t, ch.ID)
+	s := newEnvOn(t, db, func(c *slack.HandlerConfig) { c.AckAfter = time.Minute }).startRun(t, "Clicks")
 
 	lat.SetDelay(5 * time.Second)
-	resp, err := e.sl.Click(context.Background(), e.alice.ID, ch.ID, r.ChecklistPostID, "item-0-0")
+	resp, err := s.sl.Click(context.Background(), s.alice.ID, s.channel, s.run.ChecklistPostID, "item-0-0")
 	lat.SetDelay(0)
 	if err != nil || resp.Status != 200 || len(resp.Body) > 0 {
 		t.Fatalf("click with a slow database: %v, status %d: %s; want an empty 200 within Slack's 3 seconds", err, resp.Status, resp.Body)
 	}
-	e.wantItem(t, ch.ID, 0, 0, bot.ItemClosed)
+	s.wantItem(t, s.channel, 0, 0, bot.ItemClosed)
 }

@@ -25,13 +25,18 @@ type started struct {
 // startRun starts a run through the start-run modal.
 func startRun(t testing.TB, kind string, opts ...func(*slack.HandlerConfig)) started {
 	t.Helper()
-	e := newEnv(t, kind, opts...)
+	return newEnv(t, kind, opts...).startRun(t, "Refusals")
+}
+
+// startRun starts a run named name through alice's start-run modal.
+func (e *env) startRun(t testing.TB, name string) started {
+	t.Helper()
 	pb := e.playbook(t)
 	e.slash(t, e.alice, e.general.ID, "run")
 	e.submit(t, e.view(t, dialogs.StartRun), map[string]string{
-		dialogs.StartRunPlaybook: pb.ID, dialogs.StartRunName: "Refusals",
+		dialogs.StartRunPlaybook: pb.ID, dialogs.StartRunName: name,
 	})
-	ch, ok := e.sl.ChannelByName("refusals")
+	ch, ok := e.sl.ChannelByName(strings.ToLower(name))
 	if !ok {
 		t.Fatal("no run channel")
 	}
