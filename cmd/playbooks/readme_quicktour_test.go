@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/playbooks-bot/playbooks/api"
 	"github.com/playbooks-bot/playbooks/bot"
 )
 
@@ -38,10 +36,8 @@ func TestReadmeQuickTour(t *testing.T) {
 
 // quickTourSteps are the curls of the short tour, in order.
 func quickTourSteps(tr *tourRunner) []tourStep {
-	under := func(p string) func() string { return func() string { return regexp.QuoteMeta(api.BasePath) + p } }
-	run := func() string { return regexp.QuoteMeta(api.BasePath + "/runs/" + tr.learnt["RUN_ID"]) }
 	return []tourStep{
-		{"create a playbook", "POST", under("/playbooks"), http.StatusCreated,
+		{"create a playbook", "POST", apiPath("/playbooks"), http.StatusCreated,
 			func(t *testing.T, _ string, a tourAnswer) error {
 				var created struct{ ID string }
 				if err := json.Unmarshal(a.body, &created); err != nil || !bot.OwnID(created.ID) {
@@ -50,7 +46,7 @@ func quickTourSteps(tr *tourRunner) []tourStep {
 				tr.learnt["PLAYBOOK_ID"] = created.ID
 				return nil
 			}},
-		{"start a run", "POST", under("/runs"), http.StatusCreated,
+		{"start a run", "POST", apiPath("/runs"), http.StatusCreated,
 			func(t *testing.T, _ string, a tourAnswer) error {
 				var r bot.Run
 				if err := json.Unmarshal(a.body, &r); err != nil || !bot.OwnID(r.ID) {
@@ -63,14 +59,14 @@ func quickTourSteps(tr *tourRunner) []tourStep {
 				tr.learnt["RUN_ID"] = r.ID
 				return nil
 			}},
-		{"check an item", "PUT", func() string { return run() + `/checklists/0/item/0/state` }, http.StatusOK,
+		{"check an item", "PUT", tr.runPath(`/checklists/0/item/0/state`), http.StatusOK,
 			func(t *testing.T, _ string, a tourAnswer) error {
 				if r := tr.getRun(t); r.Checklists[0].Items[0].State != bot.ItemClosed {
 					return fmt.Errorf("the first item is %q, want closed", r.Checklists[0].Items[0].State)
 				}
 				return nil
 			}},
-		{"export the timeline", "GET", func() string { return run() + "/timeline" }, http.StatusOK,
+		{"export the timeline", "GET", tr.runPath("/timeline"), http.StatusOK,
 			func(t *testing.T, _ string, a tourAnswer) error {
 				item := tr.lastRun.Checklists[0].Items[0].Title
 				for _, want := range []string{"# Timeline: " + tr.lastRun.Name, item + " checked"} {

@@ -444,14 +444,23 @@ type tourStep struct {
 	check func(t *testing.T, src string, a tourAnswer) error
 }
 
+// apiPath is a step's path: p (a regexp) under the API's base path.
+func apiPath(p string) func() string {
+	return func() string { return regexp.QuoteMeta(api.BasePath) + p }
+}
+
+// runPath is a step's path: suffix (a regexp) under the run the tour
+// started, known once it has.
+func (tr *tourRunner) runPath(suffix string) func() string {
+	return func() string { return regexp.QuoteMeta(api.BasePath+"/runs/"+tr.learnt["RUN_ID"]) + suffix }
+}
+
 // tourSteps are the steps of the tour in order: the issue's "create a
 // playbook, start a run, check an item, post a status update, end it,
 // export the timeline, open the details page".
 func tourSteps(tr *tourRunner) []tourStep {
-	under := func(p string) func() string { return func() string { return regexp.QuoteMeta(api.BasePath) + p } }
-	run := func() string { return regexp.QuoteMeta(api.BasePath + "/runs/" + tr.learnt["RUN_ID"]) }
 	return []tourStep{
-		{"create a playbook", "POST", under("/playbooks"), http.StatusCreated,
+		{"create a playbook", "POST", apiPath("/playbooks"), http.StatusCreated,
 			func(t *testing.T, _ string, a tourAnswer) error {
 				var created struct{ ID string }
 				if err := json.Unmarshal(a.body, &created); err != nil || !bot.OwnID(created.ID) {
@@ -467,7 +476,7 @@ func tourSteps(tr *tourRunner) []tourStep {
 				tr.learnt["PLAYBOOK_ID"] = created.ID
 				return nil
 			}},
-		{"start a run", "POST", under("/runs"), http.StatusCreated,
+		{"start a run", "POST", apiPath("/runs"), http.StatusCreated,
 			func(t *testing.T, src string, a tourAnswer) error {
 				var r bot.Run
 				if err := json.Unmarshal(a.body, &r); err != nil || !bot.OwnID(r.ID) {
@@ -486,7 +495,7 @@ func tourSteps(tr *tourRunner) []tourStep {
 				tr.learnt["RUN_ID"] = r.ID
 				return nil
 			}},
-		{"start it again", "POST", under("/runs"), http.StatusCreated,
+		{"start it again", "POST", apiPath("/runs"), http.StatusCreated,
 			func(t *testing.T, src string, a tourAnswer) error {
 				// curl -i writes the head before the body.
 				body := a.body
@@ -508,14 +517,14 @@ func tourSteps(tr *tourRunner) []tourStep {
 				}
 				return nil
 			}},
-		{"look at it", "GET", run, http.StatusOK, func(t *testing.T, _ string, a tourAnswer) error {
+		{"look at it", "GET", tr.runPath(""), http.StatusOK, func(t *testing.T, _ string, a tourAnswer) error {
 			var r bot.Run
 			if err := json.Unmarshal(a.body, &r); err != nil || r.ID != tr.learnt["RUN_ID"] || r.CurrentStatus != "InProgress" {
 				return fmt.Errorf("want run %s in progress (%v)", tr.learnt["RUN_ID"], err)
 			}
 			return nil
 		}},
-		{"check an item", "PUT", func() string { return run() + `/checklists/(\d+)/item/(\d+)/state` }, http.StatusOK,
+		{"check an item", "PUT", tr.runPath(`/checklists/(\d+)/item/(\d+)/state`), http.StatusOK,
 			func(t *testing.T, _ string, a tourAnswer) error {
 				m := regexp.MustCompile(`/checklists/(\d+)/item/(\d+)/state$`).FindStringSubmatch(a.url.Path)
 				r := tr.getRun(t)
@@ -532,7 +541,7 @@ func tourSteps(tr *tourRunner) []tourStep {
 				}
 				return nil
 			}},
-		{"post a status update", "POST", func() string { return run() + "/status" }, http.StatusOK,
+		{"post a status update", "POST", tr.runPath("/status"), http.StatusOK,
 			func(t *testing.T, _ string, a tourAnswer) error {
 				r := tr.getRun(t)
 				if len(r.StatusUpdates) != 1 || r.StatusUpdates[0].Message == "" {
@@ -541,13 +550,13 @@ func tourSteps(tr *tourRunner) []tourStep {
 				tr.status = r.StatusUpdates[0].Message
 				return nil
 			}},
-		{"end it", "PUT", func() string { return run() + "/end" }, http.StatusOK, func(t *testing.T, _ string, a tourAnswer) error {
+		{"end it", "PUT", tr.runPath("/end"), http.StatusOK, func(t *testing.T, _ string, a tourAnswer) error {
 			if r := tr.getRun(t); r.EndAt == 0 || r.IsActive || r.CurrentStatus != "Finished" {
 				return fmt.Errorf("got end_at %d, is_active %v, current_status %q; want it ended", r.EndAt, r.IsActive, r.CurrentStatus)
 			}
 			return nil
 		}},
-		{"export the timeline", "GET", func() string { return run() + "/timeline" }, http.StatusOK,
+		{"export the timeline", "GET", tr.runPath("/timeline"), http.StatusOK,
 			func(t *testing.T, _ string, a tourAnswer) error {
 				if f := a.url.Query().Get("format"); f != "markdown" {
 					return fmt.Errorf("got format %q, want markdown", f)
@@ -562,7 +571,7 @@ func tourSteps(tr *tourRunner) []tourStep {
 				}
 				return nil
 			}},
-		{"get the details-page link", "GET", func() string { return run() + "/details-link" }, http.StatusOK,
+		{"get the details-page link", "GET", tr.runPath("/details-link"), http.StatusOK,
 			func(t *testing.T, _ string, a tourAnswer) error {
 				var l bot.DetailsLink
 				if err := json.Unmarshal(a.body, &l); err != nil {
