@@ -36,3 +36,16 @@ func (db *DB) MigrateDownTo(ctx context.Context, version int64) error {
 	_, err = p.DownTo(ctx, version)
 	return err
 }
+
+// ExplainTimelines returns Postgres's EXPLAIN (ANALYZE, FORMAT JSON) of the
+// query that reads the newest timeline events of a page of runs, ids (two
+// or more), as a list page with include reads them.
+func (db *DB) ExplainTimelines(ctx context.Context, ids []string) ([]byte, error) {
+	q, args, err := newestOfMany(ids, timelineColumns, "timeline_events", undeleted, eventOrder)
+	if err != nil {
+		return nil, err
+	}
+	var plan []byte
+	err = db.db.QueryRowxContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+db.db.Rebind(q), args...).Scan(&plan)
+	return plan, err
+}
