@@ -88,8 +88,10 @@ func TestLimits(t *testing.T) {
 		}
 
 		// Renaming items with long titles grows the run; near the stored
-		// size limit a rename is refused.
-		bigPB := e.createPlaybook(t, withLists(checklists(2, 150, 1400)))
+		// size limit a rename is refused. 300 descriptions of 1,460
+		// characters put the run a few renames below the limit (each
+		// rename rewrites the whole run, 0.2 s under the race detector).
+		bigPB := e.createPlaybook(t, withLists(checklists(2, 150, 1460)))
 		big := e.createRun(t, bigPB, "Big run")
 		long := strings.Repeat("t", bot.MaxTitleLen)
 		refusedAt := -1
@@ -106,6 +108,9 @@ func TestLimits(t *testing.T) {
 		}
 		if refusedAt < 0 {
 			t.Fatalf("every rename was accepted; want one refused at the stored size limit")
+		}
+		if refusedAt == 0 {
+			t.Fatalf("the first rename was refused; want the run below the limit at first, so that renames grow it to the limit")
 		}
 		if it := e.getRun(t, big.ID).Checklists[0].Items[refusedAt]; it.Title == long {
 			t.Errorf("refused rename %d was stored", refusedAt)
