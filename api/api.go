@@ -56,10 +56,11 @@ func New(cfg Config) http.Handler {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	var err error
-	if s.docYAML, s.docJSON, err = openapiDocuments(); err != nil {
+	docs, err := servedDocuments()
+	if err != nil {
 		panic("api.New: " + err.Error()) // the embedded document is tested: a build mistake
 	}
+	s.docYAML, s.docJSON = docs[0], docs[1]
 	s.router = s.routes()
 	return s.logRequests(s.router)
 }
