@@ -60,7 +60,7 @@ func New(cfg Config) http.Handler {
 	if err != nil {
 		panic("api.New: " + err.Error()) // the embedded document is tested: a build mistake
 	}
-	s.docYAML, s.docJSON = docs[0], docs[1]
+	s.docYAML, s.docJSON = docs.yaml, docs.json
 	s.router = s.routes()
 	return s.logRequests(s.router)
 }

@@ -52,10 +52,13 @@ func newDocument(body []byte, contentType string) document {
 // by every server: a test process makes hundreds of servers, and the
 // conversion costs 19 ms (165 ms under the race detector). Servers only
 // read the documents.
-var servedDocuments = sync.OnceValues(func() ([2]document, error) {
+var servedDocuments = sync.OnceValues(func() (servedForms, error) {
 	y, j, err := openapiDocuments()
-	return [2]document{y, j}, err
+	return servedForms{yaml: y, json: j}, err
 })
+
+// servedForms are the two forms of the OpenAPI document a server serves.
+type servedForms struct{ yaml, json document }
 
 // openapiDocuments returns the YAML document and its JSON form, converted.
 func openapiDocuments() (yamlDoc, jsonDoc document, err error) {
